@@ -1,0 +1,20 @@
+# Debian 12 packages; see ../shared/toolchain.md for why each is found the way it is.
+find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS json url)
+find_package(OpenSSL 3 REQUIRED)
+find_package(simdjson 3 REQUIRED)
+find_package(spdlog REQUIRED)
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
+pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
+pkg_check_modules(JWT REQUIRED IMPORTED_TARGET libjwt)
+pkg_check_modules(ARGON2 REQUIRED IMPORTED_TARGET libargon2)
+
+# CAF 0.17 ships no CMake config and no .pc file.
+find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)
+find_library(CAF_CORE_LIBRARY caf_core REQUIRED)
+add_library(CAF::core UNKNOWN IMPORTED)
+set_target_properties(CAF::core PROPERTIES
+  IMPORTED_LOCATION ${CAF_CORE_LIBRARY}
+  INTERFACE_INCLUDE_DIRECTORIES ${CAF_INCLUDE_DIR}
+  INTERFACE_LINK_LIBRARIES Threads::Threads)

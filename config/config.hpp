@@ -1,0 +1,94 @@
+// The server's whole configuration: one typed struct, read from the environment and an optional
+// .env file, validated once at start-up.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace marketlink::config {
+
+struct Config {
+  // Security
+  std::string secret_key;
+  bool debug = false;
+  std::vector<std::string> allowed_hosts;
+
+  // PostgreSQL and Redis
+  std::string database_url;
+  std::string redis_host = "127.0.0.1";
+  uint16_t redis_port = 6379;
+  int redis_db = 0;
+  std::string redis_password;
+  std::chrono::milliseconds redis_timeout{500};
+  std::chrono::milliseconds db_connect_timeout{3000};
+  std::string time_zone = "Asia/Dhaka";
+
+  // SSLCommerz
+  std::string webhook_secret;  // the store API password
+  std::string sslcommerz_store_id;
+  bool sslcommerz_is_sandbox = true;
+  std::string sslcommerz_session_url;
+  std::string sslcommerz_validation_url;
+  std::chrono::seconds gateway_timeout{10};
+  std::string base_domain = "http://localhost:8000";
+
+  // HTTP edge
+  std::string http_host = "127.0.0.1";
+  uint16_t http_port = 8000;
+  int http_threads = 2;
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_connections = 10000;
+  std::chrono::seconds header_timeout{15};
+  std::chrono::seconds idle_timeout{60};
+  std::chrono::seconds request_timeout{30};
+  std::chrono::seconds shutdown_grace{10};
+  std::vector<std::string> metrics_allow{"127.0.0.0/8", "::1/128"};
+
+  // Actor system
+  int actor_threads = 2;
+  int actor_throughput = 50;
+  int db_pool_size = 4;
+  int hash_pool_size = 2;
+  std::size_t pool_queue_limit = 10000;
+
+  // Accounts
+  std::chrono::seconds jwt_access_ttl{2 * 24 * 3600};
+  std::chrono::seconds jwt_refresh_ttl{7 * 24 * 3600};
+  uint32_t argon2_memory_kib = 19456;
+  uint32_t argon2_iterations = 2;
+  int login_max_failures = 10;
+  std::chrono::seconds login_lock_time{15 * 60};
+  int register_per_minute = 3000;
+
+  // Orders
+  std::chrono::seconds order_reservation_ttl{1800};
+
+  std::string log_level = "info";
+};
+
+// Reads a variable by name; std::nullopt when it is not set.
+using Lookup = std::function<std::optional<std::string>(const std::string&)>;
+
+struct LoadResult {
+  Config config;
+  std::vector<std::string> problems;  // empty when the configuration is usable
+};
+
+// Builds the configuration from `lookup`; every problem found is reported, not only the first.
+LoadResult load(const Lookup& lookup);
+
+// The process environment, falling back to the KEY=VALUE lines of `env_file` when it exists.
+// Variables of the real environment win over the file.
+Lookup environment_with_file(const std::string& env_file);
+
+// Parses the lines of a .env file (KEY=VALUE, optional quotes, # comments, `export ` prefix).
+std::vector<std::pair<std::string, std::string>> parse_env_file(const std::string& text);
+
+// A one-line description of the configuration for the start-up log, with every secret left out.
+std::string describe(const Config& config);
+
+}  // namespace marketlink::config

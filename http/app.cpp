@@ -1,0 +1,16 @@
+// The route table.
+#include "http/app.hpp"
+
+#include "http/handler_support.hpp"
+
+namespace marketlink::http {
+
+Router build_router(App& app) {
+  Router router;
+  add_ops_routes(router, app);
+  add_account_routes(router, app);
+  add_admin_routes(router, app);
+  return router;
+}
+
+}  // namespace marketlink::http

@@ -1,0 +1,61 @@
+// What every handler uses: the application context, authentication and role guards, JSON
+// responses, pagination and the serializers of shared objects.
+#pragma once
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <initializer_list>
+
+#include "actors/accounts.hpp"
+#include "http/error_mapping.hpp"
+#include "http/json_input.hpp"
+#include "http/request.hpp"
+#include "http/router.hpp"
+
+namespace marketlink::http {
+
+struct App {
+  const config::Config& config;
+  actors::Runtime& runtime;
+  actors::Accounts& accounts;
+};
+
+Response json_response(int status, const boost::json::value& body);
+Response no_content(int status);
+
+// Reports `error` for `request`.
+void fail(const Responder& respond, const Request& request, const Error& error);
+
+using persistence::UserRow;
+
+// Authenticates the bearer token, then calls next(user); answers 401 itself otherwise.
+void require_user(App& app, const RequestPtr& req, const Responder& respond,
+                  std::function<void(UserRow)> next);
+// As require_user, and the user's role must be one of `roles` (403 otherwise).
+void require_role(App& app, const RequestPtr& req, const Responder& respond,
+                  std::initializer_list<const char*> roles, std::function<void(UserRow)> next);
+
+// Turns an actor result into a response: ok → on_ok(value), error → the error envelope.
+template <class T, class F>
+actors::Callback<T> reply(const RequestPtr& req, const Responder& respond, F on_ok) {
+  return [req, respond, on_ok = std::move(on_ok)](Result<T> result) mutable {
+    if (!result) return fail(respond, *req, result.error());
+    respond(on_ok(result.value()));
+  };
+}
+
+// ?page and ?page_size (capped at 100). A bad page is 404 "Invalid page.".
+Result<persistence::PageRequest> page_request(const Request& req);
+// The list envelope with absolute next/previous links; a page past the end is 404.
+Result<boost::json::object> paginated(const App& app, const Request& req,
+                                      const persistence::PageRequest& page, long long count,
+                                      boost::json::array results);
+
+boost::json::object user_json(const UserRow& u);
+boost::json::object vendor_profile_json(const persistence::VendorProfileRow& p);
+
+void add_account_routes(Router& router, App& app);
+void add_admin_routes(Router& router, App& app);
+void add_ops_routes(Router& router, App& app);
+
+}  // namespace marketlink::http

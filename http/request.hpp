@@ -1,0 +1,45 @@
+// What a handler sees of an HTTP exchange; no Beast types, so handlers compile without Beast.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace marketlink::http {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct Request {
+  std::string method;
+  std::string path;   // decoded path without the query
+  std::string query;  // raw query string, without '?'
+  std::string body;
+  std::string remote_address;
+  std::string request_id;
+  Headers headers;  // names in lower case
+  Headers params;   // path parameters from the route pattern
+
+  const std::string* header(std::string_view lower_name) const;
+  std::string param(std::string_view name) const;
+  // A decoded query parameter (the first of that name).
+  std::optional<std::string> query_param(std::string_view name) const;
+};
+
+using RequestPtr = std::shared_ptr<const Request>;
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  Headers headers;
+};
+
+// Delivers the response; callable once, from any thread.
+using Responder = std::function<void(Response)>;
+using Handler = std::function<void(RequestPtr, Responder)>;
+
+}  // namespace marketlink::http

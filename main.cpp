@@ -1,0 +1,146 @@
+// marketlink: serve | migrate | createsuperuser | check. Wires the pieces together, nothing more.
+#include <spdlog/spdlog.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "actors/accounts.hpp"
+#include "actors/runtime.hpp"
+#include "config/config.hpp"
+#include "http/app.hpp"
+#include "http/handler_support.hpp"
+#include "http/server.hpp"
+#include "persistence/migrations.hpp"
+
+namespace ml = marketlink;
+
+namespace {
+
+std::optional<ml::config::Config> load_config() {
+  const char* env_file = std::getenv("ENV_FILE");
+  auto loaded = ml::config::load(ml::config::environment_with_file(env_file != nullptr ? env_file : ".env"));
+  if (!loaded.problems.empty()) {
+    std::cerr << "configuration is invalid:\n";
+    for (const auto& p : loaded.problems) std::cerr << "  - " << p << "\n";
+    return std::nullopt;
+  }
+  spdlog::set_level(spdlog::level::from_str(loaded.config.log_level));
+  return loaded.config;
+}
+
+int run_migrate(const ml::config::Config& config) {
+  ml::persistence::Database db(ml::actors::db_settings(config));
+  auto report = ml::persistence::migrate(db, ml::persistence::embedded_migrations());
+  if (!report) {
+    std::cerr << "migrate failed: " << report.error().message << "\n";
+    return 1;
+  }
+  std::cout << "migrations: " << report->applied.size() << " applied, " << report->already
+            << " already up to date\n";
+  return 0;
+}
+
+std::string prompt(const std::string& label, bool secret) {
+  std::cerr << label << ": " << std::flush;
+  termios old{};
+  const bool tty = isatty(STDIN_FILENO) != 0;
+  if (secret && tty) {
+    tcgetattr(STDIN_FILENO, &old);
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  std::string value;
+  std::getline(std::cin, value);
+  if (secret && tty) {
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    std::cerr << "\n";
+  }
+  return value;
+}
+
+int run_createsuperuser(const ml::config::Config& config, int argc, char** argv) {
+  std::string email, password;
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--email" && i + 1 < argc) {
+      email = argv[++i];
+    } else if (arg == "--password" && i + 1 < argc) {
+      password = argv[++i];
+    } else {
+      std::cerr << "usage: marketlink createsuperuser [--email E] [--password P]\n";
+      return 2;
+    }
+  }
+  if (password.empty()) {
+    if (const char* p = std::getenv("MARKETLINK_SUPERUSER_PASSWORD")) password = p;
+  }
+  const bool interactive = isatty(STDIN_FILENO) != 0;
+  if (email.empty() && interactive) email = prompt("Email", false);
+  if (password.empty() && interactive) password = prompt("Password", true);
+  if (email.empty() || password.empty()) {
+    std::cerr << "createsuperuser: --email and --password are required when no terminal is attached\n";
+    return 2;
+  }
+  ml::persistence::Database db(ml::actors::db_settings(config));
+  const ml::actors::HashParams params{config.argon2_memory_kib, config.argon2_iterations, 1};
+  auto user = ml::actors::Accounts::create_superuser(db, email, password, params);
+  if (!user) {
+    const auto& e = user.error();
+    std::cerr << "createsuperuser failed:";
+    for (const auto& f : e.fields) {
+      for (const auto& m : f.messages) std::cerr << " " << f.field << ": " << m;
+    }
+    if (e.fields.empty()) std::cerr << " " << (e.code == ml::ErrorCode::unavailable ? "database unavailable" : e.message);
+    std::cerr << "\n";
+    return 1;
+  }
+  std::cout << "Superuser created: " << user->email << " (" << user->id << ")\n";
+  return 0;
+}
+
+int run_serve(const ml::config::Config& config) {
+  spdlog::info("marketlink starting: {}", ml::config::describe(config));
+  // Start-up in dependency order; each stop mirrors its start (see the end of this function).
+  ml::actors::Runtime runtime(config);
+  ml::actors::Accounts accounts(runtime, config);
+  ml::http::App app{config, runtime, accounts};
+  const auto router = ml::http::build_router(app);
+  ml::http::HttpServer server(config, router);
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    spdlog::critical("http: cannot listen on {}:{}: {}", config.http_host, config.http_port, e.what());
+    runtime.shutdown();
+    return 1;
+  }
+  server.run_until_signal();  // SIGTERM: stop accepting, drain requests in flight
+  runtime.shutdown();         // then the actors and their connections
+  spdlog::info("marketlink stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string command = argc > 1 ? argv[1] : "serve";
+  if (command == "--help" || command == "help") {
+    std::cout << "usage: marketlink [serve|migrate|createsuperuser|check]\n";
+    return 0;
+  }
+  auto config = load_config();
+  if (command == "check") {
+    if (!config) return 1;
+    std::cout << "configuration ok: " << ml::config::describe(*config) << "\n";
+    return 0;
+  }
+  if (!config) return 1;
+  if (command == "serve") return run_serve(*config);
+  if (command == "migrate") return run_migrate(*config);
+  if (command == "createsuperuser") return run_createsuperuser(*config, argc, argv);
+  std::cerr << "unknown command \"" << command << "\"; try --help\n";
+  return 2;
+}

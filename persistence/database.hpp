@@ -1,0 +1,93 @@
+// One PostgreSQL connection with its prepared statements, and the transaction helper that turns
+// libpqxx's exceptions into marketlink::Error values. Owned by exactly one worker at a time.
+#pragma once
+
+#include <pqxx/pqxx>
+#include <set>
+#include <string>
+
+#include "persistence/result.hpp"
+
+namespace marketlink::persistence {
+
+// SQL text with the name it is prepared under. Repositories define these as constants.
+struct Statement {
+  const char* name;
+  const char* sql;
+};
+
+struct DbSettings {
+  std::string url;
+  std::string time_zone = "UTC";
+  int connect_timeout_seconds = 3;
+};
+
+class Database {
+ public:
+  explicit Database(DbSettings settings);
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // The open connection, (re)connecting when needed. Throws pqxx::broken_connection.
+  pqxx::connection& connection();
+  // Drops the connection; the next call to connection() opens a new one.
+  void reset();
+  bool is_open() const;
+
+  // Prepares `s` on this connection the first time it is used.
+  void ensure_prepared(const Statement& s);
+
+ private:
+  DbSettings settings_;
+  std::unique_ptr<pqxx::connection> conn_;
+  std::set<std::string> prepared_;
+};
+
+// A transaction plus the connection's statement registry, handed to repository functions.
+class Tx {
+ public:
+  Tx(Database& db, pqxx::transaction_base& tx) : db_(db), tx_(tx) {}
+
+  template <class... Args>
+  pqxx::result exec(const Statement& s, Args&&... args) {
+    db_.ensure_prepared(s);
+    return tx_.exec_prepared(s.name, std::forward<Args>(args)...);
+  }
+  pqxx::transaction_base& raw() { return tx_; }
+
+ private:
+  Database& db_;
+  pqxx::transaction_base& tx_;
+};
+
+// Maps a libpqxx / standard exception to an Error (logging the unexpected ones once).
+Error translate_exception(std::exception_ptr ep, const char* what_for);
+
+// Runs `fn(Tx&)` in one read-committed transaction and commits when it returns a success.
+// `fn` returns Result<T>; an error result rolls back. A broken connection is retried once on a
+// fresh connection when nothing was sent yet; otherwise the caller gets 503 (unavailable).
+template <class F>
+auto transact(Database& db, const char* what_for, F&& fn) -> decltype(fn(std::declval<Tx&>())) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      pqxx::work w(db.connection());
+      Tx tx(db, w);
+      auto result = fn(tx);
+      if (result.ok()) w.commit();
+      return result;
+    } catch (const pqxx::broken_connection&) {
+      db.reset();
+      if (attempt == 0) continue;
+      return translate_exception(std::current_exception(), what_for);
+    } catch (const pqxx::in_doubt_error&) {
+      db.reset();
+      return translate_exception(std::current_exception(), what_for);
+    } catch (...) {
+      auto error = translate_exception(std::current_exception(), what_for);
+      if (!db.is_open()) db.reset();
+      return error;
+    }
+  }
+}
+
+}  // namespace marketlink::persistence
