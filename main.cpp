@@ -21,7 +21,8 @@ namespace {
 
 std::optional<ml::config::Config> load_config() {
   const char* env_file = std::getenv("ENV_FILE");
-  auto loaded = ml::config::load(ml::config::environment_with_file(env_file != nullptr ? env_file : ".env"));
+  auto loaded =
+      ml::config::load(ml::config::environment_with_file(env_file != nullptr ? env_file : ".env"));
   if (!loaded.problems.empty()) {
     std::cerr << "configuration is invalid:\n";
     for (const auto& p : loaded.problems) std::cerr << "  - " << p << "\n";
@@ -82,7 +83,8 @@ int run_createsuperuser(const ml::config::Config& config, int argc, char** argv)
   if (email.empty() && interactive) email = prompt("Email", false);
   if (password.empty() && interactive) password = prompt("Password", true);
   if (email.empty() || password.empty()) {
-    std::cerr << "createsuperuser: --email and --password are required when no terminal is attached\n";
+    std::cerr
+        << "createsuperuser: --email and --password are required when no terminal is attached\n";
     return 2;
   }
   ml::persistence::Database db(ml::actors::db_settings(config));
@@ -94,7 +96,9 @@ int run_createsuperuser(const ml::config::Config& config, int argc, char** argv)
     for (const auto& f : e.fields) {
       for (const auto& m : f.messages) std::cerr << " " << f.field << ": " << m;
     }
-    if (e.fields.empty()) std::cerr << " " << (e.code == ml::ErrorCode::unavailable ? "database unavailable" : e.message);
+    if (e.fields.empty())
+      std::cerr << " "
+                << (e.code == ml::ErrorCode::unavailable ? "database unavailable" : e.message);
     std::cerr << "\n";
     return 1;
   }
@@ -113,7 +117,8 @@ int run_serve(const ml::config::Config& config) {
   try {
     server.start();
   } catch (const std::exception& e) {
-    spdlog::critical("http: cannot listen on {}:{}: {}", config.http_host, config.http_port, e.what());
+    spdlog::critical("http: cannot listen on {}:{}: {}", config.http_host, config.http_port,
+                     e.what());
     runtime.shutdown();
     return 1;
   }

@@ -16,10 +16,13 @@ namespace refresh_tokens = persistence::refresh_tokens;
 using persistence::Tx;
 
 Error bad_credentials() {
-  return Error::make(ErrorCode::bad_credentials, "No active account found with the given credentials");
+  return Error::make(ErrorCode::bad_credentials,
+                     "No active account found with the given credentials");
 }
 
-Error email_taken() { return Error::field("email", "User with this email already exists."); }
+Error email_taken() {
+  return Error::field("email", "User with this email already exists.");
+}
 
 std::size_t utf8_length(std::string_view s) {
   std::size_t n = 0;
@@ -62,7 +65,7 @@ bool valid_email(std::string_view email) {
   if (local.front() == '.' || local.back() == '.' || local.find("..") != std::string_view::npos) {
     return false;
   }
-  if (domain.find('@') != std::string_view::npos) return false;
+  if (local.find('@') != std::string_view::npos) return false;
   const auto dot = domain.rfind('.');
   if (dot == std::string_view::npos || dot == 0 || dot + 1 >= domain.size()) return false;
   if (domain.front() == '-' || domain.find("..") != std::string_view::npos) return false;
@@ -97,7 +100,8 @@ void validate_registration(const RegisterInput& in, FieldErrors& errors) {
   if (required("role", in.role) && *in.role != "customer" && *in.role != "vendor") {
     errors.add("role", "\"" + *in.role + "\" is not a valid choice.");
   }
-  for (auto [name, value] : {std::pair{"first_name", &in.first_name}, {"last_name", &in.last_name}}) {
+  for (auto [name, value] :
+       {std::pair{"first_name", &in.first_name}, {"last_name", &in.last_name}}) {
     if (*value && utf8_length(**value) > 150 && !errors.has(name)) {
       errors.add(name, "Ensure this field has no more than 150 characters.");
     }
@@ -148,7 +152,9 @@ void Accounts::register_user(RegisterInput in, std::string client_address,
   run_redis<long long>(
       runtime_,
       [key = persistence::redis_keys::rate_window("register", client_address, window)](
-          persistence::RedisClient& redis) { return redis.increment_window(key, std::chrono::seconds(60)); },
+          persistence::RedisClient& redis) {
+        return redis.increment_window(key, std::chrono::seconds(60));
+      },
       [this, in = std::move(in), limit, done = std::move(done)](Result<long long> count) mutable {
         if (!count) return done(std::move(count).error());
         if (*count > limit) {
@@ -159,7 +165,8 @@ void Accounts::register_user(RegisterInput in, std::string client_address,
         // Taken before `in` moves into the continuation (argument evaluation order is unspecified).
         std::string password = *in.password;
         run_cpu<std::string>(
-            runtime_, [password = std::move(password), params = hash_params_]() -> Result<std::string> {
+            runtime_,
+            [password = std::move(password), params = hash_params_]() -> Result<std::string> {
               return hash_password(password, params);
             },
             [this, in = std::move(in), done = std::move(done)](Result<std::string> hash) mutable {
@@ -212,7 +219,9 @@ void Accounts::login(std::string email, std::string password, Callback<TokenPair
         }
         run_transaction<std::optional<UserRow>>(
             runtime_, "login lookup",
-            [email](Tx& tx) -> Result<std::optional<UserRow>> { return users::find_by_email(tx, email); },
+            [email](Tx& tx) -> Result<std::optional<UserRow>> {
+              return users::find_by_email(tx, email);
+            },
             [this, key, password = std::move(password),
              done = std::move(done)](Result<std::optional<UserRow>> found) mutable {
               if (!found) return done(std::move(found).error());
@@ -221,13 +230,16 @@ void Accounts::login(std::string email, std::string password, Callback<TokenPair
               using Checked = std::pair<PasswordCheck, std::optional<std::string>>;
               run_cpu<Checked>(
                   runtime_,
-                  [password = std::move(password), stored, params = hash_params_]() -> Result<Checked> {
+                  [password = std::move(password), stored,
+                   params = hash_params_]() -> Result<Checked> {
                     auto check = verify_password(password, stored, params);
                     std::optional<std::string> upgraded;
-                    if (check == PasswordCheck::match_needs_upgrade) upgraded = hash_password(password, params);
+                    if (check == PasswordCheck::match_needs_upgrade)
+                      upgraded = hash_password(password, params);
                     return Checked{check, std::move(upgraded)};
                   },
-                  [this, key, user = std::move(user), done = std::move(done)](Result<Checked> checked) mutable {
+                  [this, key, user = std::move(user),
+                   done = std::move(done)](Result<Checked> checked) mutable {
                     if (!checked) return done(std::move(checked).error());
                     if (!user || !user->is_active || checked->first == PasswordCheck::mismatch) {
                       const auto lock_time = config_.login_lock_time;
@@ -345,14 +357,16 @@ void Accounts::vendor_profile(UserRow user, Callback<VendorProfileRow> done) {
       std::move(done));
 }
 
-void Accounts::update_vendor_profile(UserRow user, VendorPatch patch, Callback<VendorProfileRow> done) {
+void Accounts::update_vendor_profile(UserRow user, VendorPatch patch,
+                                     Callback<VendorProfileRow> done) {
   run_transaction<VendorProfileRow>(
       runtime_, "update vendor profile",
       [user_id = user.id, patch = std::move(patch)](Tx& tx) -> Result<VendorProfileRow> {
         auto current = profiles::find_by_user(tx, user_id);
         if (!current) current = profiles::insert(tx, user_id, "", "");
-        auto updated = profiles::update(tx, user_id, patch.business_name.value_or(current->business_name),
-                                        patch.address.value_or(current->address));
+        auto updated =
+            profiles::update(tx, user_id, patch.business_name.value_or(current->business_name),
+                             patch.address.value_or(current->address));
         if (!updated) return Error::not_found();
         return std::move(*updated);
       },
@@ -363,7 +377,9 @@ void Accounts::list_vendors(std::optional<bool> active, PageRequest page,
                             Callback<Page<VendorProfileRow>> done) {
   run_transaction<Page<VendorProfileRow>>(
       runtime_, "list vendors",
-      [active, page](Tx& tx) -> Result<Page<VendorProfileRow>> { return profiles::list(tx, active, page); },
+      [active, page](Tx& tx) -> Result<Page<VendorProfileRow>> {
+        return profiles::list(tx, active, page);
+      },
       std::move(done));
 }
 
@@ -371,7 +387,8 @@ void Accounts::set_vendor_active(UserRow admin, std::string profile_id, bool act
                                  Callback<VendorProfileRow> done) {
   run_transaction<VendorProfileRow>(
       runtime_, "set vendor active",
-      [admin_id = admin.id, profile_id = std::move(profile_id), active](Tx& tx) -> Result<VendorProfileRow> {
+      [admin_id = admin.id, profile_id = std::move(profile_id),
+       active](Tx& tx) -> Result<VendorProfileRow> {
         auto row = profiles::set_active(tx, profile_id, active);
         if (!row) return Error::not_found();
         persistence::audit::record(tx, admin_id, active ? "vendor.activate" : "vendor.deactivate",
@@ -385,11 +402,14 @@ void Accounts::list_users(std::optional<std::string> role, PageRequest page,
                           Callback<Page<UserRow>> done) {
   run_transaction<Page<UserRow>>(
       runtime_, "list users",
-      [role = std::move(role), page](Tx& tx) -> Result<Page<UserRow>> { return users::list(tx, role, page); },
+      [role = std::move(role), page](Tx& tx) -> Result<Page<UserRow>> {
+        return users::list(tx, role, page);
+      },
       std::move(done));
 }
 
-void Accounts::set_user_active(UserRow admin, std::string user_id, bool active, Callback<UserRow> done) {
+void Accounts::set_user_active(UserRow admin, std::string user_id, bool active,
+                               Callback<UserRow> done) {
   if (!active && admin.id == user_id) {
     return done(Error::make(ErrorCode::invalid_input, "You cannot deactivate your own account."));
   }
@@ -412,10 +432,10 @@ Result<UserRow> Accounts::create_superuser(persistence::Database& db, const std:
   FieldErrors errors;
   for (auto& p : password_problems(password)) errors.add("password", p);
   if (!errors.empty()) return std::move(errors).to_error();
-  persistence::NewUser user{normalize_email(email), hash_password(password, params), "", "", "admin",
-                            true, true};
-  auto out = persistence::transact(db, "createsuperuser",
-                                   [&](Tx& tx) -> Result<UserRow> { return users::insert(tx, user); });
+  persistence::NewUser user{
+      normalize_email(email), hash_password(password, params), "", "", "admin", true, true};
+  auto out = persistence::transact(
+      db, "createsuperuser", [&](Tx& tx) -> Result<UserRow> { return users::insert(tx, user); });
   if (!out && out.error().code == ErrorCode::conflict) return email_taken();
   return out;
 }

@@ -64,7 +64,8 @@ class Accounts {
   void vendor_profile(UserRow user, Callback<VendorProfileRow> done);
   void update_vendor_profile(UserRow user, VendorPatch patch, Callback<VendorProfileRow> done);
 
-  void list_vendors(std::optional<bool> active, PageRequest page, Callback<Page<VendorProfileRow>> done);
+  void list_vendors(std::optional<bool> active, PageRequest page,
+                    Callback<Page<VendorProfileRow>> done);
   void set_vendor_active(UserRow admin, std::string profile_id, bool active,
                          Callback<VendorProfileRow> done);
   void list_users(std::optional<std::string> role, PageRequest page, Callback<Page<UserRow>> done);
@@ -75,7 +76,8 @@ class Accounts {
                                           const std::string& password, const HashParams& params);
 
  private:
-  void issue_login_tokens(UserRow user, std::optional<std::string> new_hash, Callback<TokenPair> done);
+  void issue_login_tokens(UserRow user, std::optional<std::string> new_hash,
+                          Callback<TokenPair> done);
 
   Runtime& runtime_;
   const config::Config& config_;

@@ -20,7 +20,8 @@ constexpr std::size_t kHashBytes = 32;
 
 std::string base64(const unsigned char* data, std::size_t len) {
   std::string out(4 * ((len + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(len));
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(len));
   out.resize(static_cast<std::size_t>(n));
   return out;
 }
@@ -30,7 +31,8 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   std::size_t start = 0;
   while (true) {
     const auto pos = s.find(sep, start);
-    parts.push_back(s.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
+    parts.push_back(
+        s.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
     if (pos == std::string_view::npos) break;
     start = pos + 1;
   }
@@ -68,16 +70,18 @@ PasswordCheck verify_django(std::string_view password, std::string_view stored) 
 const std::unordered_set<std::string>& common_passwords() {
   // The most common entries of the list Django's CommonPasswordValidator ships.
   static const std::unordered_set<std::string> list{
-      "password", "12345678", "123456789", "1234567890", "qwertyuiop", "password1",
-      "password123", "iloveyou", "sunshine", "princess", "football", "baseball", "welcome",
-      "welcome1", "abc12345", "abcd1234", "qwerty123", "1q2w3e4r", "1qaz2wsx", "letmein1",
-      "trustno1", "superman", "starwars", "whatever", "dragon123", "passw0rd", "master123",
-      "michael1", "jennifer", "computer", "11111111", "00000000", "88888888", "87654321",
-      "qwertyui", "asdfghjk", "zxcvbnm1", "changeme", "internet", "shadow12", "monkey12",
-      "liverpool", "chelsea1", "charlie1", "jordan23", "access14", "mustang1", "letmein",
-      "password12", "administrator", "admin123", "admin1234", "pass1234", "test1234",
-      "testtest", "secret12", "qazwsxedc", "1234qwer", "q1w2e3r4", "a1b2c3d4", "loveyou1",
-      "freedom1", "whatever1", "blink182", "pokemon1", "samsung1", "football1", "baseball1"};
+      "password",    "12345678",      "123456789", "1234567890", "qwertyuiop", "password1",
+      "password123", "iloveyou",      "sunshine",  "princess",   "football",   "baseball",
+      "welcome",     "welcome1",      "abc12345",  "abcd1234",   "qwerty123",  "1q2w3e4r",
+      "1qaz2wsx",    "letmein1",      "trustno1",  "superman",   "starwars",   "whatever",
+      "dragon123",   "passw0rd",      "master123", "michael1",   "jennifer",   "computer",
+      "11111111",    "00000000",      "88888888",  "87654321",   "qwertyui",   "asdfghjk",
+      "zxcvbnm1",    "changeme",      "internet",  "shadow12",   "monkey12",   "liverpool",
+      "chelsea1",    "charlie1",      "jordan23",  "access14",   "mustang1",   "letmein",
+      "password12",  "administrator", "admin123",  "admin1234",  "pass1234",   "test1234",
+      "testtest",    "secret12",      "qazwsxedc", "1234qwer",   "q1w2e3r4",   "a1b2c3d4",
+      "loveyou1",    "freedom1",      "whatever1", "blink182",   "pokemon1",   "samsung1",
+      "football1",   "baseball1"};
   return list;
 }
 
@@ -137,9 +141,8 @@ std::vector<std::string> password_problems(std::string_view password) {
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (common_passwords().count(lower) != 0) problems.emplace_back("This password is too common.");
-  if (!password.empty() && std::all_of(password.begin(), password.end(), [](unsigned char c) {
-        return std::isdigit(c) != 0;
-      })) {
+  if (!password.empty() && std::all_of(password.begin(), password.end(),
+                                       [](unsigned char c) { return std::isdigit(c) != 0; })) {
     problems.emplace_back("This password is entirely numeric.");
   }
   return problems;

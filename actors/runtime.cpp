@@ -10,6 +10,7 @@
 #include <array>
 #include <caf/all.hpp>
 #include <deque>
+#include <future>
 #include <map>
 
 namespace marketlink::actors::detail {
@@ -72,8 +73,7 @@ persistence::DbSettings db_settings(const config::Config& c) {
   persistence::DbSettings s;
   s.url = c.database_url;
   s.time_zone = c.time_zone;
-  s.connect_timeout_seconds =
-      std::max(1, static_cast<int>(c.db_connect_timeout.count() / 1000));
+  s.connect_timeout_seconds = std::max(1, static_cast<int>(c.db_connect_timeout.count() / 1000));
   return s;
 }
 
@@ -112,6 +112,7 @@ struct Runtime::Impl {
   std::mutex mutex;
   std::array<caf::actor, 3> pools;
   bool stopped = false;
+  std::promise<void> pools_started;
 };
 
 namespace {
@@ -167,7 +168,8 @@ struct PoolState {
 
 void spawn_worker(caf::stateful_actor<PoolState>* self, std::size_t index) {
   auto& st = self->state;
-  const std::string name = std::string(pool_name(st.spec.kind)) + "/worker-" + std::to_string(index);
+  const std::string name =
+      std::string(pool_name(st.spec.kind)) + "/worker-" + std::to_string(index);
   auto stats = st.registry->enter(name, "worker", pool_name(st.spec.kind));
   auto w = self->spawn<caf::detached + caf::monitored>(worker, caf::actor_cast<caf::actor>(self),
                                                        st.config, stats);
@@ -210,9 +212,9 @@ caf::behavior pool(caf::stateful_actor<PoolState>* self, PoolSpec spec,
       job->second(Error::unavailable());
       st.in_flight.erase(job);
     }
-    auto stats = st.registry->enter(std::string(pool_name(st.spec.kind)) + "/worker-" +
-                                        std::to_string(index),
-                                    "worker", pool_name(st.spec.kind));
+    auto stats = st.registry->enter(
+        std::string(pool_name(st.spec.kind)) + "/worker-" + std::to_string(index), "worker",
+        pool_name(st.spec.kind));
     stats->set_state("restarting");
     stats->restarted();
     stats->failed(to_string(dm.reason));
@@ -290,6 +292,7 @@ caf::behavior supervisor(caf::stateful_actor<SupervisorState>* self, Runtime::Im
   st.children->resize(st.specs.size());
   st.backoff.assign(st.specs.size(), kFirstBackoff);
   for (std::size_t i = 0; i < st.specs.size(); ++i) spawn_pool(self, impl, i);
+  impl->pools_started.set_value();
 
   self->attach_functor([children = st.children] {
     for (auto& c : *children) {
@@ -325,9 +328,13 @@ Runtime::Runtime(const config::Config& config) : impl_(std::make_unique<Impl>(co
                               {PoolKind::redis, 1},
                               {PoolKind::hash, config.hash_pool_size}};
   impl_->supervisor = impl_->system->spawn(supervisor, impl_.get(), std::move(specs));
+  // Jobs submitted from here on find their pool.
+  impl_->pools_started.get_future().wait();
 }
 
-Runtime::~Runtime() { shutdown(); }
+Runtime::~Runtime() {
+  shutdown();
+}
 
 void Runtime::submit(PoolKind kind, Job job, JobFailure on_failure) {
   auto handle = impl_->pool(kind);
@@ -338,8 +345,12 @@ void Runtime::submit(PoolKind kind, Job job, JobFailure on_failure) {
   caf::anon_send(handle, JobMsg{std::move(job), std::move(on_failure)});
 }
 
-InspectionRegistry& Runtime::registry() { return impl_->registry; }
-const config::Config& Runtime::config() const { return impl_->config; }
+InspectionRegistry& Runtime::registry() {
+  return impl_->registry;
+}
+const config::Config& Runtime::config() const {
+  return impl_->config;
+}
 
 void Runtime::inject_crash(PoolKind kind, bool whole_pool) {
   if (auto handle = impl_->pool(kind)) caf::anon_send(handle, crash_atom::value, whole_pool);

@@ -85,7 +85,8 @@ void run_redis(Runtime& runtime, std::function<Result<T>(persistence::RedisClien
                Callback<T> done) {
   auto shared_done = std::make_shared<Callback<T>>(std::move(done));
   runtime.submit(
-      PoolKind::redis, [fn = std::move(fn), shared_done](Resources& r) { (*shared_done)(fn(r.redis())); },
+      PoolKind::redis,
+      [fn = std::move(fn), shared_done](Resources& r) { (*shared_done)(fn(r.redis())); },
       [shared_done](Error e) { (*shared_done)(std::move(e)); });
 }
 

@@ -46,7 +46,8 @@ class Reader {
     auto v = lookup_(name);
     if (!v) return;
     std::string s;
-    for (char c : trim(*v)) s.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    for (char c : trim(*v))
+      s.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     if (s == "1" || s == "true" || s == "yes" || s == "on") {
       out = true;
     } else if (s == "0" || s == "false" || s == "no" || s == "off" || s.empty()) {
@@ -82,8 +83,8 @@ class Reader {
     out = Duration(count);
   }
 
-  void url(const std::string& name, std::string& out, std::initializer_list<std::string_view> schemes,
-           bool required) const {
+  void url(const std::string& name, std::string& out,
+           std::initializer_list<std::string_view> schemes, bool required) const {
     auto v = lookup_(name);
     if (!v || v->empty()) {
       if (required && out.empty()) problems_.push_back(name + ": is required");
@@ -174,8 +175,9 @@ LoadResult load(const Lookup& lookup) {
   r.string("WEBHOOK_SECRET", c.webhook_secret);
   r.string("SSLCOMMERZ_STORE_ID", c.sslcommerz_store_id);
   r.boolean("SSLCOMMERZ_IS_SANDBOX", c.sslcommerz_is_sandbox);
-  const auto default_gateway = c.sslcommerz_is_sandbox ? std::string("https://sandbox.sslcommerz.com")
-                                                       : std::string("https://securepay.sslcommerz.com");
+  const auto default_gateway = c.sslcommerz_is_sandbox
+                                   ? std::string("https://sandbox.sslcommerz.com")
+                                   : std::string("https://securepay.sslcommerz.com");
   c.sslcommerz_session_url = default_gateway + "/gwprocess/v4/api.php";
   c.sslcommerz_validation_url = default_gateway + "/validator/api/validationserverAPI.php";
   r.url("SSLCOMMERZ_SESSION_URL", c.sslcommerz_session_url, {"http", "https"}, false);

@@ -11,7 +11,8 @@ boost::json::object tokens_json(const TokenPair& t) {
   return {{"refresh", t.refresh}, {"access", t.access}};
 }
 
-const StringRule kPassword{.required = true, .allow_blank = false, .max_chars = 4096, .trim = false};
+const StringRule kPassword{
+    .required = true, .allow_blank = false, .max_chars = 4096, .trim = false};
 
 void register_user(App& app, RequestPtr req, Responder respond) {
   auto body = JsonObject::parse_request(*req);
@@ -29,12 +30,12 @@ void register_user(App& app, RequestPtr req, Responder respond) {
   in.address = body->string("address", errors, optional_text);
   actors::validate_registration(in, errors);
   if (!errors.empty()) return fail(respond, *req, std::move(errors).to_error());
-  app.accounts.register_user(std::move(in), req->remote_address,
-                             reply<actors::RegisterOutput>(req, respond, [](actors::RegisterOutput& out) {
-                               return json_response(201, boost::json::object{
-                                                             {"user", user_json(out.user)},
-                                                             {"tokens", tokens_json(out.tokens)}});
-                             }));
+  app.accounts.register_user(
+      std::move(in), req->remote_address,
+      reply<actors::RegisterOutput>(req, respond, [](actors::RegisterOutput& out) {
+        return json_response(201, boost::json::object{{"user", user_json(out.user)},
+                                                      {"tokens", tokens_json(out.tokens)}});
+      }));
 }
 
 void login(App& app, RequestPtr req, Responder respond) {
@@ -45,8 +46,8 @@ void login(App& app, RequestPtr req, Responder respond) {
   auto password = body->string("password", errors, kPassword);
   if (!errors.empty()) return fail(respond, *req, std::move(errors).to_error());
   app.accounts.login(*email, *password, reply<TokenPair>(req, respond, [](TokenPair& t) {
-                       return json_response(200, tokens_json(t));
-                     }));
+    return json_response(200, tokens_json(t));
+  }));
 }
 
 void refresh(App& app, RequestPtr req, Responder respond) {
@@ -56,9 +57,8 @@ void refresh(App& app, RequestPtr req, Responder respond) {
   auto token = body->string("refresh", errors, {.required = true, .trim = false});
   if (!errors.empty()) return fail(respond, *req, std::move(errors).to_error());
   app.accounts.refresh(*token, reply<TokenPair>(req, respond, [](TokenPair& t) {
-                         return json_response(200, boost::json::object{{"access", t.access},
-                                                                        {"refresh", t.refresh}});
-                       }));
+    return json_response(200, boost::json::object{{"access", t.access}, {"refresh", t.refresh}});
+  }));
 }
 
 void logout(App& app, RequestPtr req, Responder respond) {
@@ -74,7 +74,8 @@ void logout(App& app, RequestPtr req, Responder respond) {
 }
 
 void get_profile(App& app, RequestPtr req, Responder respond) {
-  require_user(app, req, respond, [respond](UserRow user) { respond(json_response(200, user_json(user))); });
+  require_user(app, req, respond,
+               [respond](UserRow user) { respond(json_response(200, user_json(user))); });
 }
 
 void update_profile(App& app, RequestPtr req, Responder respond, bool partial) {
@@ -87,12 +88,12 @@ void update_profile(App& app, RequestPtr req, Responder respond, bool partial) {
     patch.email = body->string("email", errors, {.required = !partial, .max_chars = 254});
     patch.first_name = body->string("first_name", errors, {.allow_blank = true, .max_chars = 150});
     patch.last_name = body->string("last_name", errors, {.allow_blank = true, .max_chars = 150});
-    if (patch.email && !actors::valid_email(*patch.email)) errors.add("email", "Enter a valid email address.");
+    if (patch.email && !actors::valid_email(*patch.email))
+      errors.add("email", "Enter a valid email address.");
     if (!errors.empty()) return fail(respond, *req, std::move(errors).to_error());
-    app.accounts.update_profile(std::move(user), std::move(patch),
-                                reply<UserRow>(req, respond, [](UserRow& u) {
-                                  return json_response(200, user_json(u));
-                                }));
+    app.accounts.update_profile(
+        std::move(user), std::move(patch),
+        reply<UserRow>(req, respond, [](UserRow& u) { return json_response(200, user_json(u)); }));
   });
 }
 
@@ -112,29 +113,36 @@ void update_vendor_profile(App& app, RequestPtr req, Responder respond, bool par
     FieldErrors errors;
     actors::VendorPatch patch;
     // `is_active` is read-only here: only an admin activates a vendor.
-    patch.business_name = body->string("business_name", errors, {.required = !partial, .max_chars = 255});
+    patch.business_name =
+        body->string("business_name", errors, {.required = !partial, .max_chars = 255});
     patch.address = body->string("address", errors, {.required = !partial});
     if (!errors.empty()) return fail(respond, *req, std::move(errors).to_error());
-    app.accounts.update_vendor_profile(std::move(user), std::move(patch),
-                                       reply<persistence::VendorProfileRow>(req, respond, [](auto& p) {
-                                         return json_response(200, vendor_profile_json(p));
-                                       }));
+    app.accounts.update_vendor_profile(
+        std::move(user), std::move(patch),
+        reply<persistence::VendorProfileRow>(
+            req, respond, [](auto& p) { return json_response(200, vendor_profile_json(p)); }));
   });
 }
 
 }  // namespace
 
 void add_account_routes(Router& router, App& app) {
-  auto bind = [&app](auto fn) { return [&app, fn](RequestPtr req, Responder respond) { fn(app, std::move(req), std::move(respond)); }; };
+  auto bind = [&app](auto fn) {
+    return [&app, fn](RequestPtr req, Responder respond) {
+      fn(app, std::move(req), std::move(respond));
+    };
+  };
   router.add("POST", "/api/v1/auth/register/", bind(register_user));
   router.add("POST", "/api/v1/auth/login/", bind(login));
   router.add("POST", "/api/v1/auth/token/refresh/", bind(refresh));
   router.add("POST", "/api/v1/auth/logout/", bind(logout));
   router.add("GET", "/api/v1/auth/profile/", bind(get_profile));
-  router.add("PUT", "/api/v1/auth/profile/",
-             bind([](App& a, RequestPtr r, Responder s) { update_profile(a, std::move(r), std::move(s), false); }));
-  router.add("PATCH", "/api/v1/auth/profile/",
-             bind([](App& a, RequestPtr r, Responder s) { update_profile(a, std::move(r), std::move(s), true); }));
+  router.add("PUT", "/api/v1/auth/profile/", bind([](App& a, RequestPtr r, Responder s) {
+               update_profile(a, std::move(r), std::move(s), false);
+             }));
+  router.add("PATCH", "/api/v1/auth/profile/", bind([](App& a, RequestPtr r, Responder s) {
+               update_profile(a, std::move(r), std::move(s), true);
+             }));
   router.add("GET", "/api/v1/vendors/profile/", bind(get_vendor_profile));
   router.add("PUT", "/api/v1/vendors/profile/", bind([](App& a, RequestPtr r, Responder s) {
                update_vendor_profile(a, std::move(r), std::move(s), false);

@@ -32,8 +32,9 @@ void require_user(App& app, const RequestPtr& req, const Responder& respond,
   if (header == nullptr || header->size() < prefix.size() ||
       std::string_view(*header).substr(0, prefix.size()) != prefix) {
     // SimpleJWT ignores other schemes: the request is simply anonymous.
-    return fail(respond, *req,
-                Error::make(ErrorCode::unauthenticated, "Authentication credentials were not provided."));
+    return fail(
+        respond, *req,
+        Error::make(ErrorCode::unauthenticated, "Authentication credentials were not provided."));
   }
   std::string token = header->substr(prefix.size());
   if (token.empty() || token.find(' ') != std::string::npos) {
@@ -42,10 +43,11 @@ void require_user(App& app, const RequestPtr& req, const Responder& respond,
     e.body_code = "bad_authorization_header";
     return fail(respond, *req, e);
   }
-  app.accounts.authenticate(std::move(token), [req, respond, next = std::move(next)](Result<UserRow> user) {
-    if (!user) return fail(respond, *req, user.error());
-    next(std::move(user).value());
-  });
+  app.accounts.authenticate(std::move(token),
+                            [req, respond, next = std::move(next)](Result<UserRow> user) {
+                              if (!user) return fail(respond, *req, user.error());
+                              next(std::move(user).value());
+                            });
 }
 
 void require_role(App& app, const RequestPtr& req, const Responder& respond,

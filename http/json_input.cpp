@@ -34,7 +34,9 @@ std::size_t utf8_chars(std::string_view s) {
   return n;
 }
 
-bool valid_utf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
+bool valid_utf8(std::string_view s) {
+  return simdjson::validate_utf8(s.data(), s.size());
+}
 
 Result<JsonObject> JsonObject::parse_request(const Request& request) {
   std::string_view body = request.body;
@@ -44,7 +46,8 @@ Result<JsonObject> JsonObject::parse_request(const Request& request) {
     std::string_view media = type != nullptr ? std::string_view(*type) : std::string_view();
     media = media.substr(0, media.find(';'));
     while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-    if (media != "application/json" && !(media.size() > 5 && media.substr(media.size() - 5) == "+json")) {
+    if (media != "application/json" &&
+        !(media.size() > 5 && media.substr(media.size() - 5) == "+json")) {
       return Error::make(ErrorCode::unsupported_media_type,
                          "Unsupported media type \"" + std::string(media) + "\" in request.");
     }
@@ -60,13 +63,17 @@ Result<JsonObject> JsonObject::parse(std::string_view text) {
     return parse_error(simdjson::error_message(err));
   }
   if (auto err = root.get_object().get(impl->object); err) {
-    const char* kind = root.is_array() ? "list" : root.is_string() ? "str" : root.is_bool() ? "bool"
-                       : root.is_null() ? "NoneType" : root.is_int64() || root.is_uint64() ? "int"
-                                                                                            : "float";
+    const char* kind = root.is_array()                       ? "list"
+                       : root.is_string()                    ? "str"
+                       : root.is_bool()                      ? "bool"
+                       : root.is_null()                      ? "NoneType"
+                       : root.is_int64() || root.is_uint64() ? "int"
+                                                             : "float";
     Error e;
     e.code = ErrorCode::invalid_input;
     e.fields.push_back(
-        {"non_field_errors", {std::string("Invalid data. Expected a dictionary, but got ") + kind + "."}});
+        {"non_field_errors",
+         {std::string("Invalid data. Expected a dictionary, but got ") + kind + "."}});
     return e;
   }
   return JsonObject(std::move(impl));
@@ -133,7 +140,8 @@ std::optional<bool> JsonObject::boolean(const char* key, FieldErrors& errors, bo
   return b;
 }
 
-std::optional<int64_t> JsonObject::integer(const char* key, FieldErrors& errors, bool required) const {
+std::optional<int64_t> JsonObject::integer(const char* key, FieldErrors& errors,
+                                           bool required) const {
   simdjson::dom::element v;
   if (impl_->object.at_key(key).get(v) != simdjson::SUCCESS) {
     if (required) errors.add(key, "This field is required.");

@@ -37,7 +37,9 @@ void readyz(App& app, RequestPtr, Responder respond) {
         tx.raw().exec("SELECT 1");
         return Unit{};
       },
-      [state](Result<Unit> r) { state->done(true, r ? std::nullopt : std::optional<std::string>("unreachable")); });
+      [state](Result<Unit> r) {
+        state->done(true, r ? std::nullopt : std::optional<std::string>("unreachable"));
+      });
   actors::run_redis<Unit>(
       app.runtime,
       [](persistence::RedisClient& redis) -> Result<Unit> {
@@ -45,7 +47,9 @@ void readyz(App& app, RequestPtr, Responder respond) {
         if (!r) return std::move(r).error();
         return Unit{};
       },
-      [state](Result<Unit> r) { state->done(false, r ? std::nullopt : std::optional<std::string>("unreachable")); });
+      [state](Result<Unit> r) {
+        state->done(false, r ? std::nullopt : std::optional<std::string>("unreachable"));
+      });
 }
 
 }  // namespace
@@ -54,7 +58,8 @@ void add_ops_routes(Router& router, App& app) {
   router.add("GET", "/healthz", [](RequestPtr, Responder respond) {
     respond(json_response(200, boost::json::object{{"status", "ok"}}));
   });
-  router.add("GET", "/readyz", [&app](RequestPtr r, Responder s) { readyz(app, std::move(r), std::move(s)); });
+  router.add("GET", "/readyz",
+             [&app](RequestPtr r, Responder s) { readyz(app, std::move(r), std::move(s)); });
 }
 
 }  // namespace marketlink::http

@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <openssl/rand.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -13,7 +14,6 @@
 #include <condition_variable>
 #include <future>
 #include <map>
-#include <openssl/rand.h>
 #include <thread>
 
 #include "http/error_mapping.hpp"
@@ -106,7 +106,8 @@ class Session : public std::enable_shared_from_this<Session> {
   ~Session() { server_.session_closed(this); }
 
   void start() {
-    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::do_read, shared_from_this()));
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&Session::do_read, shared_from_this()));
   }
 
   // From any thread: close when idle, or after the response in flight.
@@ -135,18 +136,21 @@ class Session : public std::enable_shared_from_this<Session> {
       return close();
     }
     if (ec == bhttp::error::body_limit) {
-      return send_raw(simple_error(ErrorCode::payload_too_large, "Request body is too large.", new_request_id()),
+      return send_raw(simple_error(ErrorCode::payload_too_large, "Request body is too large.",
+                                   new_request_id()),
                       false, "-", "-");
     }
     if (ec == bhttp::error::header_limit) {
-      Response r = simple_error(ErrorCode::invalid_input, "Request headers are too large.", new_request_id());
+      Response r = simple_error(ErrorCode::invalid_input, "Request headers are too large.",
+                                new_request_id());
       r.status = 431;
       return send_raw(std::move(r), false, "-", "-");
     }
     if (ec) {
       if (&ec.category() == &bhttp::make_error_code(bhttp::error::bad_target).category()) {
-        return send_raw(simple_error(ErrorCode::invalid_input, "Malformed HTTP request.", new_request_id()),
-                        false, "-", "-");
+        return send_raw(
+            simple_error(ErrorCode::invalid_input, "Malformed HTTP request.", new_request_id()),
+            false, "-", "-");
       }
       return close();
     }
@@ -174,22 +178,26 @@ class Session : public std::enable_shared_from_this<Session> {
       req->headers.emplace_back(std::move(name), std::string(field.value()));
     }
     const auto* incoming_id = req->header("x-request-id");
-    req->request_id = incoming_id != nullptr && acceptable_request_id(*incoming_id) ? *incoming_id
-                                                                                     : new_request_id();
+    req->request_id = incoming_id != nullptr && acceptable_request_id(*incoming_id)
+                          ? *incoming_id
+                          : new_request_id();
     request_id_ = req->request_id;
     method_ = req->method;
 
     auto decoded = boost::urls::make_pct_string_view(raw_path);
     if (!decoded || raw_path.empty() || raw_path.front() != '/') {
       path_ = std::string(raw_path);
-      return send(simple_error(ErrorCode::invalid_input, "Malformed request target.", req->request_id));
+      return send(
+          simple_error(ErrorCode::invalid_input, "Malformed request target.", req->request_id));
     }
-    req->path = std::string(boost::urls::decode_view(*decoded).begin(), boost::urls::decode_view(*decoded).end());
+    req->path = std::string(boost::urls::decode_view(*decoded).begin(),
+                            boost::urls::decode_view(*decoded).end());
     path_ = req->path;
 
     auto match = server_.router.match(req->method, req->path);
     if (match.handler == nullptr) {
-      if (!match.path_exists) return send(simple_error(ErrorCode::not_found, "Not found.", req->request_id));
+      if (!match.path_exists)
+        return send(simple_error(ErrorCode::not_found, "Not found.", req->request_id));
       Response r = simple_error(ErrorCode::method_not_allowed,
                                 "Method \"" + req->method + "\" not allowed.", req->request_id);
       r.headers.emplace_back("Allow", match.allow);
@@ -203,16 +211,19 @@ class Session : public std::enable_shared_from_this<Session> {
     auto executor = stream_.get_executor();
     Responder respond = [weak, answered, executor](Response r) {
       if (answered->exchange(true)) return;
-      net::post(executor, [weak, r = std::move(r)]() mutable {
-        if (auto self = weak.lock()) self->send(std::move(r));
-      });
+      // The pending deadline keeps the session alive until now; the post keeps it until sent.
+      auto self = weak.lock();
+      if (!self) return;
+      net::post(executor,
+                [self = std::move(self), r = std::move(r)]() mutable { self->send(std::move(r)); });
     };
     deadline_.expires_after(server_.config.request_timeout);
     // The pending wait also keeps the session alive while the handler works.
-    deadline_.async_wait([self = shared_from_this(), respond, id = req->request_id](beast::error_code ec) {
-      if (ec) return;
-      respond(simple_error(ErrorCode::timeout, "The request took too long.", id));
-    });
+    deadline_.async_wait(
+        [self = shared_from_this(), respond, id = req->request_id](beast::error_code ec) {
+          if (ec) return;
+          respond(simple_error(ErrorCode::timeout, "The request took too long.", id));
+        });
     try {
       (*match.handler)(req, respond);
     } catch (const std::exception& e) {
@@ -224,7 +235,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void send_raw(Response r, bool keep_alive, std::string method, std::string path) {
     deadline_.cancel();
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(r.status), 11);
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
+        static_cast<bhttp::status>(r.status), 11);
     res->set(bhttp::field::server, "marketlink");
     if (!r.content_type.empty()) res->set(bhttp::field::content_type, r.content_type);
     const auto& id = request_id_.empty() ? std::string("-") : request_id_;
@@ -234,15 +246,15 @@ class Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep_alive);
     res->prepare_payload();
     const auto status = r.status;
-    const auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_);
-    access_log()->info("{} {} {} {:.2f}ms {}", method, path, status,
-                       busy_ ? elapsed.count() : 0.0, id);
+    const auto elapsed =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_);
+    access_log()->info("{} {} {} {:.2f}ms {}", method, path, status, busy_ ? elapsed.count() : 0.0,
+                       id);
     busy_ = true;
     stream_.expires_after(server_.config.request_timeout);
     bhttp::async_write(stream_, *res,
-                       [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
-                         self->on_write(ec, keep_alive);
-                       });
+                       [self = shared_from_this(), res, keep_alive](
+                           beast::error_code ec, std::size_t) { self->on_write(ec, keep_alive); });
   }
 
   void on_write(beast::error_code ec, bool keep_alive) {
@@ -286,7 +298,8 @@ void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
   {
     std::lock_guard lock(mutex);
     if (sessions.size() >= config.max_connections) {
-      spdlog::warn("http: connection limit {} reached; refusing a connection", config.max_connections);
+      spdlog::warn("http: connection limit {} reached; refusing a connection",
+                   config.max_connections);
       beast::error_code ignored;
       socket.close(ignored);
     } else {
@@ -301,7 +314,9 @@ void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
 HttpServer::HttpServer(const config::Config& config, const Router& router)
     : impl_(std::make_unique<Impl>(config, router)) {}
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  stop();
+}
 
 uint16_t HttpServer::start() {
   auto& s = *impl_;
@@ -340,7 +355,8 @@ void HttpServer::stop() {
   {
     std::unique_lock lock(s.mutex);
     s.drained.wait_for(lock, s.config.shutdown_grace, [&s] { return s.sessions.empty(); });
-    if (!s.sessions.empty()) spdlog::warn("http: {} connection(s) cut at the grace limit", s.sessions.size());
+    if (!s.sessions.empty())
+      spdlog::warn("http: {} connection(s) cut at the grace limit", s.sessions.size());
   }
   s.work.reset();
   s.ioc.stop();

@@ -4,10 +4,10 @@
 namespace marketlink::persistence {
 namespace {
 
-#define ML_USER_COLUMNS \
+#define ML_USER_COLUMNS                                                               \
   "u.id::text, u.email, u.password, u.first_name, u.last_name, u.role, u.is_active, " \
   "ml_iso(u.date_joined)"
-#define ML_PROFILE_COLUMNS \
+#define ML_PROFILE_COLUMNS                                                      \
   "p.id::text, p.business_name, p.address, p.is_active, ml_iso(p.created_at), " \
   "ml_iso(p.updated_at), " ML_USER_COLUMNS
 
@@ -16,32 +16,35 @@ constexpr Statement kInsertUser{
     "WITH u AS (INSERT INTO users (email, password, first_name, last_name, role, is_staff, "
     "is_superuser) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *) SELECT " ML_USER_COLUMNS
     " FROM u"};
-constexpr Statement kUserByEmail{"users_by_email",
-                                 "SELECT " ML_USER_COLUMNS " FROM users u WHERE lower(u.email) = lower($1)"};
-constexpr Statement kUserById{"users_by_id", "SELECT " ML_USER_COLUMNS " FROM users u WHERE u.id = $1"};
+constexpr Statement kUserByEmail{
+    "users_by_email", "SELECT " ML_USER_COLUMNS " FROM users u WHERE lower(u.email) = lower($1)"};
+constexpr Statement kUserById{"users_by_id",
+                              "SELECT " ML_USER_COLUMNS " FROM users u WHERE u.id = $1"};
 constexpr Statement kUpdateUser{
     "users_update_profile",
     "WITH u AS (UPDATE users SET email = $2, first_name = $3, last_name = $4 WHERE id = $1 "
     "RETURNING *) SELECT " ML_USER_COLUMNS " FROM u"};
-constexpr Statement kSetPassword{"users_set_password", "UPDATE users SET password = $2 WHERE id = $1"};
-constexpr Statement kTouchLogin{"users_touch_login", "UPDATE users SET last_login = now() WHERE id = $1"};
+constexpr Statement kSetPassword{"users_set_password",
+                                 "UPDATE users SET password = $2 WHERE id = $1"};
+constexpr Statement kTouchLogin{"users_touch_login",
+                                "UPDATE users SET last_login = now() WHERE id = $1"};
 constexpr Statement kSetUserActive{
     "users_set_active",
     "WITH u AS (UPDATE users SET is_active = $2 WHERE id = $1 RETURNING *) SELECT " ML_USER_COLUMNS
     " FROM u"};
 constexpr Statement kListUsers{
-    "users_list",
-    "SELECT " ML_USER_COLUMNS ", count(*) OVER () FROM users u WHERE ($1::text IS NULL OR u.role = $1) "
-    "ORDER BY u.date_joined DESC, u.id LIMIT $2 OFFSET $3"};
+    "users_list", "SELECT " ML_USER_COLUMNS
+                  ", count(*) OVER () FROM users u WHERE ($1::text IS NULL OR u.role = $1) "
+                  "ORDER BY u.date_joined DESC, u.id LIMIT $2 OFFSET $3"};
 
 constexpr Statement kInsertProfile{
     "vendor_profiles_insert",
     "WITH p AS (INSERT INTO vendor_profiles (user_id, business_name, address) VALUES ($1, $2, $3) "
     "RETURNING *) SELECT " ML_PROFILE_COLUMNS " FROM p JOIN users u ON u.id = p.user_id"};
-constexpr Statement kProfileByUser{
-    "vendor_profiles_by_user",
-    "SELECT " ML_PROFILE_COLUMNS " FROM vendor_profiles p JOIN users u ON u.id = p.user_id "
-    "WHERE p.user_id = $1"};
+constexpr Statement kProfileByUser{"vendor_profiles_by_user",
+                                   "SELECT " ML_PROFILE_COLUMNS
+                                   " FROM vendor_profiles p JOIN users u ON u.id = p.user_id "
+                                   "WHERE p.user_id = $1"};
 constexpr Statement kUpdateProfile{
     "vendor_profiles_update",
     "WITH p AS (UPDATE vendor_profiles SET business_name = $2, address = $3, updated_at = now() "
@@ -53,7 +56,8 @@ constexpr Statement kSetProfileActive{
     "RETURNING *) SELECT " ML_PROFILE_COLUMNS " FROM p JOIN users u ON u.id = p.user_id"};
 constexpr Statement kListProfiles{
     "vendor_profiles_list",
-    "SELECT " ML_PROFILE_COLUMNS ", count(*) OVER () FROM vendor_profiles p "
+    "SELECT " ML_PROFILE_COLUMNS
+    ", count(*) OVER () FROM vendor_profiles p "
     "JOIN users u ON u.id = p.user_id WHERE ($1::boolean IS NULL OR p.is_active = $1) "
     "ORDER BY p.created_at DESC, p.id LIMIT $2 OFFSET $3"};
 
@@ -127,7 +131,8 @@ Result<UserRow> insert(Tx& tx, const NewUser& user) {
 }
 
 std::optional<UserRow> find_by_email(Tx& tx, const std::string& email) {
-  return first<UserRow>(tx.exec(kUserByEmail, email), [](const pqxx::row& r) { return user_from(r); });
+  return first<UserRow>(tx.exec(kUserByEmail, email),
+                        [](const pqxx::row& r) { return user_from(r); });
 }
 
 std::optional<UserRow> find_by_id(Tx& tx, const std::string& id) {
@@ -147,7 +152,9 @@ void set_password_hash(Tx& tx, const std::string& id, const std::string& hash) {
   tx.exec(kSetPassword, id, hash);
 }
 
-void touch_last_login(Tx& tx, const std::string& id) { tx.exec(kTouchLogin, id); }
+void touch_last_login(Tx& tx, const std::string& id) {
+  tx.exec(kTouchLogin, id);
+}
 
 std::optional<UserRow> set_active(Tx& tx, const std::string& id, bool active) {
   return first<UserRow>(tx.exec(kSetUserActive, id, active),
@@ -219,9 +226,13 @@ ConsumeResult consume(Tx& tx, const std::string& jti) {
   return {Consume::reused, known[0][0].as<std::string>(), known[0][1].as<std::string>()};
 }
 
-void revoke_family(Tx& tx, const std::string& family_id) { tx.exec(kRevokeFamily, family_id); }
+void revoke_family(Tx& tx, const std::string& family_id) {
+  tx.exec(kRevokeFamily, family_id);
+}
 
-void revoke_user(Tx& tx, const std::string& user_id) { tx.exec(kRevokeUser, user_id); }
+void revoke_user(Tx& tx, const std::string& user_id) {
+  tx.exec(kRevokeUser, user_id);
+}
 
 std::optional<std::string> live_family(Tx& tx, const std::string& jti, const std::string& user_id) {
   auto res = tx.exec(kLiveFamily, jti, user_id);

@@ -32,7 +32,9 @@ void Database::reset() {
   prepared_.clear();
 }
 
-bool Database::is_open() const { return conn_ && conn_->is_open(); }
+bool Database::is_open() const {
+  return conn_ && conn_->is_open();
+}
 
 void Database::ensure_prepared(const Statement& s) {
   if (prepared_.count(s.name) != 0) return;

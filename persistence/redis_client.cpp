@@ -52,7 +52,9 @@ timeval to_timeval(std::chrono::milliseconds ms) {
 
 }  // namespace
 
-void RedisClient::ContextDeleter::operator()(redisContext* c) const { redisFree(c); }
+void RedisClient::ContextDeleter::operator()(redisContext* c) const {
+  redisFree(c);
+}
 
 RedisClient::RedisClient(RedisSettings settings) : settings_(std::move(settings)) {}
 RedisClient::~RedisClient() = default;
@@ -144,7 +146,9 @@ Result<std::chrono::seconds> RedisClient::ttl(const std::string& key) {
 }
 
 namespace redis_keys {
-std::string login_failures(const std::string& email_lower) { return "login:fail:" + email_lower; }
+std::string login_failures(const std::string& email_lower) {
+  return "login:fail:" + email_lower;
+}
 std::string rate_window(const std::string& scope, const std::string& who, long long window) {
   return "rate:" + scope + ":" + who + ":" + std::to_string(window);
 }

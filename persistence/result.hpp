@@ -55,7 +55,8 @@ struct Error {
     return e;
   }
   static Error not_found() { return make(ErrorCode::not_found, "Not found."); }
-  static Error forbidden(std::string message = "You do not have permission to perform this action.") {
+  static Error forbidden(
+      std::string message = "You do not have permission to perform this action.") {
     return make(ErrorCode::forbidden, std::move(message));
   }
   static Error unavailable() {

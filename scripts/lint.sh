@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Style checks with the repository's configs.
+#   scripts/lint.sh format   clang-format --dry-run over every C++ file (fails on a diff)
+#   scripts/lint.sh fix      rewrites the files in place
+#   scripts/lint.sh tidy     clang-tidy over the project's sources (needs build/compile_commands.json)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mapfile -t files < <(git ls-files '*.cpp' '*.hpp' 2>/dev/null || find config persistence actors http tests main.cpp -name '*.[ch]pp')
+case "${1:-format}" in
+  format) clang-format --dry-run -Werror "${files[@]}" ;;
+  fix) clang-format -i "${files[@]}" ;;
+  tidy)
+    mapfile -t sources < <(printf '%s\n' "${files[@]}" | grep '\.cpp$')
+    clang-tidy -p build --quiet "${sources[@]}" ;;
+  *) echo "usage: lint.sh format|fix|tidy" >&2; exit 2 ;;
+esac

@@ -1,0 +1,135 @@
+// The actor runtime: pools run jobs, crashed workers and pools are restarted by their supervisor,
+// and outages of PostgreSQL or Redis become 503s with nothing written.
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+
+#include "tests/support/test_server.hpp"
+
+using namespace marketlink;
+using namespace marketlink::testing;
+
+namespace {
+
+actors::ActorStats::Snapshot entry(actors::Runtime& rt, const std::string& name) {
+  for (auto& e : rt.registry().snapshot()) {
+    if (e.name == name) return e;
+  }
+  return {};
+}
+
+// Submits a job and waits for its outcome: "ok", or the failure's error code.
+std::string run_job(actors::Runtime& rt, actors::PoolKind pool) {
+  std::promise<std::string> p;
+  auto f = p.get_future();
+  auto shared = std::make_shared<std::promise<std::string>>(std::move(p));
+  rt.submit(
+      pool, [shared](actors::Resources&) { shared->set_value("ok"); },
+      [shared](Error e) {
+        shared->set_value("error " + std::to_string(static_cast<int>(e.code)));
+      });
+  return f.get();
+}
+
+template <class F>
+bool eventually(F condition) {
+  for (int i = 0; i < 10000; ++i) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return condition();
+}
+
+}  // namespace
+
+TEST(Runtime, PoolsRunJobsAndReportToTheRegistry) {
+  auto cfg = test_config();
+  actors::Runtime rt(cfg);
+  EXPECT_EQ(run_job(rt, actors::PoolKind::db), "ok");
+  EXPECT_EQ(run_job(rt, actors::PoolKind::hash), "ok");
+  auto sup = entry(rt, "root_supervisor");
+  EXPECT_EQ(sup.kind, "supervisor");
+  auto pool = entry(rt, "db_pool");
+  EXPECT_EQ(pool.parent, "root_supervisor");
+  EXPECT_GE(pool.handled, 1u);
+  auto worker = entry(rt, "db_pool/worker-0");
+  EXPECT_EQ(worker.kind, "worker");
+  EXPECT_EQ(worker.parent, "db_pool");
+}
+
+TEST(Runtime, ThrowingJobFailsWithInternalAndTheWorkerLivesOn) {
+  auto cfg = test_config();
+  actors::Runtime rt(cfg);
+  std::promise<ErrorCode> p;
+  auto f = p.get_future();
+  rt.submit(
+      actors::PoolKind::hash, [](actors::Resources&) { throw std::runtime_error("boom"); },
+      [&p](Error e) { p.set_value(e.code); });
+  EXPECT_EQ(f.get(), ErrorCode::internal);
+  EXPECT_EQ(run_job(rt, actors::PoolKind::hash), "ok");
+}
+
+TEST(Runtime, CrashedWorkerIsRestartedBySupervisor) {
+  auto cfg = test_config({{"HASH_POOL_SIZE", "1"}});
+  actors::Runtime rt(cfg);
+  ASSERT_EQ(run_job(rt, actors::PoolKind::hash), "ok");
+  rt.inject_crash(actors::PoolKind::hash, false);
+  ASSERT_TRUE(eventually([&] { return entry(rt, "hash_pool/worker-0").restarts == 1; }));
+  EXPECT_FALSE(entry(rt, "hash_pool/worker-0").last_error.empty());
+  EXPECT_EQ(run_job(rt, actors::PoolKind::hash), "ok") << "the restarted worker takes jobs";
+}
+
+TEST(Runtime, CrashedPoolIsRestartedByTheRootSupervisor) {
+  auto cfg = test_config();
+  actors::Runtime rt(cfg);
+  ASSERT_EQ(run_job(rt, actors::PoolKind::db), "ok");
+  rt.inject_crash(actors::PoolKind::db, true);
+  ASSERT_TRUE(eventually([&] { return entry(rt, "db_pool").restarts == 1; }));
+  ASSERT_TRUE(eventually([&] { return run_job(rt, actors::PoolKind::db) == "ok"; }));
+}
+
+TEST(Runtime, JobsAfterShutdownFailAsUnavailable) {
+  auto cfg = test_config();
+  actors::Runtime rt(cfg);
+  rt.shutdown();
+  EXPECT_EQ(run_job(rt, actors::PoolKind::db),
+            "error " + std::to_string(static_cast<int>(ErrorCode::unavailable)));
+}
+
+TEST(Outage, RedisDownGives503AndReadyzNamesIt) {
+  TestServer s(Overrides{{"REDIS_PORT", "1"}, {"REDIS_TIMEOUT_MS", "200"}});
+  auto c = s.client();
+  const auto email = unique_email("noredis");
+  auto r = c.post(
+      "/api/v1/auth/register/",
+      R"({"email":")" + email +
+          R"(","password":"Sturdy-Pass-42","password2":"Sturdy-Pass-42","role":"customer"})");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.json().as_object()["detail"].as_string(), "Service temporarily unavailable");
+  auto login = c.post("/api/v1/auth/login/", R"({"email":"a@b.com","password":"whatever-123"})");
+  EXPECT_EQ(login.status, 503);
+  auto ready = c.get("/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_EQ(ready.json().as_object()["checks"].as_object()["redis"].as_string(), "unreachable");
+  EXPECT_EQ(ready.json().as_object()["checks"].as_object()["postgresql"].as_string(), "ok");
+  pqxx::work w(test_db().connection());
+  EXPECT_EQ(w.exec_params1("SELECT count(*) FROM users WHERE email = $1", email)[0].as<int>(), 0);
+}
+
+TEST(Outage, PostgresDownGives503) {
+  TestServer s(Overrides{{"DATABASE_URL", "postgresql://postgres@127.0.0.1:1/nothing"},
+                         {"DB_CONNECT_TIMEOUT_MS", "500"}});
+  auto c = s.client();
+  auto r = c.post(
+      "/api/v1/auth/register/",
+      R"({"email":")" + unique_email() +
+          R"(","password":"Sturdy-Pass-42","password2":"Sturdy-Pass-42","role":"customer"})");
+  EXPECT_EQ(r.status, 503) << r.body;
+  auto me = c.get("/api/v1/auth/profile/", TestServer::shared().register_user("customer").access);
+  EXPECT_EQ(me.status, 503);
+  auto ready = c.get("/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_EQ(ready.json().as_object()["checks"].as_object()["postgresql"].as_string(),
+            "unreachable");
+}

@@ -1,0 +1,134 @@
+// Test server and helpers.
+#include "tests/support/test_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+#include "http/app.hpp"
+
+namespace marketlink::testing {
+
+config::Config test_config(const std::map<std::string, std::string>& overrides) {
+  std::map<std::string, std::string> fixed{
+      {"SECRET_KEY", "test-secret-key-for-marketlink-tests"},
+      {"HTTP_HOST", "127.0.0.1"},
+      {"HTTP_PORT", "0"},
+      {"ARGON2_MEMORY_KIB", "1024"},
+      {"ARGON2_ITERATIONS", "1"},
+      {"LOG_LEVEL", "warn"},
+      {"SHUTDOWN_GRACE", "5"},
+      {"BASE_DOMAIN", "http://testserver"},
+  };
+  for (const auto& [k, v] : overrides) fixed[k] = v;
+  auto loaded = config::load([&](const std::string& name) -> std::optional<std::string> {
+    if (auto it = fixed.find(name); it != fixed.end()) return it->second;
+    if (const char* v = std::getenv(name.c_str())) return std::string(v);
+    return std::nullopt;
+  });
+  if (!loaded.problems.empty()) {
+    std::string all;
+    for (const auto& p : loaded.problems) all += p + "; ";
+    throw std::runtime_error("test configuration invalid (is DATABASE_URL set?): " + all);
+  }
+  return loaded.config;
+}
+
+TestServer::TestServer(const std::map<std::string, std::string>& overrides)
+    : config_(test_config(overrides)) {
+  spdlog::set_level(spdlog::level::from_str(config_.log_level));
+  runtime_ = std::make_unique<actors::Runtime>(config_);
+  accounts_ = std::make_unique<actors::Accounts>(*runtime_, config_);
+  app_ = std::make_unique<http::App>(http::App{config_, *runtime_, *accounts_});
+  router_ = std::make_unique<http::Router>(http::build_router(*app_));
+  server_ = std::make_unique<http::HttpServer>(config_, *router_);
+  port_ = server_->start();
+}
+
+TestServer::~TestServer() {
+  stop();
+}
+
+void TestServer::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  server_->stop();
+  runtime_->shutdown();
+}
+
+namespace {
+std::unique_ptr<TestServer>& shared_slot() {
+  static std::unique_ptr<TestServer> slot;
+  return slot;
+}
+}  // namespace
+
+TestServer& TestServer::shared() {
+  auto& slot = shared_slot();
+  if (!slot) slot = std::make_unique<TestServer>();
+  return *slot;
+}
+
+void TestServer::stop_shared() {
+  shared_slot().reset();
+}
+
+std::string unique_suffix() {
+  static std::atomic<int> counter{0};
+  static const auto seed = std::random_device{}();
+  return std::to_string(seed % 100000000) + "x" +
+         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000000) +
+         "n" + std::to_string(counter++);
+}
+
+std::string unique_email(const std::string& prefix) {
+  return prefix + "." + unique_suffix() + "@example.com";
+}
+
+TestUser TestServer::register_user(const std::string& role, const std::string& extra_json) {
+  TestUser u;
+  u.email = unique_email(role);
+  u.password = "Sturdy-Pass-42";
+  u.role = role;
+  auto c = client();
+  auto r = c.post("/api/v1/auth/register/", R"({"email":")" + u.email + R"(","password":")" +
+                                                u.password + R"(","password2":")" + u.password +
+                                                R"(","role":")" + role + "\"" + extra_json + "}");
+  if (r.status != 201)
+    throw std::runtime_error("register failed: " + std::to_string(r.status) + " " + r.body);
+  auto j = r.json().as_object();
+  u.id = std::string(j["user"].as_object()["id"].as_string());
+  u.access = std::string(j["tokens"].as_object()["access"].as_string());
+  u.refresh = std::string(j["tokens"].as_object()["refresh"].as_string());
+  return u;
+}
+
+TestUser TestServer::create_admin() {
+  TestUser u;
+  u.email = unique_email("admin");
+  u.password = "Admin-Pass-Strong-1";
+  u.role = "admin";
+  const actors::HashParams params{config_.argon2_memory_kib, config_.argon2_iterations, 1};
+  auto row = actors::Accounts::create_superuser(test_db(), u.email, u.password, params);
+  if (!row) throw std::runtime_error("createsuperuser failed: " + row.error().message);
+  u.id = row->id;
+  auto r = client().post("/api/v1/auth/login/",
+                         R"({"email":")" + u.email + R"(","password":")" + u.password + "\"}");
+  if (r.status != 200) throw std::runtime_error("admin login failed: " + r.body);
+  auto j = r.json().as_object();
+  u.access = std::string(j["access"].as_string());
+  u.refresh = std::string(j["refresh"].as_string());
+  return u;
+}
+
+persistence::Database& test_db() {
+  static persistence::Database db(actors::db_settings(test_config()));
+  return db;
+}
+
+}  // namespace marketlink::testing

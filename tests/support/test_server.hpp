@@ -1,0 +1,66 @@
+// An in-process MarketLink (actors + HTTP on an ephemeral port) against the real PostgreSQL and
+// Redis named by DATABASE_URL / REDIS_HOST / REDIS_PORT, plus helpers to make users.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "actors/accounts.hpp"
+#include "actors/runtime.hpp"
+#include "config/config.hpp"
+#include "http/handler_support.hpp"
+#include "http/server.hpp"
+#include "tests/support/http_client.hpp"
+
+namespace marketlink::testing {
+
+using Overrides = std::map<std::string, std::string>;
+
+struct TestUser {
+  std::string id, email, password, role, access, refresh;
+};
+
+// The test configuration: the environment (services), fixed test secrets, light Argon2 cost,
+// port 0, plus `overrides`.
+config::Config test_config(const std::map<std::string, std::string>& overrides = {});
+
+class TestServer {
+ public:
+  explicit TestServer(const std::map<std::string, std::string>& overrides = {});
+  ~TestServer();
+
+  // The process-wide default server, started on first use.
+  static TestServer& shared();
+  static void stop_shared();
+
+  uint16_t port() const { return port_; }
+  const config::Config& config() const { return config_; }
+  actors::Runtime& runtime() { return *runtime_; }
+  http::HttpServer& http() { return *server_; }
+  HttpClient client() const { return HttpClient(port_); }
+
+  // Stops HTTP and actors now (for shutdown tests); idempotent.
+  void stop();
+
+  TestUser register_user(const std::string& role, const std::string& extra_json = "");
+  TestUser create_admin();
+
+ private:
+  config::Config config_;
+  std::unique_ptr<actors::Runtime> runtime_;
+  std::unique_ptr<actors::Accounts> accounts_;
+  std::unique_ptr<http::App> app_;
+  std::unique_ptr<http::Router> router_;
+  std::unique_ptr<http::HttpServer> server_;
+  uint16_t port_ = 0;
+  bool stopped_ = false;
+};
+
+std::string unique_email(const std::string& prefix = "user");
+std::string unique_suffix();
+
+// A direct PostgreSQL connection for assertions and set-up in SQL.
+persistence::Database& test_db();
+
+}  // namespace marketlink::testing
