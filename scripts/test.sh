@@ -4,6 +4,7 @@
 # Extra arguments go to ctest (e.g. scripts/test.sh -L unit, or -R Accounts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root="$(pwd)"
 
 scripts/install-deps.sh --test
 scripts/build.sh
@@ -12,7 +13,7 @@ dir=.local/test
 pg_port="${TEST_PG_PORT:-54339}"
 redis_port="${TEST_REDIS_PORT:-63809}"
 scripts/services.sh start "$dir" "$pg_port" "$redis_port"
-trap 'scripts/services.sh stop "$dir"' EXIT
+trap '"$root"/scripts/services.sh stop "$root/$dir"' EXIT
 # shellcheck disable=SC1091
 source "$dir/services.env"
 
@@ -25,4 +26,6 @@ export SECRET_KEY="test-secret-key-for-marketlink-tests"
 ./build/marketlink migrate
 
 cd build
-ctest --output-on-failure -j "${TEST_JOBS:-2}" "$@"
+status=0
+ctest --output-on-failure -j "${TEST_JOBS:-2}" "$@" || status=$?
+exit "$status"

@@ -103,10 +103,16 @@ TEST(HttpLimits, SlowHandlerGets504AtTheRequestTimeout) {
 TEST(HttpShutdown, InFlightRequestsFinishAndNewConnectionsAreRefused) {
   TestServer s(Overrides{{"DB_POOL_SIZE", "1"}});
   // Occupy the only database worker so /readyz stays in flight.
-  std::promise<void> release;
+  std::promise<void> release, occupied;
   auto released = release.get_future().share();
   s.runtime().submit(
-      actors::PoolKind::db, [released](actors::Resources&) { released.wait(); }, [](Error) {});
+      actors::PoolKind::db,
+      [released, &occupied](actors::Resources&) {
+        occupied.set_value();
+        released.wait();
+      },
+      [](Error) {});
+  occupied.get_future().wait();
   auto pool_stats = [&s] {
     for (auto& e : s.runtime().registry().snapshot()) {
       if (e.name == "db_pool") return e.handled;
