@@ -29,4 +29,9 @@ fi
 ./build/marketlink check >/dev/null || ./build/marketlink check
 ./build/marketlink migrate
 echo "MarketLink: http://${HTTP_HOST:-127.0.0.1}:${HTTP_PORT:-8000}  (services started here: $started)"
-./build/marketlink serve
+# Run in the background so a SIGTERM/SIGINT sent to this script reaches the server, which drains
+# its requests before the EXIT trap stops the services.
+./build/marketlink serve &
+server=$!
+trap 'kill -TERM "$server" 2>/dev/null || true' TERM INT
+wait "$server" || wait "$server" || true
