@@ -8,6 +8,7 @@
 #include <string>
 
 #include "actors/accounts.hpp"
+#include "actors/catalog.hpp"
 #include "actors/runtime.hpp"
 #include "config/config.hpp"
 #include "http/app.hpp"
@@ -111,7 +112,8 @@ int run_serve(const ml::config::Config& config) {
   // Start-up in dependency order; each stop mirrors its start (see the end of this function).
   ml::actors::Runtime runtime(config);
   ml::actors::Accounts accounts(runtime, config);
-  ml::http::App app{config, runtime, accounts};
+  ml::actors::Catalog catalog(runtime);
+  ml::http::App app{config, runtime, accounts, catalog};
   const auto router = ml::http::build_router(app);
   ml::http::HttpServer server(config, router);
   try {

@@ -72,7 +72,7 @@ Response error_response(const Error& error, const std::string& request_id) {
   if (error.retry_after.count() > 0) {
     r.headers.emplace_back("Retry-After", std::to_string(error.retry_after.count()));
   }
-  r.body = boost::json::serialize(body);
+  r.body = error.json_body.empty() ? boost::json::serialize(body) : error.json_body;
   return r;
 }
 

@@ -50,6 +50,22 @@ void require_user(App& app, const RequestPtr& req, const Responder& respond,
                             });
 }
 
+void optional_user(App& app, const RequestPtr& req, const Responder& respond,
+                   std::function<void(actors::Viewer)> next) {
+  if (req->header("authorization") == nullptr) return next(std::nullopt);
+  require_user(app, req, respond, [next = std::move(next)](UserRow user) { next(std::move(user)); });
+}
+
+boost::json::object fields_json(const std::vector<FieldError>& fields) {
+  boost::json::object out;
+  for (const auto& f : fields) {
+    boost::json::array messages;
+    for (const auto& m : f.messages) messages.emplace_back(m);
+    out[f.field] = std::move(messages);
+  }
+  return out;
+}
+
 void require_role(App& app, const RequestPtr& req, const Responder& respond,
                   std::initializer_list<const char*> roles, std::function<void(UserRow)> next) {
   std::vector<std::string> allowed(roles.begin(), roles.end());

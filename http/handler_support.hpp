@@ -7,6 +7,7 @@
 #include <initializer_list>
 
 #include "actors/accounts.hpp"
+#include "actors/catalog.hpp"
 #include "http/error_mapping.hpp"
 #include "http/json_input.hpp"
 #include "http/request.hpp"
@@ -18,6 +19,7 @@ struct App {
   const config::Config& config;
   actors::Runtime& runtime;
   actors::Accounts& accounts;
+  actors::Catalog& catalog;
 };
 
 Response json_response(int status, const boost::json::value& body);
@@ -31,6 +33,10 @@ using persistence::UserRow;
 // Authenticates the bearer token, then calls next(user); answers 401 itself otherwise.
 void require_user(App& app, const RequestPtr& req, const Responder& respond,
                   std::function<void(UserRow)> next);
+// For endpoints open to anonymous users: no Authorization header → nullopt; a bad token is
+// still a 401, as in DRF.
+void optional_user(App& app, const RequestPtr& req, const Responder& respond,
+                   std::function<void(actors::Viewer)> next);
 // As require_user, and the user's role must be one of `roles` (403 otherwise).
 void require_role(App& app, const RequestPtr& req, const Responder& respond,
                   std::initializer_list<const char*> roles, std::function<void(UserRow)> next);
@@ -57,5 +63,9 @@ boost::json::object vendor_profile_json(const persistence::VendorProfileRow& p);
 void add_account_routes(Router& router, App& app);
 void add_admin_routes(Router& router, App& app);
 void add_ops_routes(Router& router, App& app);
+void add_catalog_routes(Router& router, App& app);
+
+// {"field":["message", ...], ...} of a list of field errors.
+boost::json::object fields_json(const std::vector<FieldError>& fields);
 
 }  // namespace marketlink::http

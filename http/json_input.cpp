@@ -8,8 +8,9 @@
 namespace marketlink::http {
 
 struct JsonObject::Impl {
+  simdjson::padded_string text;
   simdjson::dom::parser parser;
-  simdjson::dom::object object;
+  simdjson::dom::element root;
 };
 
 namespace {
@@ -55,39 +56,80 @@ Result<JsonObject> JsonObject::parse_request(const Request& request) {
   return parse(blank ? std::string_view("{}") : body);
 }
 
+namespace {
+const char* drf_type_name(const simdjson::dom::element& e) {
+  switch (e.type()) {
+    case simdjson::dom::element_type::ARRAY:
+      return "list";
+    case simdjson::dom::element_type::OBJECT:
+      return "dict";
+    case simdjson::dom::element_type::STRING:
+      return "str";
+    case simdjson::dom::element_type::BOOL:
+      return "bool";
+    case simdjson::dom::element_type::NULL_VALUE:
+      return "NoneType";
+    case simdjson::dom::element_type::INT64:
+    case simdjson::dom::element_type::UINT64:
+      return "int";
+    case simdjson::dom::element_type::DOUBLE:
+      return "float";
+  }
+  return "unknown";
+}
+
+std::string pointer_token(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+}  // namespace
+
 Result<JsonObject> JsonObject::parse(std::string_view text) {
   auto impl = std::make_shared<Impl>();
-  simdjson::dom::element root;
-  const simdjson::padded_string padded(text);
-  if (auto err = impl->parser.parse(padded).get(root); err) {
+  impl->text = simdjson::padded_string(text);
+  if (auto err = impl->parser.parse(impl->text).get(impl->root); err) {
     return parse_error(simdjson::error_message(err));
   }
-  if (auto err = root.get_object().get(impl->object); err) {
-    const char* kind = root.is_array()                       ? "list"
-                       : root.is_string()                    ? "str"
-                       : root.is_bool()                      ? "bool"
-                       : root.is_null()                      ? "NoneType"
-                       : root.is_int64() || root.is_uint64() ? "int"
-                                                             : "float";
+  if (!impl->root.is_object()) {
     Error e;
     e.code = ErrorCode::invalid_input;
-    e.fields.push_back(
-        {"non_field_errors",
-         {std::string("Invalid data. Expected a dictionary, but got ") + kind + "."}});
+    e.fields.push_back({"non_field_errors",
+                        {std::string("Invalid data. Expected a dictionary, but got ") +
+                         drf_type_name(impl->root) + "."}});
     return e;
   }
-  return JsonObject(std::move(impl));
+  return JsonObject(std::move(impl), "");
 }
+
+namespace {
+simdjson::simdjson_result<simdjson::dom::element> field(const JsonObject::Impl& impl,
+                                                        const std::string& pointer, const char* key) {
+  simdjson::dom::element self;
+  if (auto err = impl.root.at_pointer(pointer).get(self); err) return err;
+  simdjson::dom::object object;
+  if (auto err = self.get_object().get(object); err) return err;
+  return object.at_key(key);
+}
+}  // namespace
 
 bool JsonObject::has(const char* key) const {
   simdjson::dom::element v;
-  return impl_->object.at_key(key).get(v) == simdjson::SUCCESS;
+  return field(*impl_, pointer_, key).get(v) == simdjson::SUCCESS;
 }
 
 std::optional<std::string> JsonObject::string(const char* key, FieldErrors& errors,
                                               const StringRule& rule) const {
   simdjson::dom::element v;
-  if (impl_->object.at_key(key).get(v) != simdjson::SUCCESS) {
+  if (field(*impl_, pointer_, key).get(v) != simdjson::SUCCESS) {
     if (rule.required) errors.add(key, "This field is required.");
     return std::nullopt;
   }
@@ -128,7 +170,7 @@ std::optional<std::string> JsonObject::string(const char* key, FieldErrors& erro
 
 std::optional<bool> JsonObject::boolean(const char* key, FieldErrors& errors, bool required) const {
   simdjson::dom::element v;
-  if (impl_->object.at_key(key).get(v) != simdjson::SUCCESS) {
+  if (field(*impl_, pointer_, key).get(v) != simdjson::SUCCESS) {
     if (required) errors.add(key, "This field is required.");
     return std::nullopt;
   }
@@ -143,7 +185,7 @@ std::optional<bool> JsonObject::boolean(const char* key, FieldErrors& errors, bo
 std::optional<int64_t> JsonObject::integer(const char* key, FieldErrors& errors,
                                            bool required) const {
   simdjson::dom::element v;
-  if (impl_->object.at_key(key).get(v) != simdjson::SUCCESS) {
+  if (field(*impl_, pointer_, key).get(v) != simdjson::SUCCESS) {
     if (required) errors.add(key, "This field is required.");
     return std::nullopt;
   }
@@ -156,6 +198,73 @@ std::optional<int64_t> JsonObject::integer(const char* key, FieldErrors& errors,
   }
   errors.add(key, "A valid integer is required.");
   return std::nullopt;
+}
+
+}  // namespace marketlink::http
+
+namespace marketlink::http {
+
+std::optional<std::string> JsonObject::decimal_text(const char* key, FieldErrors& errors,
+                                                    bool required) const {
+  simdjson::dom::element v;
+  if (field(*impl_, pointer_, key).get(v) != simdjson::SUCCESS) {
+    if (required) errors.add(key, "This field is required.");
+    return std::nullopt;
+  }
+  if (v.is_null()) {
+    errors.add(key, "This field may not be null.");
+    return std::nullopt;
+  }
+  if (v.is_string()) return trimmed(v.get_string().value_unsafe());
+  if (!v.is_number()) {
+    errors.add(key, "A valid number is required.");
+    return std::nullopt;
+  }
+  // The DOM stores numbers as doubles; read the literal itself with the on-demand parser.
+  simdjson::ondemand::parser od;
+  auto doc = od.iterate(impl_->text);
+  std::string_view token;
+  if (doc.at_pointer(pointer_ + "/" + pointer_token(key)).raw_json_token().get(token) !=
+      simdjson::SUCCESS) {
+    errors.add(key, "A valid number is required.");
+    return std::nullopt;
+  }
+  return trimmed(token);
+}
+
+std::vector<JsonItem> JsonObject::objects(const char* key, ListProblem& problem) const {
+  std::vector<JsonItem> out;
+  simdjson::dom::element v;
+  if (field(*impl_, pointer_, key).get(v) != simdjson::SUCCESS) {
+    problem = ListProblem::missing;
+    return out;
+  }
+  if (v.is_null()) {
+    problem = ListProblem::null;
+    return out;
+  }
+  simdjson::dom::array array;
+  if (v.get_array().get(array) != simdjson::SUCCESS) {
+    problem = ListProblem::not_a_list;
+    return out;
+  }
+  problem = ListProblem::none;
+  std::size_t i = 0;
+  for (auto element : array) {
+    const auto pointer = pointer_ + "/" + pointer_token(key) + "/" + std::to_string(i++);
+    if (element.is_object()) {
+      out.push_back({JsonObject(impl_, pointer), "dict"});
+    } else {
+      out.push_back({std::nullopt, drf_type_name(element)});
+    }
+  }
+  return out;
+}
+
+std::string JsonObject::type_name(const char* key) const {
+  simdjson::dom::element v;
+  if (field(*impl_, pointer_, key).get(v) != simdjson::SUCCESS) return "NoneType";
+  return drf_type_name(v);
 }
 
 }  // namespace marketlink::http

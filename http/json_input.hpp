@@ -31,12 +31,30 @@ class JsonObject {
                                     const StringRule& rule = {}) const;
   std::optional<bool> boolean(const char* key, FieldErrors& errors, bool required = false) const;
   std::optional<int64_t> integer(const char* key, FieldErrors& errors, bool required = false) const;
+  // The exact text of a decimal number: a JSON number's own token or a JSON string's content,
+  // never a double. "A valid number is required." for other types.
+  std::optional<std::string> decimal_text(const char* key, FieldErrors& errors,
+                                          bool required = false) const;
+
+  enum class ListProblem { none, missing, null, not_a_list };
+  // The elements of an array; `problem` says why there is none. An element that is not an
+  // object has no `object`, only its DRF type name, so the caller can report it by index.
+  std::vector<struct JsonItem> objects(const char* key, ListProblem& problem) const;
+  // The JSON type name DRF uses in messages ("dict", "list", "str", "int", ...), of a key's value.
+  std::string type_name(const char* key) const;
 
   struct Impl;
 
  private:
-  explicit JsonObject(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  JsonObject(std::shared_ptr<Impl> impl, std::string pointer)
+      : impl_(std::move(impl)), pointer_(std::move(pointer)) {}
   std::shared_ptr<Impl> impl_;
+  std::string pointer_;  // JSON Pointer of this object inside the document ("" for the root)
+};
+
+struct JsonItem {
+  std::optional<JsonObject> object;
+  std::string type;
 };
 
 std::size_t utf8_chars(std::string_view s);

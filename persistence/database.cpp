@@ -3,7 +3,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+
 namespace marketlink::persistence {
+
+namespace {
+std::atomic<uint64_t> g_statements{0};
+}
+
+uint64_t statements_executed() { return g_statements.load(std::memory_order_relaxed); }
+void count_statement() { g_statements.fetch_add(1, std::memory_order_relaxed); }
 
 Database::Database(DbSettings settings) : settings_(std::move(settings)) {}
 
@@ -61,7 +70,8 @@ Error translate_exception(std::exception_ptr ep, const char* what_for) {
   } catch (const pqxx::sql_error& e) {
     // Our triggers raise with SQLSTATE class 'ML' for rule violations a client can cause.
     if (e.sqlstate().rfind("ML", 0) == 0) {
-      return Error::make(ErrorCode::forbidden, e.what());
+      spdlog::info("db: {}: rule {} refused the write", what_for, e.sqlstate());
+      return Error::make(ErrorCode::forbidden, "rule:" + e.sqlstate());
     }
     spdlog::error("db: {}: sql error {}: {}", what_for, e.sqlstate(), e.what());
     return Error::internal(e.what());

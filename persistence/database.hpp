@@ -43,6 +43,10 @@ class Database {
   std::set<std::string> prepared_;
 };
 
+// Statements executed through Tx::exec by this process (tests count queries per request with it).
+uint64_t statements_executed();
+void count_statement();
+
 // A transaction plus the connection's statement registry, handed to repository functions.
 class Tx {
  public:
@@ -51,6 +55,7 @@ class Tx {
   template <class... Args>
   pqxx::result exec(const Statement& s, Args&&... args) {
     db_.ensure_prepared(s);
+    count_statement();
     return tx_.exec_prepared(s.name, std::forward<Args>(args)...);
   }
   pqxx::transaction_base& raw() { return tx_; }

@@ -40,6 +40,7 @@ struct Error {
   std::vector<FieldError> fields;  // validation errors, in the order found
   std::string key = "detail";      // "detail" or, where the original says so, "error"
   std::string body_code;           // machine-readable code added to the body ("token_not_valid")
+  std::string json_body;           // a complete JSON body (nested validation errors), if set
   std::chrono::seconds retry_after{0};
 
   static Error make(ErrorCode code, std::string message) {

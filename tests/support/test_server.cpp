@@ -44,7 +44,8 @@ TestServer::TestServer(const std::map<std::string, std::string>& overrides)
   spdlog::set_level(spdlog::level::from_str(config_.log_level));
   runtime_ = std::make_unique<actors::Runtime>(config_);
   accounts_ = std::make_unique<actors::Accounts>(*runtime_, config_);
-  app_ = std::make_unique<http::App>(http::App{config_, *runtime_, *accounts_});
+  catalog_ = std::make_unique<actors::Catalog>(*runtime_);
+  app_ = std::make_unique<http::App>(http::App{config_, *runtime_, *accounts_, *catalog_});
   router_ = std::make_unique<http::Router>(http::build_router(*app_));
   server_ = std::make_unique<http::HttpServer>(config_, *router_);
   port_ = server_->start();

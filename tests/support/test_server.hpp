@@ -50,6 +50,7 @@ class TestServer {
   config::Config config_;
   std::unique_ptr<actors::Runtime> runtime_;
   std::unique_ptr<actors::Accounts> accounts_;
+  std::unique_ptr<actors::Catalog> catalog_;
   std::unique_ptr<http::App> app_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::HttpServer> server_;

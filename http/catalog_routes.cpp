@@ -1,0 +1,344 @@
+// /api/v1/services/: services and variants.
+#include <boost/json/serialize.hpp>
+#include <charconv>
+#include <set>
+
+#include "http/handler_support.hpp"
+
+namespace marketlink::http {
+namespace {
+
+using actors::NewService;
+using actors::ServiceDetail;
+using actors::VariantPatch;
+using actors::Viewer;
+using persistence::ServiceRow;
+using persistence::VariantRow;
+
+constexpr int64_t kMaxInt = 2147483647;
+
+boost::json::object variant_json(const VariantRow& v) {
+  return {{"id", v.id},
+          {"service", v.service_id},
+          {"name", v.name},
+          {"price", v.price.to_string()},
+          {"estimated_minutes", v.estimated_minutes},
+          {"stock", v.stock},
+          {"created_at", v.created_at},
+          {"updated_at", v.updated_at}};
+}
+
+boost::json::object service_summary_json(const ServiceRow& s) {
+  return {{"id", s.id},
+          {"vendor", s.vendor_id},
+          {"name", s.name},
+          {"description", s.description},
+          {"created_at", s.created_at}};
+}
+
+boost::json::object service_json(const ServiceDetail& d) {
+  boost::json::array variants;
+  for (const auto& v : d.variants) variants.push_back(variant_json(v));
+  return {{"id", d.service.id},
+          {"vendor", d.service.vendor_id},
+          {"name", d.service.name},
+          {"description", d.service.description},
+          {"variants", std::move(variants)},
+          {"created_at", d.service.created_at}};
+}
+
+std::optional<int> bounded_int(const JsonObject& o, const char* key, FieldErrors& errors, bool required,
+                               int64_t min) {
+  auto v = o.integer(key, errors, required);
+  if (!v) return std::nullopt;
+  if (*v < min) {
+    errors.add(key, "Ensure this value is greater than or equal to " + std::to_string(min) + ".");
+    return std::nullopt;
+  }
+  if (*v > kMaxInt) {
+    errors.add(key, "Ensure this value is less than or equal to " + std::to_string(kMaxInt) + ".");
+    return std::nullopt;
+  }
+  return static_cast<int>(*v);
+}
+
+std::optional<Money> price_field(const JsonObject& o, FieldErrors& errors, bool required) {
+  auto text = o.decimal_text("price", errors, required);
+  if (!text) return std::nullopt;
+  auto parsed = parse_money(*text, 10);
+  if (!parsed.value) {
+    errors.add("price", decimal_problem_message(parsed.problem, 10));
+    return std::nullopt;
+  }
+  if (parsed.value->minor <= 0) {
+    errors.add("price", "Ensure this value is greater than or equal to 0.01.");
+    return std::nullopt;
+  }
+  return parsed.value;
+}
+
+// The variant fields of a body; `creating` makes name, price and estimated_minutes required.
+VariantPatch read_variant(const JsonObject& o, FieldErrors& errors, bool creating) {
+  VariantPatch p;
+  p.name = o.string("name", errors, {.required = creating, .max_chars = 100});
+  p.price = price_field(o, errors, creating);
+  p.estimated_minutes = bounded_int(o, "estimated_minutes", errors, creating, 1);
+  p.stock = bounded_int(o, "stock", errors, false, 0);
+  return p;
+}
+
+persistence::NewVariant to_new(const VariantPatch& p) {
+  return {*p.name, *p.price, *p.estimated_minutes, p.stock.value_or(0)};
+}
+
+std::optional<int64_t> variant_id(const Request& req) {
+  const auto s = req.param("id");
+  int64_t id = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
+  if (ec != std::errc{} || ptr != s.data() + s.size() || id <= 0) return std::nullopt;
+  return id;
+}
+
+template <class Row, class ToJson>
+void respond_page(App& app, const RequestPtr& req, const Responder& respond,
+                  const persistence::PageRequest& page, Result<persistence::Page<Row>>& result, ToJson to_json) {
+  if (!result) return fail(respond, *req, result.error());
+  boost::json::array rows;
+  for (const auto& r : result->rows) rows.push_back(to_json(r));
+  auto body = paginated(app, *req, page, result->count, std::move(rows));
+  if (!body) return fail(respond, *req, body.error());
+  respond(json_response(200, *body));
+}
+
+// ?name=<uuid>: absent → nullopt; malformed → a 400 naming the parameter.
+Result<std::optional<std::string>> uuid_query(const Request& req, const char* name) {
+  auto v = req.query_param(name);
+  if (!v || v->empty()) return std::optional<std::string>();
+  if (!actors::is_uuid(*v)) return Error::field(name, "Enter a valid UUID.");
+  return std::optional<std::string>(*v);
+}
+
+// ---- services -----------------------------------------------------------------------------
+
+void list_services(App& app, RequestPtr req, Responder respond) {
+  optional_user(app, req, respond, [&app, req, respond](Viewer viewer) {
+    auto page = page_request(*req);
+    if (!page) return fail(respond, *req, page.error());
+    auto vendor = uuid_query(*req, "vendor");
+    if (!vendor) return fail(respond, *req, vendor.error());
+    persistence::ServiceQuery query;
+    query.vendor_id = *vendor;
+    query.search = req->query_param("search");
+    app.catalog.list_services(std::move(viewer), std::move(query), *page,
+                              [&app, req, respond, page = *page](auto result) {
+                                respond_page(app, req, respond, page, result, service_summary_json);
+                              });
+  });
+}
+
+void create_service(App& app, RequestPtr req, Responder respond) {
+  require_role(app, req, respond, {"vendor"}, [&app, req, respond](UserRow vendor) {
+    auto body = JsonObject::parse_request(*req);
+    if (!body) return fail(respond, *req, body.error());
+    FieldErrors errors;
+    NewService in;
+    auto name = body->string("name", errors, {.required = true, .max_chars = 255});
+    auto description = body->string("description", errors, {.required = true});
+    JsonObject::ListProblem problem{};
+    auto items = body->objects("variants", problem);
+    boost::json::array item_errors;
+    bool item_failed = false;
+    std::set<std::string> names;
+    bool duplicate = false;
+    for (const auto& item : items) {
+      if (!item.object) {
+        item_errors.push_back(boost::json::object{
+            {"non_field_errors",
+             boost::json::array{"Invalid data. Expected a dictionary, but got " + item.type + "."}}});
+        item_failed = true;
+        continue;
+      }
+      FieldErrors e;
+      auto v = read_variant(*item.object, e, true);
+      if (e.empty()) {
+        in.variants.push_back(to_new(v));
+        duplicate = duplicate || !names.insert(*v.name).second;
+        item_errors.push_back(boost::json::object{});
+      } else {
+        item_errors.push_back(fields_json(std::move(e).to_error().fields));
+        item_failed = true;
+      }
+    }
+    switch (problem) {
+      case JsonObject::ListProblem::missing:
+        errors.add("variants", "This field is required.");
+        break;
+      case JsonObject::ListProblem::null:
+        errors.add("variants", "This field may not be null.");
+        break;
+      case JsonObject::ListProblem::not_a_list:
+        errors.add("variants", "Expected a list of items but got type \"" + body->type_name("variants") + "\".");
+        break;
+      case JsonObject::ListProblem::none:
+        if (items.empty()) errors.add("variants", "At least one variant is required.");
+        break;
+    }
+    if (!item_failed && duplicate) errors.add("variants", "Variant names must be unique within a service.");
+    if (!errors.empty() || item_failed) {
+      auto fields = std::move(errors).to_error().fields;
+      auto json = fields_json(fields);
+      if (item_failed) json["variants"] = std::move(item_errors);
+      Error e = Error::make(ErrorCode::invalid_input, "validation");
+      e.json_body = boost::json::serialize(json);
+      return fail(respond, *req, e);
+    }
+    in.name = *name;
+    in.description = *description;
+    app.catalog.create_service(std::move(vendor), std::move(in), reply<ServiceDetail>(req, respond, [](auto& d) {
+                                 return json_response(201, service_json(d));
+                               }));
+  });
+}
+
+void get_service(App& app, RequestPtr req, Responder respond) {
+  optional_user(app, req, respond, [&app, req, respond](Viewer viewer) {
+    auto id = req->param("id");
+    if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
+    app.catalog.get_service(std::move(viewer), std::move(id), reply<ServiceDetail>(req, respond, [](auto& d) {
+                              return json_response(200, service_json(d));
+                            }));
+  });
+}
+
+void update_service(App& app, RequestPtr req, Responder respond, bool partial) {
+  require_role(app, req, respond, {"vendor"}, [&app, req, respond, partial](UserRow vendor) {
+    auto id = req->param("id");
+    if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
+    auto body = JsonObject::parse_request(*req);
+    if (!body) return fail(respond, *req, body.error());
+    FieldErrors errors;
+    // `variants` is read-only here: variants are changed through their own endpoints.
+    auto name = body->string("name", errors, {.required = !partial, .max_chars = 255});
+    auto description = body->string("description", errors, {.required = !partial});
+    if (!errors.empty()) return fail(respond, *req, std::move(errors).to_error());
+    app.catalog.update_service(std::move(vendor), std::move(id), std::move(name), std::move(description),
+                               reply<ServiceDetail>(req, respond, [](auto& d) {
+                                 return json_response(200, service_json(d));
+                               }));
+  });
+}
+
+void delete_service(App& app, RequestPtr req, Responder respond) {
+  require_role(app, req, respond, {"vendor"}, [&app, req, respond](UserRow vendor) {
+    auto id = req->param("id");
+    if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
+    app.catalog.delete_service(std::move(vendor), std::move(id),
+                               reply<Unit>(req, respond, [](Unit&) { return no_content(204); }));
+  });
+}
+
+void service_variants(App& app, RequestPtr req, Responder respond) {
+  optional_user(app, req, respond, [&app, req, respond](Viewer viewer) {
+    auto id = req->param("id");
+    if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
+    auto page = page_request(*req);
+    if (!page) return fail(respond, *req, page.error());
+    app.catalog.list_variants(std::move(viewer), std::move(id), true, *page,
+                              [&app, req, respond, page = *page](auto result) {
+                                respond_page(app, req, respond, page, result, variant_json);
+                              });
+  });
+}
+
+// ---- variants -----------------------------------------------------------------------------
+
+void list_variants(App& app, RequestPtr req, Responder respond) {
+  optional_user(app, req, respond, [&app, req, respond](Viewer viewer) {
+    auto page = page_request(*req);
+    if (!page) return fail(respond, *req, page.error());
+    auto service = uuid_query(*req, "service");
+    if (!service) return fail(respond, *req, service.error());
+    app.catalog.list_variants(std::move(viewer), *service, false, *page,
+                              [&app, req, respond, page = *page](auto result) {
+                                respond_page(app, req, respond, page, result, variant_json);
+                              });
+  });
+}
+
+void create_variant(App& app, RequestPtr req, Responder respond) {
+  require_role(app, req, respond, {"vendor"}, [&app, req, respond](UserRow vendor) {
+    auto body = JsonObject::parse_request(*req);
+    if (!body) return fail(respond, *req, body.error());
+    FieldErrors errors;
+    auto service = body->string("service", errors, {.required = true});
+    if (service && !actors::is_uuid(*service)) errors.add("service", "Must be a valid UUID.");
+    auto v = read_variant(*body, errors, true);
+    if (!errors.empty()) return fail(respond, *req, std::move(errors).to_error());
+    app.catalog.create_variant(std::move(vendor), *service, to_new(v), reply<VariantRow>(req, respond, [](auto& row) {
+                                 return json_response(201, variant_json(row));
+                               }));
+  });
+}
+
+void get_variant(App& app, RequestPtr req, Responder respond) {
+  optional_user(app, req, respond, [&app, req, respond](Viewer viewer) {
+    auto id = variant_id(*req);
+    if (!id) return fail(respond, *req, Error::not_found());
+    app.catalog.get_variant(std::move(viewer), *id, reply<VariantRow>(req, respond, [](auto& row) {
+                              return json_response(200, variant_json(row));
+                            }));
+  });
+}
+
+void update_variant(App& app, RequestPtr req, Responder respond, bool partial) {
+  require_role(app, req, respond, {"vendor"}, [&app, req, respond, partial](UserRow vendor) {
+    auto id = variant_id(*req);
+    if (!id) return fail(respond, *req, Error::not_found());
+    auto body = JsonObject::parse_request(*req);
+    if (!body) return fail(respond, *req, body.error());
+    FieldErrors errors;
+    auto patch = read_variant(*body, errors, !partial);
+    patch.service = body->string("service", errors, {});
+    if (!errors.empty()) return fail(respond, *req, std::move(errors).to_error());
+    app.catalog.update_variant(std::move(vendor), *id, std::move(patch), reply<VariantRow>(req, respond, [](auto& row) {
+                                 return json_response(200, variant_json(row));
+                               }));
+  });
+}
+
+void delete_variant(App& app, RequestPtr req, Responder respond) {
+  require_role(app, req, respond, {"vendor"}, [&app, req, respond](UserRow vendor) {
+    auto id = variant_id(*req);
+    if (!id) return fail(respond, *req, Error::not_found());
+    app.catalog.delete_variant(std::move(vendor), *id,
+                               reply<Unit>(req, respond, [](Unit&) { return no_content(204); }));
+  });
+}
+
+}  // namespace
+
+void add_catalog_routes(Router& router, App& app) {
+  auto bind = [&app](auto fn) {
+    return [&app, fn](RequestPtr req, Responder respond) { fn(app, std::move(req), std::move(respond)); };
+  };
+  auto bind_partial = [&app](auto fn, bool partial) {
+    return [&app, fn, partial](RequestPtr req, Responder respond) {
+      fn(app, std::move(req), std::move(respond), partial);
+    };
+  };
+  router.add("GET", "/api/v1/services/", bind(list_services));
+  router.add("POST", "/api/v1/services/", bind(create_service));
+  router.add("GET", "/api/v1/services/{id}/", bind(get_service));
+  router.add("PUT", "/api/v1/services/{id}/", bind_partial(update_service, false));
+  router.add("PATCH", "/api/v1/services/{id}/", bind_partial(update_service, true));
+  router.add("DELETE", "/api/v1/services/{id}/", bind(delete_service));
+  router.add("GET", "/api/v1/services/{id}/variants/", bind(service_variants));
+  router.add("GET", "/api/v1/services/variants/", bind(list_variants));
+  router.add("POST", "/api/v1/services/variants/", bind(create_variant));
+  router.add("GET", "/api/v1/services/variants/{id}/", bind(get_variant));
+  router.add("PUT", "/api/v1/services/variants/{id}/", bind_partial(update_variant, false));
+  router.add("PATCH", "/api/v1/services/variants/{id}/", bind_partial(update_variant, true));
+  router.add("DELETE", "/api/v1/services/variants/{id}/", bind(delete_variant));
+}
+
+}  // namespace marketlink::http
