@@ -73,7 +73,8 @@ Error duplicate_variant_error() {
 }
 
 void Catalog::list_services(Viewer viewer, persistence::ServiceQuery query,
-                            persistence::PageRequest page, Callback<persistence::Page<ServiceRow>> done) {
+                            persistence::PageRequest page,
+                            Callback<persistence::Page<ServiceRow>> done) {
   if (viewer && viewer->role == "vendor") query.viewer_vendor_user_id = viewer->id;
   run_transaction<persistence::Page<ServiceRow>>(
       runtime_, "list services",
@@ -121,7 +122,8 @@ void Catalog::update_service(UserRow vendor, std::string id, std::optional<std::
        description = std::move(description)](Tx& tx) -> Result<ServiceDetail> {
         auto s = writable_service(tx, vendor, id);
         if (!s) return std::move(s).error();
-        auto updated = services::update(tx, id, name.value_or(s->name), description.value_or(s->description));
+        auto updated =
+            services::update(tx, id, name.value_or(s->name), description.value_or(s->description));
         if (!updated) return Error::not_found();
         auto vs = variants::of_service(tx, id);
         return ServiceDetail{std::move(*updated), std::move(vs)};
@@ -141,8 +143,9 @@ void Catalog::delete_service(UserRow vendor, std::string id, Callback<Unit> done
       std::move(done));
 }
 
-void Catalog::list_variants(Viewer viewer, std::optional<std::string> service_id, bool service_must_exist,
-                            persistence::PageRequest page, Callback<persistence::Page<VariantRow>> done) {
+void Catalog::list_variants(Viewer viewer, std::optional<std::string> service_id,
+                            bool service_must_exist, persistence::PageRequest page,
+                            Callback<persistence::Page<VariantRow>> done) {
   run_transaction<persistence::Page<VariantRow>>(
       runtime_, "list variants",
       [viewer = std::move(viewer), service_id = std::move(service_id), service_must_exist,
@@ -169,7 +172,8 @@ void Catalog::get_variant(Viewer viewer, int64_t id, Callback<VariantRow> done) 
       std::move(done));
 }
 
-void Catalog::create_variant(UserRow vendor, std::string service_id, NewVariant in, Callback<VariantRow> done) {
+void Catalog::create_variant(UserRow vendor, std::string service_id, NewVariant in,
+                             Callback<VariantRow> done) {
   run_transaction<VariantRow>(
       runtime_, "create variant",
       [vendor = std::move(vendor), service_id = std::move(service_id),
@@ -178,7 +182,8 @@ void Catalog::create_variant(UserRow vendor, std::string service_id, NewVariant 
         if (!active) return std::move(active).error();
         auto s = services::find(tx, service_id);
         if (!s || !visible(*s, vendor) || !s->is_active) {
-          return Error::field("service", "Invalid pk \"" + service_id + "\" - object does not exist.");
+          return Error::field("service",
+                              "Invalid pk \"" + service_id + "\" - object does not exist.");
         }
         if (s->vendor_user_id != vendor.id) return Error::forbidden("You do not own this service");
         return variants::insert(tx, service_id, in);
@@ -186,7 +191,8 @@ void Catalog::create_variant(UserRow vendor, std::string service_id, NewVariant 
       translate<VariantRow>(std::move(done)));
 }
 
-void Catalog::update_variant(UserRow vendor, int64_t id, VariantPatch patch, Callback<VariantRow> done) {
+void Catalog::update_variant(UserRow vendor, int64_t id, VariantPatch patch,
+                             Callback<VariantRow> done) {
   run_transaction<VariantRow>(
       runtime_, "update variant",
       [vendor = std::move(vendor), id, patch = std::move(patch)](Tx& tx) -> Result<VariantRow> {
@@ -196,7 +202,8 @@ void Catalog::update_variant(UserRow vendor, int64_t id, VariantPatch patch, Cal
           return Error::field("service", "A variant cannot be moved to another service.");
         }
         NewVariant next{patch.name.value_or(v->name), patch.price.value_or(v->price),
-                        patch.estimated_minutes.value_or(v->estimated_minutes), patch.stock.value_or(v->stock)};
+                        patch.estimated_minutes.value_or(v->estimated_minutes),
+                        patch.stock.value_or(v->stock)};
         return variants::update(tx, id, next);
       },
       translate<VariantRow>(std::move(done)));

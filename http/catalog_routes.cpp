@@ -47,8 +47,8 @@ boost::json::object service_json(const ServiceDetail& d) {
           {"created_at", d.service.created_at}};
 }
 
-std::optional<int> bounded_int(const JsonObject& o, const char* key, FieldErrors& errors, bool required,
-                               int64_t min) {
+std::optional<int> bounded_int(const JsonObject& o, const char* key, FieldErrors& errors,
+                               bool required, int64_t min) {
   auto v = o.integer(key, errors, required);
   if (!v) return std::nullopt;
   if (*v < min) {
@@ -101,7 +101,8 @@ std::optional<int64_t> variant_id(const Request& req) {
 
 template <class Row, class ToJson>
 void respond_page(App& app, const RequestPtr& req, const Responder& respond,
-                  const persistence::PageRequest& page, Result<persistence::Page<Row>>& result, ToJson to_json) {
+                  const persistence::PageRequest& page, Result<persistence::Page<Row>>& result,
+                  ToJson to_json) {
   if (!result) return fail(respond, *req, result.error());
   boost::json::array rows;
   for (const auto& r : result->rows) rows.push_back(to_json(r));
@@ -154,7 +155,8 @@ void create_service(App& app, RequestPtr req, Responder respond) {
       if (!item.object) {
         item_errors.push_back(boost::json::object{
             {"non_field_errors",
-             boost::json::array{"Invalid data. Expected a dictionary, but got " + item.type + "."}}});
+             boost::json::array{"Invalid data. Expected a dictionary, but got " + item.type +
+                                "."}}});
         item_failed = true;
         continue;
       }
@@ -177,13 +179,15 @@ void create_service(App& app, RequestPtr req, Responder respond) {
         errors.add("variants", "This field may not be null.");
         break;
       case JsonObject::ListProblem::not_a_list:
-        errors.add("variants", "Expected a list of items but got type \"" + body->type_name("variants") + "\".");
+        errors.add("variants", "Expected a list of items but got type \"" +
+                                   body->type_name("variants") + "\".");
         break;
       case JsonObject::ListProblem::none:
         if (items.empty()) errors.add("variants", "At least one variant is required.");
         break;
     }
-    if (!item_failed && duplicate) errors.add("variants", "Variant names must be unique within a service.");
+    if (!item_failed && duplicate)
+      errors.add("variants", "Variant names must be unique within a service.");
     if (!errors.empty() || item_failed) {
       auto fields = std::move(errors).to_error().fields;
       auto json = fields_json(fields);
@@ -194,7 +198,8 @@ void create_service(App& app, RequestPtr req, Responder respond) {
     }
     in.name = *name;
     in.description = *description;
-    app.catalog.create_service(std::move(vendor), std::move(in), reply<ServiceDetail>(req, respond, [](auto& d) {
+    app.catalog.create_service(std::move(vendor), std::move(in),
+                               reply<ServiceDetail>(req, respond, [](auto& d) {
                                  return json_response(201, service_json(d));
                                }));
   });
@@ -204,7 +209,8 @@ void get_service(App& app, RequestPtr req, Responder respond) {
   optional_user(app, req, respond, [&app, req, respond](Viewer viewer) {
     auto id = req->param("id");
     if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
-    app.catalog.get_service(std::move(viewer), std::move(id), reply<ServiceDetail>(req, respond, [](auto& d) {
+    app.catalog.get_service(std::move(viewer), std::move(id),
+                            reply<ServiceDetail>(req, respond, [](auto& d) {
                               return json_response(200, service_json(d));
                             }));
   });
@@ -221,10 +227,10 @@ void update_service(App& app, RequestPtr req, Responder respond, bool partial) {
     auto name = body->string("name", errors, {.required = !partial, .max_chars = 255});
     auto description = body->string("description", errors, {.required = !partial});
     if (!errors.empty()) return fail(respond, *req, std::move(errors).to_error());
-    app.catalog.update_service(std::move(vendor), std::move(id), std::move(name), std::move(description),
-                               reply<ServiceDetail>(req, respond, [](auto& d) {
-                                 return json_response(200, service_json(d));
-                               }));
+    app.catalog.update_service(
+        std::move(vendor), std::move(id), std::move(name), std::move(description),
+        reply<ServiceDetail>(req, respond,
+                             [](auto& d) { return json_response(200, service_json(d)); }));
   });
 }
 
@@ -274,7 +280,8 @@ void create_variant(App& app, RequestPtr req, Responder respond) {
     if (service && !actors::is_uuid(*service)) errors.add("service", "Must be a valid UUID.");
     auto v = read_variant(*body, errors, true);
     if (!errors.empty()) return fail(respond, *req, std::move(errors).to_error());
-    app.catalog.create_variant(std::move(vendor), *service, to_new(v), reply<VariantRow>(req, respond, [](auto& row) {
+    app.catalog.create_variant(std::move(vendor), *service, to_new(v),
+                               reply<VariantRow>(req, respond, [](auto& row) {
                                  return json_response(201, variant_json(row));
                                }));
   });
@@ -300,7 +307,8 @@ void update_variant(App& app, RequestPtr req, Responder respond, bool partial) {
     auto patch = read_variant(*body, errors, !partial);
     patch.service = body->string("service", errors, {});
     if (!errors.empty()) return fail(respond, *req, std::move(errors).to_error());
-    app.catalog.update_variant(std::move(vendor), *id, std::move(patch), reply<VariantRow>(req, respond, [](auto& row) {
+    app.catalog.update_variant(std::move(vendor), *id, std::move(patch),
+                               reply<VariantRow>(req, respond, [](auto& row) {
                                  return json_response(200, variant_json(row));
                                }));
   });
@@ -319,7 +327,9 @@ void delete_variant(App& app, RequestPtr req, Responder respond) {
 
 void add_catalog_routes(Router& router, App& app) {
   auto bind = [&app](auto fn) {
-    return [&app, fn](RequestPtr req, Responder respond) { fn(app, std::move(req), std::move(respond)); };
+    return [&app, fn](RequestPtr req, Responder respond) {
+      fn(app, std::move(req), std::move(respond));
+    };
   };
   auto bind_partial = [&app](auto fn, bool partial) {
     return [&app, fn, partial](RequestPtr req, Responder respond) {

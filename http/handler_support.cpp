@@ -53,7 +53,8 @@ void require_user(App& app, const RequestPtr& req, const Responder& respond,
 void optional_user(App& app, const RequestPtr& req, const Responder& respond,
                    std::function<void(actors::Viewer)> next) {
   if (req->header("authorization") == nullptr) return next(std::nullopt);
-  require_user(app, req, respond, [next = std::move(next)](UserRow user) { next(std::move(user)); });
+  require_user(app, req, respond,
+               [next = std::move(next)](UserRow user) { next(std::move(user)); });
 }
 
 boost::json::object fields_json(const std::vector<FieldError>& fields) {

@@ -112,7 +112,8 @@ Result<JsonObject> JsonObject::parse(std::string_view text) {
 
 namespace {
 simdjson::simdjson_result<simdjson::dom::element> field(const JsonObject::Impl& impl,
-                                                        const std::string& pointer, const char* key) {
+                                                        const std::string& pointer,
+                                                        const char* key) {
   simdjson::dom::element self;
   if (auto err = impl.root.at_pointer(pointer).get(self); err) return err;
   simdjson::dom::object object;

@@ -4,10 +4,10 @@
 namespace marketlink::persistence {
 namespace {
 
-#define ML_SERVICE_COLUMNS                                                                    \
+#define ML_SERVICE_COLUMNS                                                               \
   "s.id::text, s.vendor_id::text, p.user_id::text, p.is_active, s.name, s.description, " \
   "s.is_active, ml_iso(s.created_at)"
-#define ML_VARIANT_COLUMNS                                                                    \
+#define ML_VARIANT_COLUMNS                                                                       \
   "v.id, v.service_id::text, v.name, v.price::text, v.estimated_minutes, v.stock, v.is_active, " \
   "ml_iso(v.created_at), ml_iso(v.updated_at), s.is_active, p.is_active, p.user_id::text"
 #define ML_VARIANT_JOIN \
@@ -17,7 +17,8 @@ namespace {
 // optional filters written as "$n IS NULL OR ..." fold away and the partial indexes apply.
 constexpr Statement kListServices{
     "services_list",
-    "SELECT " ML_SERVICE_COLUMNS ", count(*) OVER () FROM services s "
+    "SELECT " ML_SERVICE_COLUMNS
+    ", count(*) OVER () FROM services s "
     "JOIN vendor_profiles p ON p.id = s.vendor_id WHERE s.is_active "
     "AND CASE WHEN $1 = '' THEN p.is_active ELSE p.user_id = NULLIF($1, '')::uuid END "
     "AND ($2 = '' OR s.vendor_id = NULLIF($2, '')::uuid) "
@@ -30,18 +31,20 @@ constexpr Statement kFindService{
 constexpr Statement kInsertService{
     "services_insert",
     "WITH s AS (INSERT INTO services (vendor_id, name, description) VALUES ($1, $2, $3) "
-    "RETURNING *) SELECT " ML_SERVICE_COLUMNS " FROM s JOIN vendor_profiles p ON p.id = s.vendor_id"};
+    "RETURNING *) SELECT " ML_SERVICE_COLUMNS
+    " FROM s JOIN vendor_profiles p ON p.id = s.vendor_id"};
 constexpr Statement kUpdateService{
     "services_update",
     "WITH s AS (UPDATE services SET name = $2, description = $3, updated_at = now() WHERE id = $1 "
-    "RETURNING *) SELECT " ML_SERVICE_COLUMNS " FROM s JOIN vendor_profiles p ON p.id = s.vendor_id"};
+    "RETURNING *) SELECT " ML_SERVICE_COLUMNS
+    " FROM s JOIN vendor_profiles p ON p.id = s.vendor_id"};
 constexpr Statement kDeactivateService{
-    "services_deactivate", "UPDATE services SET is_active = false, updated_at = now() WHERE id = $1"};
+    "services_deactivate",
+    "UPDATE services SET is_active = false, updated_at = now() WHERE id = $1"};
 
 constexpr Statement kVariantsOfService{
-    "variants_of_service",
-    "SELECT " ML_VARIANT_COLUMNS " FROM service_variants v" ML_VARIANT_JOIN
-    " WHERE v.service_id = $1 AND v.is_active ORDER BY v.id"};
+    "variants_of_service", "SELECT " ML_VARIANT_COLUMNS " FROM service_variants v" ML_VARIANT_JOIN
+                           " WHERE v.service_id = $1 AND v.is_active ORDER BY v.id"};
 constexpr Statement kListVariants{
     "variants_list",
     "SELECT " ML_VARIANT_COLUMNS ", count(*) OVER () FROM service_variants v" ML_VARIANT_JOIN
@@ -49,8 +52,9 @@ constexpr Statement kListVariants{
     "AND (p.is_active OR ($2 <> '' AND p.user_id = NULLIF($2, '')::uuid)) "
     "AND ($1 = '' OR v.service_id = NULLIF($1, '')::uuid) "
     "ORDER BY v.id DESC LIMIT $3 OFFSET $4"};
-constexpr Statement kFindVariant{
-    "variants_find", "SELECT " ML_VARIANT_COLUMNS " FROM service_variants v" ML_VARIANT_JOIN " WHERE v.id = $1"};
+constexpr Statement kFindVariant{"variants_find",
+                                 "SELECT " ML_VARIANT_COLUMNS
+                                 " FROM service_variants v" ML_VARIANT_JOIN " WHERE v.id = $1"};
 constexpr Statement kInsertVariant{
     "variants_insert",
     "WITH v AS (INSERT INTO service_variants (service_id, name, price, estimated_minutes, stock) "
@@ -58,15 +62,16 @@ constexpr Statement kInsertVariant{
     " FROM v" ML_VARIANT_JOIN};
 constexpr Statement kUpdateVariant{
     "variants_update",
-    "WITH v AS (UPDATE service_variants SET name = $2, price = $3::numeric, estimated_minutes = $4, "
+    "WITH v AS (UPDATE service_variants SET name = $2, price = $3::numeric, estimated_minutes = "
+    "$4, "
     "stock = $5, updated_at = now() WHERE id = $1 RETURNING *) SELECT " ML_VARIANT_COLUMNS
     " FROM v" ML_VARIANT_JOIN};
 constexpr Statement kDeactivateVariant{
     "variants_deactivate",
     "UPDATE service_variants SET is_active = false, updated_at = now() WHERE id = $1"};
-constexpr Statement kVariantNameTaken{
-    "variants_name_taken",
-    "SELECT 1 FROM service_variants WHERE service_id = $1 AND name = $2 AND is_active AND id <> $3"};
+constexpr Statement kVariantNameTaken{"variants_name_taken",
+                                      "SELECT 1 FROM service_variants WHERE service_id = $1 AND "
+                                      "name = $2 AND is_active AND id <> $3"};
 
 ServiceRow service_from(const pqxx::row& r) {
   ServiceRow s;
@@ -149,7 +154,9 @@ std::optional<ServiceRow> update(Tx& tx, const std::string& id, const std::strin
   return service_from(res[0]);
 }
 
-void deactivate(Tx& tx, const std::string& id) { tx.exec(kDeactivateService, id); }
+void deactivate(Tx& tx, const std::string& id) {
+  tx.exec(kDeactivateService, id);
+}
 
 }  // namespace services
 
@@ -198,7 +205,9 @@ Result<VariantRow> update(Tx& tx, int64_t id, const NewVariant& v) {
   return variant_from(res[0]);
 }
 
-void deactivate(Tx& tx, int64_t id) { tx.exec(kDeactivateVariant, id); }
+void deactivate(Tx& tx, int64_t id) {
+  tx.exec(kDeactivateVariant, id);
+}
 
 }  // namespace variants
 

@@ -11,8 +11,12 @@ namespace {
 std::atomic<uint64_t> g_statements{0};
 }
 
-uint64_t statements_executed() { return g_statements.load(std::memory_order_relaxed); }
-void count_statement() { g_statements.fetch_add(1, std::memory_order_relaxed); }
+uint64_t statements_executed() {
+  return g_statements.load(std::memory_order_relaxed);
+}
+void count_statement() {
+  g_statements.fetch_add(1, std::memory_order_relaxed);
+}
 
 Database::Database(DbSettings settings) : settings_(std::move(settings)) {}
 

@@ -6,7 +6,8 @@ namespace marketlink {
 std::string Money::to_string() const {
   const bool negative = minor < 0;
   // Work in unsigned space so INT64_MIN does not overflow.
-  const uint64_t abs = negative ? uint64_t(0) - static_cast<uint64_t>(minor) : static_cast<uint64_t>(minor);
+  const uint64_t abs =
+      negative ? uint64_t(0) - static_cast<uint64_t>(minor) : static_cast<uint64_t>(minor);
   std::string frac = std::to_string(abs % 100);
   if (frac.size() < 2) frac.insert(0, "0");
   return (negative ? "-" : "") + std::to_string(abs / 100) + "." + frac;
@@ -54,7 +55,8 @@ ParsedMoney parse_money(std::string_view text, int max_digits) {
   }
   int64_t minor = 0;
   for (char c : whole) minor = minor * 10 + (c - '0');
-  for (int k = 0; k < 2; ++k) minor = minor * 10 + (k < decimals ? fraction[static_cast<std::size_t>(k)] - '0' : 0);
+  for (int k = 0; k < 2; ++k)
+    minor = minor * 10 + (k < decimals ? fraction[static_cast<std::size_t>(k)] - '0' : 0);
   out.value = Money{negative ? -minor : minor};
   return out;
 }
@@ -68,7 +70,8 @@ std::string decimal_problem_message(DecimalProblem problem, int max_digits) {
     case DecimalProblem::too_many_decimals:
       return "Ensure that there are no more than 2 decimal places.";
     case DecimalProblem::too_many_digits:
-      return "Ensure that there are no more than " + std::to_string(max_digits) + " digits in total.";
+      return "Ensure that there are no more than " + std::to_string(max_digits) +
+             " digits in total.";
     case DecimalProblem::too_many_whole_digits:
       return "Ensure that there are no more than " + std::to_string(max_digits - 2) +
              " digits before the decimal point.";

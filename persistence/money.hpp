@@ -19,7 +19,13 @@ struct Money {
   std::string to_string() const;
 };
 
-enum class DecimalProblem { none, invalid, too_many_decimals, too_many_digits, too_many_whole_digits };
+enum class DecimalProblem {
+  none,
+  invalid,
+  too_many_decimals,
+  too_many_digits,
+  too_many_whole_digits
+};
 
 struct ParsedMoney {
   std::optional<Money> value;
