@@ -9,6 +9,7 @@
 
 #include "actors/accounts.hpp"
 #include "actors/catalog.hpp"
+#include "actors/orders.hpp"
 #include "actors/runtime.hpp"
 #include "config/config.hpp"
 #include "http/app.hpp"
@@ -112,8 +113,11 @@ int run_serve(const ml::config::Config& config) {
   // Start-up in dependency order; each stop mirrors its start (see the end of this function).
   ml::actors::Runtime runtime(config);
   ml::actors::Accounts accounts(runtime, config);
-  ml::actors::Catalog catalog(runtime);
-  ml::http::App app{config, runtime, accounts, catalog};
+  ml::actors::StockService stock(runtime, config);
+  ml::actors::PaymentService payments(runtime, config);
+  ml::actors::OrderService orders(runtime, config, stock, payments);
+  ml::actors::Catalog catalog(runtime, stock);
+  ml::http::App app{config, runtime, accounts, catalog, orders};
   const auto router = ml::http::build_router(app);
   ml::http::HttpServer server(config, router);
   try {

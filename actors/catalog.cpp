@@ -1,6 +1,8 @@
 // Catalog rules: who sees what, who may write what.
 #include "actors/catalog.hpp"
 
+#include "persistence/order_repository.hpp"
+
 namespace marketlink::actors {
 namespace {
 
@@ -191,22 +193,41 @@ void Catalog::create_variant(UserRow vendor, std::string service_id, NewVariant 
       translate<VariantRow>(std::move(done)));
 }
 
-void Catalog::update_variant(UserRow vendor, int64_t id, VariantPatch patch,
-                             Callback<VariantRow> done) {
-  run_transaction<VariantRow>(
-      runtime_, "update variant",
-      [vendor = std::move(vendor), id, patch = std::move(patch)](Tx& tx) -> Result<VariantRow> {
-        auto v = writable_variant(tx, vendor, id);
-        if (!v) return std::move(v).error();
-        if (patch.service && *patch.service != v->service_id) {
-          return Error::field("service", "A variant cannot be moved to another service.");
-        }
-        NewVariant next{patch.name.value_or(v->name), patch.price.value_or(v->price),
-                        patch.estimated_minutes.value_or(v->estimated_minutes),
-                        patch.stock.value_or(v->stock)};
-        return variants::update(tx, id, next);
-      },
-      translate<VariantRow>(std::move(done)));
+void Catalog::update_variant(UserRow vendor, int64_t id, VariantPatch patch, Callback<VariantRow> done) {
+  // Every stock change goes through the variant's stock actor, serialised with reservations, so
+  // Redis and PostgreSQL move together; the whole update is that actor's one transaction.
+  auto row = std::make_shared<std::optional<VariantRow>>();
+  auto change = [vendor = std::move(vendor), id, patch = std::move(patch), row](Tx& tx) -> Result<StockChange> {
+    auto v = writable_variant(tx, vendor, id);
+    if (!v) return std::move(v).error();
+    if (patch.service && *patch.service != v->service_id) {
+      return Error::field("service", "A variant cannot be moved to another service.");
+    }
+    NewVariant next{patch.name.value_or(v->name), patch.price.value_or(v->price),
+                    patch.estimated_minutes.value_or(v->estimated_minutes), v->stock};
+    if (patch.stock) {
+      auto moved = persistence::stock::set(tx, id, *patch.stock);
+      if (!moved) return Error::not_found();
+      next.stock = moved->second;
+      auto updated = variants::update(tx, id, next);
+      if (!updated) return std::move(updated).error();
+      *row = std::move(*updated);
+      const int delta = moved->second - moved->first;
+      // The stock ledger of vendor edits: initial + edits == stock + active orders.
+      persistence::audit::record(tx, vendor.id, "variant.stock_edit", "variant:" + std::to_string(id),
+                                 std::to_string(delta));
+      return StockChange{delta, moved->second};
+    }
+    auto updated = variants::update(tx, id, next);
+    if (!updated) return std::move(updated).error();
+    *row = std::move(*updated);
+    return StockChange{0, (*row)->stock};
+  };
+  stock_.exclusive(id, std::move(change),
+                   [row, done = translate<VariantRow>(std::move(done))](Result<StockChange> r) {
+                     if (!r) return done(std::move(r).error());
+                     done(std::move(**row));
+                   });
 }
 
 void Catalog::delete_variant(UserRow vendor, int64_t id, Callback<Unit> done) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "actors/runtime.hpp"
+#include "actors/stock.hpp"
 #include "persistence/account_repository.hpp"
 #include "persistence/catalog_repository.hpp"
 
@@ -43,7 +44,7 @@ Error duplicate_variant_error();
 
 class Catalog {
  public:
-  explicit Catalog(Runtime& runtime) : runtime_(runtime) {}
+  Catalog(Runtime& runtime, StockService& stock) : runtime_(runtime), stock_(stock) {}
 
   void list_services(Viewer viewer, persistence::ServiceQuery query, persistence::PageRequest page,
                      Callback<persistence::Page<ServiceRow>> done);
@@ -65,6 +66,7 @@ class Catalog {
 
  private:
   Runtime& runtime_;
+  StockService& stock_;
 };
 
 }  // namespace marketlink::actors

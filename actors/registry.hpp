@@ -2,6 +2,7 @@
 // its entry), and operators read snapshots. No CAF types: readers never touch an actor.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -27,6 +28,18 @@ class ActorStats {
     mailbox_.store(mailbox_depth, std::memory_order_relaxed);
   }
   void set_state(const char* state) { state_.store(state, std::memory_order_relaxed); }
+  // Kind-specific figures (a stock actor's available units, queue length, ...), by index into
+  // the names given to InspectionRegistry::enter.
+  void gauge(std::size_t index, int64_t value) {
+    if (index < gauges_.size()) gauges_[index].store(value, std::memory_order_relaxed);
+  }
+  void add(std::size_t index, int64_t delta) {
+    if (index < gauges_.size()) gauges_[index].fetch_add(delta, std::memory_order_relaxed);
+  }
+  int64_t gauge(std::size_t index) const {
+    return index < gauges_.size() ? gauges_[index].load(std::memory_order_relaxed) : 0;
+  }
+  void set_gauge_names(std::vector<std::string> names) { gauge_names_ = std::move(names); }
   void restarted() { restarts_.fetch_add(1, std::memory_order_relaxed); }
   void failed(std::string error);
 
@@ -36,6 +49,7 @@ class ActorStats {
     uint64_t mailbox = 0;
     uint32_t restarts = 0;
     std::chrono::system_clock::time_point last_error_at{};
+    std::vector<std::pair<std::string, int64_t>> gauges;
   };
   Snapshot snapshot() const;
 
@@ -48,13 +62,20 @@ class ActorStats {
   mutable std::mutex error_mutex_;
   std::string last_error_;
   std::chrono::system_clock::time_point last_error_at_{};
+  static constexpr std::size_t kGauges = 12;
+  std::array<std::atomic<int64_t>, kGauges> gauges_{};
+  std::vector<std::string> gauge_names_;
 };
 
 class InspectionRegistry {
  public:
   // The entry for `name`, created on first use; a restarted actor gets its old entry back.
   std::shared_ptr<ActorStats> enter(const std::string& name, const std::string& kind,
-                                    const std::string& parent);
+                                    const std::string& parent,
+                                    const std::vector<std::string>& gauge_names = {});
+  // Drops an entry (an actor stopped for good, e.g. an idle stock actor).
+  void leave(const std::string& name);
+  std::size_t size() const;
   std::vector<ActorStats::Snapshot> snapshot() const;
 
  private:

@@ -5,12 +5,15 @@
 // The root supervisor restarts a pool that dies. Back-off doubles per crash up to 5 s.
 #include "actors/runtime.hpp"
 
+#include <future>
+
+#include "actors/runtime_internal.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <array>
 #include <caf/all.hpp>
 #include <deque>
-#include <future>
 #include <map>
 
 namespace marketlink::actors::detail {
@@ -20,7 +23,17 @@ struct JobMsg {
 };
 }  // namespace marketlink::actors::detail
 
+namespace marketlink::actors::detail {
+struct AddChildMsg {
+  std::string name;
+  internal::Factory factory;
+  std::shared_ptr<internal::Slot> slot;
+  std::shared_ptr<std::promise<void>> started;
+};
+}  // namespace marketlink::actors::detail
+
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::JobMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::AddChildMsg)
 
 namespace marketlink::actors {
 namespace {
@@ -29,6 +42,8 @@ using detail::JobMsg;
 using ready_atom = caf::atom_constant<caf::atom("ready")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using crash_atom = caf::atom_constant<caf::atom("crash")>;
+using add_child_atom = caf::atom_constant<caf::atom("addchild")>;
+using restart_child_atom = caf::atom_constant<caf::atom("rechild")>;
 
 constexpr std::chrono::milliseconds kFirstBackoff{50};
 constexpr std::chrono::milliseconds kMaxBackoff{5000};
@@ -267,7 +282,18 @@ caf::behavior pool(caf::stateful_actor<PoolState>* self, PoolSpec spec,
 
 // ---- root supervisor: restarts pools -----------------------------------------------------------
 
+struct ExtraChild {
+  std::string name;
+  internal::Factory factory;
+  std::shared_ptr<internal::Slot> slot;
+  std::chrono::milliseconds backoff{kFirstBackoff};
+};
+
+using detail::AddChildMsg;
+
 struct SupervisorState {
+  std::vector<ExtraChild> extra;
+  std::map<caf::actor_id, std::size_t> extra_index_of;
   std::vector<PoolSpec> specs;
   std::shared_ptr<std::vector<caf::actor>> children = std::make_shared<std::vector<caf::actor>>();
   std::vector<std::chrono::milliseconds> backoff;
@@ -302,6 +328,20 @@ caf::behavior supervisor(caf::stateful_actor<SupervisorState>* self, Runtime::Im
 
   self->set_down_handler([self, impl](caf::down_msg& dm) {
     auto& st = self->state;
+    if (auto e = st.extra_index_of.find(dm.source.id()); e != st.extra_index_of.end()) {
+      auto& child = st.extra[e->second];
+      const auto index = e->second;
+      st.extra_index_of.erase(e);
+      child.slot->set(caf::actor{});
+      auto stats = impl->registry.enter(child.name, "supervised", "root_supervisor");
+      stats->restarted();
+      stats->failed(to_string(dm.reason));
+      spdlog::warn("supervisor: {} died ({}); restarting in {} ms", child.name, to_string(dm.reason),
+                   child.backoff.count());
+      self->delayed_send(self, child.backoff, restart_child_atom::value, index);
+      child.backoff = next_backoff(child.backoff);
+      return;
+    }
     const auto it = st.index_of.find(dm.source.id());
     if (it == st.index_of.end()) return;
     const auto i = it->second;
@@ -316,8 +356,22 @@ caf::behavior supervisor(caf::stateful_actor<SupervisorState>* self, Runtime::Im
     st.backoff[i] = next_backoff(st.backoff[i]);
   });
 
+  auto spawn_extra = [self](std::size_t index) {
+    auto& child = self->state.extra[index];
+    auto a = child.factory(self);
+    self->monitor(a);
+    self->state.extra_index_of[a.id()] = index;
+    (*self->state.children).push_back(a);
+    child.slot->set(a);
+  };
   return {
       [self, impl](restart_atom, std::size_t i) { spawn_pool(self, impl, i); },
+      [self, spawn_extra](add_child_atom, AddChildMsg& msg) {
+        self->state.extra.push_back({msg.name, std::move(msg.factory), msg.slot, kFirstBackoff});
+        spawn_extra(self->state.extra.size() - 1);
+        msg.started->set_value();
+      },
+      [spawn_extra](restart_child_atom, std::size_t index) { spawn_extra(index); },
   };
 }
 
@@ -351,6 +405,18 @@ InspectionRegistry& Runtime::registry() {
 const config::Config& Runtime::config() const {
   return impl_->config;
 }
+
+namespace internal {
+std::shared_ptr<Slot> supervise(Runtime& runtime, const std::string& name, Factory factory) {
+  auto slot = std::make_shared<Slot>();
+  auto started = std::make_shared<std::promise<void>>();
+  auto future = started->get_future();
+  caf::anon_send(runtime.impl().supervisor, add_child_atom::value,
+                 AddChildMsg{name, std::move(factory), slot, started});
+  future.wait();
+  return slot;
+}
+}  // namespace internal
 
 void Runtime::inject_crash(PoolKind kind, bool whole_pool) {
   if (auto handle = impl_->pool(kind)) caf::anon_send(handle, crash_atom::value, whole_pool);

@@ -60,6 +60,7 @@ class Runtime {
   void inject_crash(PoolKind pool, bool whole_pool);
 
   struct Impl;  // opaque outside runtime.cpp
+  Impl& impl() { return *impl_; }
 
  private:
   std::unique_ptr<Impl> impl_;

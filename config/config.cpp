@@ -212,6 +212,10 @@ LoadResult load(const Lookup& lookup) {
   r.integer("REGISTER_RATE_PER_MINUTE", c.register_per_minute, 1, 100000000);
 
   r.duration("ORDER_RESERVATION_TTL", c.order_reservation_ttl, 1, 7 * 24 * 3600);
+  r.duration("ORDER_SWEEP_INTERVAL", c.order_sweep_interval, 1, 3600);
+  r.integer("STOCK_BATCH_SIZE", c.stock_batch_size, 1, 10000);
+  r.duration("STOCK_IDLE_SECONDS", c.stock_idle_timeout, 1, 7 * 24 * 3600);
+  r.duration("STOCK_SOLDOUT_RECHECK_MS", c.stock_soldout_recheck, 0, 60000);
 
   r.string("LOG_LEVEL", c.log_level);
   static const std::vector<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};

@@ -64,8 +64,12 @@ struct Config {
   std::chrono::seconds login_lock_time{15 * 60};
   int register_per_minute = 3000;
 
-  // Orders
+  // Orders and stock
   std::chrono::seconds order_reservation_ttl{1800};
+  std::chrono::seconds order_sweep_interval{5};
+  int stock_batch_size = 64;                          // reservations per group commit
+  std::chrono::seconds stock_idle_timeout{60};        // a stock actor stops after this idle time
+  std::chrono::milliseconds stock_soldout_recheck{250};  // trust "sold out" in memory this long
 
   std::string log_level = "info";
 };

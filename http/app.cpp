@@ -11,6 +11,7 @@ Router build_router(App& app) {
   add_account_routes(router, app);
   add_admin_routes(router, app);
   add_catalog_routes(router, app);
+  add_order_routes(router, app);
   return router;
 }
 

@@ -8,6 +8,7 @@
 
 #include "actors/accounts.hpp"
 #include "actors/catalog.hpp"
+#include "actors/orders.hpp"
 #include "http/error_mapping.hpp"
 #include "http/json_input.hpp"
 #include "http/request.hpp"
@@ -20,6 +21,7 @@ struct App {
   actors::Runtime& runtime;
   actors::Accounts& accounts;
   actors::Catalog& catalog;
+  actors::OrderService& orders;
 };
 
 Response json_response(int status, const boost::json::value& body);
@@ -64,6 +66,7 @@ void add_account_routes(Router& router, App& app);
 void add_admin_routes(Router& router, App& app);
 void add_ops_routes(Router& router, App& app);
 void add_catalog_routes(Router& router, App& app);
+void add_order_routes(Router& router, App& app);
 
 // {"field":["message", ...], ...} of a list of field errors.
 boost::json::object fields_json(const std::vector<FieldError>& fields);

@@ -24,6 +24,11 @@ config::Config test_config(const std::map<std::string, std::string>& overrides) 
       {"LOG_LEVEL", "warn"},
       {"SHUTDOWN_GRACE", "5"},
       {"BASE_DOMAIN", "http://testserver"},
+      {"SSLCOMMERZ_STORE_ID", kStoreId},
+      {"WEBHOOK_SECRET", kStorePassword},
+      {"SSLCOMMERZ_SESSION_URL", shared_gateway().session_url()},
+      {"SSLCOMMERZ_VALIDATION_URL", shared_gateway().validation_url()},
+      {"GATEWAY_TIMEOUT", "2"},
   };
   for (const auto& [k, v] : overrides) fixed[k] = v;
   auto loaded = config::load([&](const std::string& name) -> std::optional<std::string> {
@@ -44,8 +49,11 @@ TestServer::TestServer(const std::map<std::string, std::string>& overrides)
   spdlog::set_level(spdlog::level::from_str(config_.log_level));
   runtime_ = std::make_unique<actors::Runtime>(config_);
   accounts_ = std::make_unique<actors::Accounts>(*runtime_, config_);
-  catalog_ = std::make_unique<actors::Catalog>(*runtime_);
-  app_ = std::make_unique<http::App>(http::App{config_, *runtime_, *accounts_, *catalog_});
+  stock_ = std::make_unique<actors::StockService>(*runtime_, config_);
+  payments_ = std::make_unique<actors::PaymentService>(*runtime_, config_);
+  orders_ = std::make_unique<actors::OrderService>(*runtime_, config_, *stock_, *payments_);
+  catalog_ = std::make_unique<actors::Catalog>(*runtime_, *stock_);
+  app_ = std::make_unique<http::App>(http::App{config_, *runtime_, *accounts_, *catalog_, *orders_});
   router_ = std::make_unique<http::Router>(http::build_router(*app_));
   server_ = std::make_unique<http::HttpServer>(config_, *router_);
   port_ = server_->start();
@@ -125,6 +133,11 @@ TestUser TestServer::create_admin() {
   u.access = std::string(j["access"].as_string());
   u.refresh = std::string(j["refresh"].as_string());
   return u;
+}
+
+FakeSslcommerz& shared_gateway() {
+  static FakeSslcommerz gateway(kStoreId, kStorePassword, 2);
+  return gateway;
 }
 
 persistence::Database& test_db() {

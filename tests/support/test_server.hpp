@@ -11,6 +11,7 @@
 #include "config/config.hpp"
 #include "http/handler_support.hpp"
 #include "http/server.hpp"
+#include "tests/support/fake_sslcommerz.hpp"
 #include "tests/support/http_client.hpp"
 
 namespace marketlink::testing {
@@ -38,6 +39,8 @@ class TestServer {
   const config::Config& config() const { return config_; }
   actors::Runtime& runtime() { return *runtime_; }
   http::HttpServer& http() { return *server_; }
+  actors::StockService& stock() { return *stock_; }
+  actors::OrderService& orders() { return *orders_; }
   HttpClient client() const { return HttpClient(port_); }
 
   // Stops HTTP and actors now (for shutdown tests); idempotent.
@@ -50,6 +53,9 @@ class TestServer {
   config::Config config_;
   std::unique_ptr<actors::Runtime> runtime_;
   std::unique_ptr<actors::Accounts> accounts_;
+  std::unique_ptr<actors::StockService> stock_;
+  std::unique_ptr<actors::PaymentService> payments_;
+  std::unique_ptr<actors::OrderService> orders_;
   std::unique_ptr<actors::Catalog> catalog_;
   std::unique_ptr<http::App> app_;
   std::unique_ptr<http::Router> router_;
@@ -60,6 +66,11 @@ class TestServer {
 
 std::string unique_email(const std::string& prefix = "user");
 std::string unique_suffix();
+
+// The process-wide fake gateway the test configuration points at.
+FakeSslcommerz& shared_gateway();
+constexpr const char* kStoreId = "teststore";
+constexpr const char* kStorePassword = "test-store-pass";
 
 // A direct PostgreSQL connection for assertions and set-up in SQL.
 persistence::Database& test_db();

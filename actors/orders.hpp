@@ -1,0 +1,53 @@
+// Orders: creation (reserve → gateway session → payment_url), cancellation, expiry, listing and
+// Idempotency-Key records. Creation is coordinated by the order_coordinator actor; expiry by the
+// expiry_sweeper actor; both are supervised by the root supervisor.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "actors/payments.hpp"
+#include "actors/runtime.hpp"
+#include "actors/stock.hpp"
+#include "persistence/account_repository.hpp"
+#include "persistence/order_repository.hpp"
+
+namespace marketlink::actors {
+
+using persistence::OrderRow;
+
+struct StoredResponse {
+  int status = 0;
+  std::string body;
+};
+
+class OrderService {
+ public:
+  OrderService(Runtime& runtime, const config::Config& config, StockService& stock, PaymentService& payments);
+  ~OrderService();
+
+  // Idempotency-Key: nullopt → go ahead (the key is now held for this request); a stored
+  // response → replay it. Errors: same key, other body (422); first request still running (409).
+  void claim_key(std::string customer_id, std::string key, std::string request_hash,
+                 Callback<std::optional<StoredResponse>> done);
+  // Stores the response of a claimed key; 5xx answers are not kept, so the client can retry.
+  void finish_key(std::string customer_id, std::string key, int status, std::string body);
+
+  void create(persistence::UserRow customer, int64_t variant_id, Callback<OrderRow> done);
+  void cancel(persistence::UserRow user, std::string order_id, Callback<OrderRow> done);
+  void get(persistence::UserRow user, std::string order_id, Callback<OrderRow> done);
+  void list(persistence::UserRow user, std::optional<std::string> status, persistence::PageRequest page,
+            Callback<persistence::Page<OrderRow>> done);
+
+  // Runs the expiry sweep now (tests and operators); the sweeper also runs every
+  // ORDER_SWEEP_INTERVAL and once at start-up.
+  void sweep_now();
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace marketlink::actors

@@ -1,0 +1,176 @@
+// /api/v1/orders/: create (with Idempotency-Key), list, detail, cancel.
+#include <openssl/evp.h>
+
+#include <boost/json/serialize.hpp>
+#include <charconv>
+
+#include "http/handler_support.hpp"
+
+namespace marketlink::http {
+namespace {
+
+using persistence::OrderRow;
+
+boost::json::object created_json(const OrderRow& o) {
+  return {{"order_id", o.id},
+          {"customer", o.customer_id},
+          {"vendor", o.vendor_id},
+          {"variant", o.variant_id},
+          {"status", o.status},
+          {"total_amount", o.total_amount.to_string()},
+          {"payment_url", o.payment_url},
+          {"expires_at", o.expires_at},
+          {"created_at", o.created_at}};
+}
+
+boost::json::object detail_json(const OrderRow& o) {
+  return {{"order_id", o.id},
+          {"customer", o.customer_id},
+          {"vendor", o.vendor_id},
+          {"variant", o.variant_id},
+          {"status", o.status},
+          {"total_amount", o.total_amount.to_string()},
+          {"expires_at", o.expires_at},
+          {"created_at", o.created_at},
+          {"payment", nullptr}};
+}
+
+boost::json::object list_json(const OrderRow& o) {
+  return {{"order_id", o.id},
+          {"status", o.status},
+          {"total_amount", o.total_amount.to_string()},
+          {"service_name", o.service_name},
+          {"variant_name", o.variant_name},
+          {"created_at", o.created_at}};
+}
+
+std::string sha256_hex(const std::string& data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out.push_back(hex[digest[i] >> 4]);
+    out.push_back(hex[digest[i] & 0x0F]);
+  }
+  return out;
+}
+
+const std::vector<std::string> kStatuses{"pending", "paid", "processing", "completed", "failed", "cancelled"};
+
+// {"variant": <int>} (a numeric string is accepted, as DRF's PrimaryKeyRelatedField does).
+Result<int64_t> read_variant(const Request& req) {
+  auto body = JsonObject::parse_request(req);
+  if (!body) return std::move(body).error();
+  FieldErrors errors;
+  if (!body->has("variant")) return Error::field("variant", "This field is required.");
+  const auto type = body->type_name("variant");
+  if (type == "NoneType") return Error::field("variant", "This field may not be null.");
+  if (type != "int" && type != "str") {
+    return Error::field("variant", "Incorrect type. Expected pk value, received " + type + ".");
+  }
+  auto text = body->string("variant", errors, {.required = true, .allow_blank = true});
+  if (!text) return std::move(errors).to_error();
+  int64_t id = 0;
+  auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), id);
+  if (ec != std::errc{} || ptr != text->data() + text->size() || id <= 0) {
+    if (type == "str" && (ec != std::errc{} || ptr != text->data() + text->size())) {
+      return Error::field("variant", "Incorrect type. Expected pk value, received str.");
+    }
+    return Error::field("variant", "Invalid pk \"" + *text + "\" - object does not exist.");
+  }
+  return id;
+}
+
+void create_order(App& app, RequestPtr req, Responder respond) {
+  require_role(app, req, respond, {"customer"}, [&app, req, respond](UserRow customer) {
+    auto variant = read_variant(*req);
+    const auto* key_header = req->header("idempotency-key");
+    std::optional<std::string> key;
+    if (key_header != nullptr) {
+      if (key_header->empty() || key_header->size() > 255) {
+        return fail(respond, *req, Error::make(ErrorCode::invalid_input, "Idempotency-Key must be 1 to 255 characters."));
+      }
+      key = *key_header;
+    }
+    auto proceed = [&app, req, respond, customer, variant, key]() mutable {
+      if (!variant) {
+        auto r = error_response(variant.error(), req->request_id);
+        if (key) app.orders.finish_key(customer.id, *key, r.status, r.body);
+        return respond(std::move(r));
+      }
+      app.orders.create(customer, *variant, [&app, req, respond, customer, key](Result<OrderRow> order) {
+        Response r = order ? json_response(201, created_json(*order)) : error_response(order.error(), req->request_id);
+        if (key) app.orders.finish_key(customer.id, *key, r.status, r.body);
+        respond(std::move(r));
+      });
+    };
+    if (!key) return proceed();
+    app.orders.claim_key(customer.id, *key, sha256_hex(req->body),
+                         [req, respond, proceed](Result<std::optional<actors::StoredResponse>> claimed) mutable {
+                           if (!claimed) return fail(respond, *req, claimed.error());
+                           if (*claimed) {
+                             Response replay;
+                             replay.status = (*claimed)->status;
+                             replay.body = (*claimed)->body;
+                             replay.headers.emplace_back("Idempotent-Replayed", "true");
+                             return respond(std::move(replay));
+                           }
+                           proceed();
+                         });
+  });
+}
+
+void list_orders(App& app, RequestPtr req, Responder respond) {
+  require_user(app, req, respond, [&app, req, respond](UserRow user) {
+    auto page = page_request(*req);
+    if (!page) return fail(respond, *req, page.error());
+    auto status = req->query_param("status");
+    if (status && status->empty()) status.reset();
+    if (status && std::find(kStatuses.begin(), kStatuses.end(), *status) == kStatuses.end()) {
+      return fail(respond, *req,
+                  Error::field("status", "Select a valid choice. " + *status + " is not one of the available choices."));
+    }
+    app.orders.list(std::move(user), status, *page, [&app, req, respond, page = *page](auto result) {
+      if (!result) return fail(respond, *req, result.error());
+      boost::json::array rows;
+      for (const auto& o : result->rows) rows.push_back(list_json(o));
+      auto body = paginated(app, *req, page, result->count, std::move(rows));
+      if (!body) return fail(respond, *req, body.error());
+      respond(json_response(200, *body));
+    });
+  });
+}
+
+void get_order(App& app, RequestPtr req, Responder respond) {
+  require_user(app, req, respond, [&app, req, respond](UserRow user) {
+    auto id = req->param("id");
+    if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
+    app.orders.get(std::move(user), std::move(id),
+                   reply<OrderRow>(req, respond, [](OrderRow& o) { return json_response(200, detail_json(o)); }));
+  });
+}
+
+void cancel_order(App& app, RequestPtr req, Responder respond) {
+  require_user(app, req, respond, [&app, req, respond](UserRow user) {
+    auto id = req->param("id");
+    if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
+    app.orders.cancel(std::move(user), std::move(id),
+                      reply<OrderRow>(req, respond, [](OrderRow& o) { return json_response(200, detail_json(o)); }));
+  });
+}
+
+}  // namespace
+
+void add_order_routes(Router& router, App& app) {
+  auto bind = [&app](auto fn) {
+    return [&app, fn](RequestPtr req, Responder respond) { fn(app, std::move(req), std::move(respond)); };
+  };
+  router.add("POST", "/api/v1/orders/", bind(create_order));
+  router.add("GET", "/api/v1/orders/", bind(list_orders));
+  router.add("GET", "/api/v1/orders/{id}/", bind(get_order));
+  router.add("POST", "/api/v1/orders/{id}/cancel/", bind(cancel_order));
+}
+
+}  // namespace marketlink::http

@@ -1,0 +1,391 @@
+// /api/v1/orders/ and the stock actors: reservations never oversell, releases happen once.
+#include <gtest/gtest.h>
+
+#include <boost/json/serialize.hpp>
+#include <future>
+#include <thread>
+
+#include "actors/stock.hpp"
+#include "tests/support/test_server.hpp"
+
+using namespace marketlink;
+using namespace marketlink::testing;
+
+namespace {
+
+std::string str(const boost::json::value& v, const char* key) { return std::string(v.as_object().at(key).as_string()); }
+
+template <class F>
+bool eventually(F condition, int ms = 10000) {
+  for (int i = 0; i < ms; ++i) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return condition();
+}
+
+struct Variant {
+  int64_t id = 0;
+  std::string service_id;
+  TestUser vendor;
+};
+
+// An active vendor with a service whose one variant has `stock` units at 1500.00.
+Variant make_variant(TestServer& server, int stock, const std::string& price = "1500.00") {
+  Variant v;
+  v.vendor = server.register_user("vendor");
+  {
+    pqxx::work w(test_db().connection());
+    w.exec_params0("UPDATE vendor_profiles SET is_active = true WHERE user_id = $1", v.vendor.id);
+    w.commit();
+  }
+  auto r = server.client().post("/api/v1/services/",
+                                R"({"name":"Engine )" + unique_suffix() + R"(","description":"d","variants":[{"name":"Basic","price":")" +
+                                    price + R"(","estimated_minutes":60,"stock":)" + std::to_string(stock) + "}]}",
+                                v.vendor.access);
+  if (r.status != 201) throw std::runtime_error("create service: " + r.body);
+  auto j = r.json();
+  v.service_id = str(j, "id");
+  v.id = j.as_object()["variants"].as_array()[0].as_object()["id"].as_int64();
+  return v;
+}
+
+int db_stock(int64_t variant) {
+  pqxx::work w(test_db().connection());
+  auto v = w.exec_params1("SELECT stock FROM service_variants WHERE id = $1", variant)[0].as<int>();
+  w.commit();
+  return v;
+}
+
+int count_orders(int64_t variant, const std::string& status) {
+  pqxx::work w(test_db().connection());
+  auto v = w.exec_params1("SELECT count(*) FROM orders WHERE variant_id = $1 AND status = $2", variant, status)[0].as<int>();
+  w.commit();
+  return v;
+}
+
+long long redis_stock(const config::Config& cfg, int64_t variant) {
+  persistence::RedisClient redis(actors::redis_settings(cfg));
+  auto v = redis.get_int(actors::stock_key(variant));
+  return v ? *v : -999;
+}
+
+HttpResult order(TestServer& server, const TestUser& customer, int64_t variant,
+                 const std::vector<std::pair<std::string, std::string>>& extra = {}) {
+  std::vector<std::pair<std::string, std::string>> headers{{"Content-Type", "application/json"},
+                                                            {"Authorization", "Bearer " + customer.access}};
+  for (auto& h : extra) headers.push_back(h);
+  return server.client().request("POST", "/api/v1/orders/", R"({"variant":)" + std::to_string(variant) + "}", headers);
+}
+
+// `n` customers order at once; returns the statuses.
+std::vector<int> stampede(TestServer& server, int64_t variant, int n) {
+  std::vector<TestUser> customers;
+  for (int i = 0; i < n; ++i) customers.push_back(server.register_user("customer"));
+  std::promise<void> go;
+  auto start = go.get_future().share();
+  std::vector<std::future<int>> results;
+  for (auto& c : customers) {
+    results.push_back(std::async(std::launch::async, [&server, &c, variant, start] {
+      HttpClient client(server.port());
+      client.get("/healthz");  // connect first, so the requests really race
+      start.wait();
+      return client.request("POST", "/api/v1/orders/", R"({"variant":)" + std::to_string(variant) + "}",
+                            {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + c.access}})
+          .status;
+    }));
+  }
+  go.set_value();
+  std::vector<int> statuses;
+  for (auto& f : results) statuses.push_back(f.get());
+  return statuses;
+}
+
+class Orders : public ::testing::Test {
+ protected:
+  TestServer& server = TestServer::shared();
+  HttpClient c = server.client();
+  void SetUp() override { shared_gateway().set_mode(FakeSslcommerz::Mode::ok); }
+};
+
+}  // namespace
+
+TEST_F(Orders, CreateReturnsPaymentUrlAndOpensTheGatewaySessionWithTheProtocolFields) {
+  auto v = make_variant(server, 3);
+  auto customer = server.register_user("customer", R"(,"first_name":"Karim","last_name":"Uddin")");
+  auto r = order(server, customer, v.id);
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto j = r.json().as_object();
+  const auto id = str(j, "order_id");
+  EXPECT_TRUE(actors::is_uuid(id));
+  EXPECT_EQ(str(j, "customer"), customer.id);
+  EXPECT_EQ(j["variant"].as_int64(), v.id);
+  EXPECT_EQ(str(j, "status"), "pending");
+  EXPECT_EQ(str(j, "total_amount"), "1500.00");
+  EXPECT_EQ(str(j, "payment_url").rfind("https://sandbox.sslcommerz.com/EasyCheckOut/testcde", 0), 0u);
+  EXPECT_FALSE(str(j, "expires_at").empty());
+  EXPECT_EQ(str(j, "vendor"), str(c.get("/api/v1/vendors/profile/", v.vendor.access).json(), "id"));
+  EXPECT_EQ(db_stock(v.id), 2);
+  EXPECT_EQ(redis_stock(server.config(), v.id), 2);
+  FakeSslcommerz::Form form;
+  for (auto& f : shared_gateway().sessions()) {
+    if (f["tran_id"] == id) form = f;
+  }
+  ASSERT_FALSE(form.empty()) << "the gateway saw the session";
+  EXPECT_EQ(form["store_id"], kStoreId);
+  EXPECT_EQ(form["store_passwd"], kStorePassword);
+  EXPECT_EQ(form["total_amount"], "1500.00");
+  EXPECT_EQ(form["currency"], "BDT");
+  EXPECT_EQ(form["ipn_url"], "http://testserver/webhooks/payment/" + id + "/");
+  EXPECT_EQ(form["success_url"], "http://testserver/orders/success/");
+  EXPECT_EQ(form["fail_url"], "http://testserver/orders/fail/");
+  EXPECT_EQ(form["cancel_url"], "http://testserver/orders/cancel/");
+  EXPECT_EQ(form["cus_name"], "Karim Uddin");
+  EXPECT_EQ(form["cus_email"], customer.email) << "'+' and '@' survive form encoding";
+  EXPECT_EQ(form["product_category"], "Vehicle Repair");
+  auto detail = c.get("/api/v1/orders/" + id + "/", customer.access);
+  ASSERT_EQ(detail.status, 200);
+  EXPECT_EQ(str(detail.json(), "status"), "pending");
+  EXPECT_TRUE(detail.json().as_object()["payment"].is_null());
+}
+
+TEST_F(Orders, SoldOutUnknownHiddenAndBadInput) {
+  auto v = make_variant(server, 1);
+  auto a = server.register_user("customer");
+  auto b = server.register_user("customer");
+  ASSERT_EQ(order(server, a, v.id).status, 201);
+  auto full = order(server, b, v.id);
+  EXPECT_EQ(full.status, 400);
+  EXPECT_EQ(boost::json::serialize(full.json()), R"({"detail":"This service variant is fully booked."})");
+  auto unknown = order(server, b, 987654321);
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_EQ(boost::json::serialize(unknown.json()), R"({"variant":["Invalid pk \"987654321\" - object does not exist."]})");
+  auto hidden = make_variant(server, 5);
+  ASSERT_EQ(c.del("/api/v1/services/" + hidden.service_id + "/", hidden.vendor.access).status, 204);
+  EXPECT_EQ(order(server, b, hidden.id).status, 400);
+  EXPECT_EQ(db_stock(hidden.id), 5);
+  EXPECT_EQ(c.post("/api/v1/orders/", R"({"variant":1})").status, 401);
+  EXPECT_EQ(c.post("/api/v1/orders/", R"({"variant":1})", v.vendor.access).status, 403);
+  EXPECT_EQ(c.post("/api/v1/orders/", "{}", b.access).status, 400);
+  EXPECT_EQ(boost::json::serialize(c.post("/api/v1/orders/", R"({"variant":[1]})", b.access).json()),
+            R"({"variant":["Incorrect type. Expected pk value, received list."]})");
+  EXPECT_EQ(c.post("/api/v1/orders/", R"({"variant":"abc"})", b.access).status, 400);
+  EXPECT_EQ(c.post("/api/v1/orders/", "{\"variant\":", b.access).status, 400);
+}
+
+TEST_F(Orders, StockOfOneAndTwentySimultaneousCustomersMakesExactlyOneOrder) {
+  for (int round = 0; round < 3; ++round) {
+    auto v = make_variant(server, 1);
+    auto statuses = stampede(server, v.id, 20);
+    EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 201), 1) << "round " << round;
+    EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 400), 19);
+    EXPECT_EQ(db_stock(v.id), 0);
+    EXPECT_EQ(count_orders(v.id, "pending"), 1);
+    EXPECT_EQ(redis_stock(server.config(), v.id), 0);
+  }
+}
+
+TEST_F(Orders, StockOf25AndSixtyCustomersMakesExactly25Orders) {
+  auto v = make_variant(server, 25);
+  auto statuses = stampede(server, v.id, 60);
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 201), 25);
+  EXPECT_EQ(db_stock(v.id), 0);
+  EXPECT_EQ(count_orders(v.id, "pending"), 25);
+  EXPECT_EQ(redis_stock(server.config(), v.id), 0);
+}
+
+TEST_F(Orders, GatewayRefusalFailsTheOrderAndReturnsTheStock) {
+  auto v = make_variant(server, 2);
+  auto customer = server.register_user("customer");
+  shared_gateway().set_refusal_reason("Invalid Information: tran_id already exists");
+  shared_gateway().set_mode(FakeSslcommerz::Mode::refuse);
+  auto r = order(server, customer, v.id);
+  EXPECT_EQ(r.status, 502);
+  EXPECT_EQ(str(r.json(), "detail"), "Payment Gateway Error: Invalid Information: tran_id already exists");
+  EXPECT_EQ(count_orders(v.id, "failed"), 1);
+  EXPECT_EQ(db_stock(v.id), 2);
+  EXPECT_EQ(redis_stock(server.config(), v.id), 2);
+  shared_gateway().set_mode(FakeSslcommerz::Mode::drop);
+  auto dropped = order(server, customer, v.id);
+  EXPECT_EQ(dropped.status, 502);
+  EXPECT_EQ(str(dropped.json(), "detail"), "Payment gateway communication failed.");
+  shared_gateway().set_mode(FakeSslcommerz::Mode::http_error);
+  EXPECT_EQ(order(server, customer, v.id).status, 502);
+  EXPECT_EQ(count_orders(v.id, "failed"), 3);
+  EXPECT_EQ(db_stock(v.id), 2);
+  EXPECT_EQ(redis_stock(server.config(), v.id), 2);
+}
+
+TEST(OrdersGateway, HangingOrUnreachableGatewayIs502AndReleases) {
+  FakeSslcommerz hanging(kStoreId, kStorePassword);
+  hanging.set_mode(FakeSslcommerz::Mode::hang);
+  TestServer s(Overrides{{"SSLCOMMERZ_SESSION_URL", hanging.session_url()}, {"GATEWAY_TIMEOUT", "1"}});
+  auto v = make_variant(s, 1);
+  auto customer = s.register_user("customer");
+  auto r = order(s, customer, v.id);
+  EXPECT_EQ(r.status, 502);
+  EXPECT_EQ(str(r.json(), "detail"), "Payment gateway communication failed.");
+  EXPECT_EQ(db_stock(v.id), 1);
+  EXPECT_EQ(count_orders(v.id, "failed"), 1);
+  TestServer nowhere(Overrides{{"SSLCOMMERZ_SESSION_URL", "http://127.0.0.1:1/gwprocess/v4/api.php"}});
+  auto unreachable = order(nowhere, customer, v.id);
+  EXPECT_EQ(unreachable.status, 502);
+  EXPECT_EQ(db_stock(v.id), 1);
+  EXPECT_EQ(redis_stock(s.config(), v.id), 1);
+}
+
+TEST_F(Orders, CancelReleasesOnceAndFollowsTheRoles) {
+  auto v = make_variant(server, 3);
+  auto owner = server.register_user("customer");
+  auto other = server.register_user("customer");
+  auto admin = server.create_admin();
+  auto id = str(order(server, owner, v.id).json(), "order_id");
+  EXPECT_EQ(db_stock(v.id), 2);
+  EXPECT_EQ(c.post("/api/v1/orders/" + id + "/cancel/", "", other.access).status, 404);
+  EXPECT_EQ(c.post("/api/v1/orders/" + id + "/cancel/", "", v.vendor.access).status, 403);
+  EXPECT_EQ(c.post("/api/v1/orders/" + id + "/cancel/", "").status, 401);
+  auto cancelled = c.post("/api/v1/orders/" + id + "/cancel/", "", owner.access);
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_EQ(str(cancelled.json(), "status"), "cancelled");
+  EXPECT_EQ(db_stock(v.id), 3);
+  EXPECT_EQ(redis_stock(server.config(), v.id), 3);
+  auto again = c.post("/api/v1/orders/" + id + "/cancel/", "", owner.access);
+  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(str(again.json(), "detail"), "Only pending orders can be cancelled.");
+  EXPECT_EQ(db_stock(v.id), 3);
+  auto second = str(order(server, owner, v.id).json(), "order_id");
+  EXPECT_EQ(c.post("/api/v1/orders/" + second + "/cancel/", "", admin.access).status, 200);
+  EXPECT_EQ(db_stock(v.id), 3);
+}
+
+TEST_F(Orders, ASecondReleaseOfTheSameOrderChangesNothing) {
+  auto v = make_variant(server, 2);
+  auto customer = server.register_user("customer");
+  auto id = str(order(server, customer, v.id).json(), "order_id");
+  auto release = [&] {
+    std::promise<std::vector<std::string>> p;
+    auto f = p.get_future();
+    server.stock().release(v.id, {id}, "cancelled", [&p](Result<std::vector<std::string>> r) {
+      p.set_value(r ? *r : std::vector<std::string>{"error"});
+    });
+    return f.get();
+  };
+  EXPECT_EQ(release(), std::vector<std::string>{id});
+  EXPECT_TRUE(release().empty());
+  EXPECT_EQ(db_stock(v.id), 2);
+  EXPECT_EQ(redis_stock(server.config(), v.id), 2);
+}
+
+TEST(OrdersExpiry, UnpaidOrdersExpireAndGiveTheirStockBack) {
+  TestServer s(Overrides{{"ORDER_RESERVATION_TTL", "1"}, {"ORDER_SWEEP_INTERVAL", "1"}});
+  auto v = make_variant(s, 2);
+  auto customer = s.register_user("customer");
+  auto r = order(s, customer, v.id);
+  ASSERT_EQ(r.status, 201);
+  EXPECT_EQ(db_stock(v.id), 1);
+  ASSERT_TRUE(eventually([&] { return count_orders(v.id, "cancelled") == 1; }));
+  EXPECT_EQ(db_stock(v.id), 2);
+  EXPECT_TRUE(eventually([&] { return redis_stock(s.config(), v.id) == 2; }));
+}
+
+TEST(OrdersExpiry, PendingOrdersLeftByACrashAreReleasedAtStartUp) {
+  Variant v;
+  std::string id;
+  {
+    TestServer first;
+    v = make_variant(first, 4);
+    auto customer = first.register_user("customer");
+    id = str(order(first, customer, v.id).json(), "order_id");
+    // The process "crashes" while the order is pending and its time runs out meanwhile.
+    pqxx::work w(test_db().connection());
+    w.exec_params0("UPDATE orders SET expires_at = now() - interval '1 minute' WHERE id = $1", id);
+    w.commit();
+  }
+  EXPECT_EQ(db_stock(v.id), 3);
+  TestServer restarted;
+  ASSERT_TRUE(eventually([&] { return count_orders(v.id, "cancelled") == 1; }));
+  EXPECT_EQ(db_stock(v.id), 4);
+}
+
+TEST_F(Orders, IdempotencyKeyReplaysTheFirstResponseAndRejectsAnotherBody) {
+  auto v = make_variant(server, 5);
+  auto customer = server.register_user("customer");
+  const auto key = "key-" + unique_suffix();
+  auto first = order(server, customer, v.id, {{"Idempotency-Key", key}});
+  ASSERT_EQ(first.status, 201);
+  auto again = order(server, customer, v.id, {{"Idempotency-Key", key}});
+  EXPECT_EQ(again.status, 201);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(again.header("idempotent-replayed"), "true");
+  EXPECT_EQ(db_stock(v.id), 4) << "reserved once";
+  auto other = make_variant(server, 5);
+  auto mismatch = order(server, customer, other.id, {{"Idempotency-Key", key}});
+  EXPECT_EQ(mismatch.status, 422);
+  EXPECT_EQ(db_stock(other.id), 5);
+  auto someone_else = server.register_user("customer");
+  EXPECT_EQ(order(server, someone_else, v.id, {{"Idempotency-Key", key}}).status, 201) << "keys are per customer";
+  // An error answer is replayed too (same status, same body).
+  auto empty = make_variant(server, 0);
+  const auto key2 = "key-" + unique_suffix();
+  auto sold = order(server, customer, empty.id, {{"Idempotency-Key", key2}});
+  EXPECT_EQ(sold.status, 400);
+  auto sold_again = order(server, customer, empty.id, {{"Idempotency-Key", key2}});
+  EXPECT_EQ(sold_again.status, 400);
+  EXPECT_EQ(sold_again.body, sold.body);
+}
+
+TEST_F(Orders, ListAndDetailAreScopedToTheCallersOrders) {
+  auto v = make_variant(server, 5);
+  auto a = server.register_user("customer");
+  auto b = server.register_user("customer");
+  auto admin = server.create_admin();
+  auto mine = str(order(server, a, v.id).json(), "order_id");
+  auto theirs = str(order(server, b, v.id).json(), "order_id");
+  EXPECT_EQ(c.get("/api/v1/orders/" + theirs + "/", a.access).status, 404);
+  EXPECT_EQ(c.get("/api/v1/orders/" + mine + "/", a.access).status, 200);
+  EXPECT_EQ(c.get("/api/v1/orders/" + mine + "/", v.vendor.access).status, 200);
+  EXPECT_EQ(c.get("/api/v1/orders/" + mine + "/", admin.access).status, 200);
+  auto other_vendor = make_variant(server, 1).vendor;
+  EXPECT_EQ(c.get("/api/v1/orders/" + mine + "/", other_vendor.access).status, 404);
+  auto list = c.get("/api/v1/orders/", a.access).json().as_object();
+  ASSERT_EQ(list["count"].as_int64(), 1);
+  auto row = list["results"].as_array()[0].as_object();
+  EXPECT_EQ(str(row, "order_id"), mine);
+  EXPECT_EQ(str(row, "variant_name"), "Basic");
+  EXPECT_EQ(str(row, "total_amount"), "1500.00");
+  EXPECT_EQ(c.get("/api/v1/orders/", v.vendor.access).json().as_object()["count"].as_int64(), 2);
+  EXPECT_EQ(c.get("/api/v1/orders/?status=cancelled", a.access).json().as_object()["count"].as_int64(), 0);
+  EXPECT_EQ(c.get("/api/v1/orders/?status=bogus", a.access).status, 400);
+  EXPECT_EQ(c.get("/api/v1/orders/").status, 401);
+}
+
+TEST_F(Orders, VendorStockEditsWhileOrdersArriveKeepTheInvariant) {
+  auto v = make_variant(server, 30);
+  const int initial = 30;
+  auto editor = std::async(std::launch::async, [&] {
+    HttpClient vc(server.port());
+    int edits = 0;
+    for (int i = 0; i < 10; ++i) {
+      // Each edit sets an absolute value; what it adds is measured inside the stock actor.
+      auto r = vc.patch("/api/v1/services/variants/" + std::to_string(v.id) + "/", R"({"stock":)" + std::to_string(10 + i) + "}",
+                        v.vendor.access);
+      if (r.status != 200) ADD_FAILURE() << r.body;
+      edits++;
+    }
+    return edits;
+  });
+  auto statuses = stampede(server, v.id, 40);
+  editor.get();
+  const int stock = db_stock(v.id);
+  const int active = count_orders(v.id, "pending");
+  EXPECT_EQ(active, static_cast<int>(std::count(statuses.begin(), statuses.end(), 201)));
+  pqxx::work w(test_db().connection());
+  const int edits = w.exec_params1("SELECT coalesce(sum(result::int), 0) FROM audit_log WHERE action = "
+                                   "'variant.stock_edit' AND target = $1",
+                                   "variant:" + std::to_string(v.id))[0]
+                        .as<int>();
+  w.commit();
+  EXPECT_EQ(initial + edits, stock + active) << "initial " << initial << " edits " << edits;
+  EXPECT_GE(stock, 0);
+  EXPECT_EQ(redis_stock(server.config(), v.id), stock);
+}
