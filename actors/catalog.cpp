@@ -193,11 +193,13 @@ void Catalog::create_variant(UserRow vendor, std::string service_id, NewVariant 
       translate<VariantRow>(std::move(done)));
 }
 
-void Catalog::update_variant(UserRow vendor, int64_t id, VariantPatch patch, Callback<VariantRow> done) {
+void Catalog::update_variant(UserRow vendor, int64_t id, VariantPatch patch,
+                             Callback<VariantRow> done) {
   // Every stock change goes through the variant's stock actor, serialised with reservations, so
   // Redis and PostgreSQL move together; the whole update is that actor's one transaction.
   auto row = std::make_shared<std::optional<VariantRow>>();
-  auto change = [vendor = std::move(vendor), id, patch = std::move(patch), row](Tx& tx) -> Result<StockChange> {
+  auto change = [vendor = std::move(vendor), id, patch = std::move(patch),
+                 row](Tx& tx) -> Result<StockChange> {
     auto v = writable_variant(tx, vendor, id);
     if (!v) return std::move(v).error();
     if (patch.service && *patch.service != v->service_id) {
@@ -214,8 +216,8 @@ void Catalog::update_variant(UserRow vendor, int64_t id, VariantPatch patch, Cal
       *row = std::move(*updated);
       const int delta = moved->second - moved->first;
       // The stock ledger of vendor edits: initial + edits == stock + active orders.
-      persistence::audit::record(tx, vendor.id, "variant.stock_edit", "variant:" + std::to_string(id),
-                                 std::to_string(delta));
+      persistence::audit::record(tx, vendor.id, "variant.stock_edit",
+                                 "variant:" + std::to_string(id), std::to_string(delta));
       return StockChange{delta, moved->second};
     }
     auto updated = variants::update(tx, id, next);

@@ -82,7 +82,8 @@ struct GatewayClient::Impl : std::enable_shared_from_this<GatewayClient::Impl> {
   // Only touched on the I/O thread.
   std::unordered_map<std::string, std::vector<std::unique_ptr<PlainConnection>>> idle;
 
-  bhttp::request<bhttp::string_body> make_request(bhttp::verb verb, const Target& t, const std::string& body,
+  bhttp::request<bhttp::string_body> make_request(bhttp::verb verb, const Target& t,
+                                                  const std::string& body,
                                                   const std::string& content_type) {
     bhttp::request<bhttp::string_body> req{verb, t.path, 11};
     req.set(bhttp::field::host, t.host);
@@ -95,7 +96,8 @@ struct GatewayClient::Impl : std::enable_shared_from_this<GatewayClient::Impl> {
     return req;
   }
 
-  net::awaitable<HttpReply> plain(Target t, bhttp::verb verb, std::string body, std::string content_type) {
+  net::awaitable<HttpReply> plain(Target t, bhttp::verb verb, std::string body,
+                                  std::string content_type) {
     const auto key = t.host + ":" + t.port;
     for (int attempt = 0; attempt < 2; ++attempt) {
       std::unique_ptr<PlainConnection> conn;
@@ -132,10 +134,12 @@ struct GatewayClient::Impl : std::enable_shared_from_this<GatewayClient::Impl> {
     throw boost::system::system_error(net::error::connection_aborted);
   }
 
-  net::awaitable<HttpReply> tls(Target t, bhttp::verb verb, std::string body, std::string content_type) {
+  net::awaitable<HttpReply> tls(Target t, bhttp::verb verb, std::string body,
+                                std::string content_type) {
     beast::ssl_stream<beast::tcp_stream> stream(ioc, ssl_ctx);
     if (!SSL_set_tlsext_host_name(stream.native_handle(), t.host.c_str())) {
-      throw boost::system::system_error(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category());
+      throw boost::system::system_error(static_cast<int>(::ERR_get_error()),
+                                        net::error::get_ssl_category());
     }
     stream.set_verify_callback(ssl::host_name_verification(t.host));
     tcp::resolver resolver(ioc);
@@ -176,7 +180,8 @@ struct GatewayClient::Impl : std::enable_shared_from_this<GatewayClient::Impl> {
   }
 };
 
-GatewayClient::GatewayClient(std::chrono::milliseconds timeout) : impl_(std::make_shared<Impl>(timeout)) {
+GatewayClient::GatewayClient(std::chrono::milliseconds timeout)
+    : impl_(std::make_shared<Impl>(timeout)) {
   impl_->work.emplace(impl_->ioc.get_executor());
   impl_->thread = std::thread([impl = impl_.get()] { impl->ioc.run(); });
 }
@@ -188,7 +193,8 @@ GatewayClient::~GatewayClient() {
 }
 
 void GatewayClient::post_form(const std::string& url, const FormFields& fields, Done done) {
-  impl_->start(url, bhttp::verb::post, form_encode(fields), "application/x-www-form-urlencoded", std::move(done));
+  impl_->start(url, bhttp::verb::post, form_encode(fields), "application/x-www-form-urlencoded",
+               std::move(done));
 }
 
 void GatewayClient::get(const std::string& url, Done done) {

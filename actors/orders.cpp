@@ -36,7 +36,8 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 
 enum CoordinatorGauge : std::size_t { kInFlight, kCreated, kFailedGateway, kRejected };
-const std::vector<std::string> kCoordinatorGauges{"in_flight", "created", "failed_at_gateway", "rejected"};
+const std::vector<std::string> kCoordinatorGauges{"in_flight", "created", "failed_at_gateway",
+                                                  "rejected"};
 
 enum SweeperGauge : std::size_t { kSweeps, kCancelled };
 const std::vector<std::string> kSweeperGauges{"sweeps", "cancelled"};
@@ -61,7 +62,8 @@ template <class T, class F>
 Callback<T> on_actor(Coordinator* self, F fn) {
   auto me = caf::actor_cast<caf::actor>(self);
   return [me, fn = std::move(fn)](Result<T> r) mutable {
-    caf::anon_send(me, StepMsg{[fn = std::move(fn), r = std::move(r)]() mutable { fn(std::move(r)); }});
+    caf::anon_send(me,
+                   StepMsg{[fn = std::move(fn), r = std::move(r)]() mutable { fn(std::move(r)); }});
   };
 }
 
@@ -86,7 +88,8 @@ void create_order(Coordinator* self, CreateOrderMsg msg) {
         SessionRequest request{order.id, order.total_amount, full_name(customer), customer.email,
                                order.service_name + " - " + order.variant_name};
         st.payments->open_session(
-            std::move(request), on_actor<GatewaySession>(self, [self, order, finish](Result<GatewaySession> session) {
+            std::move(request),
+            on_actor<GatewaySession>(self, [self, order, finish](Result<GatewaySession> session) {
               auto& st = self->state;
               if (!session) {
                 // Refused or unreachable: the order fails and its stock comes back at once.
@@ -94,14 +97,17 @@ void create_order(Coordinator* self, CreateOrderMsg msg) {
                 const auto error = session.error();
                 st.stock->release(order.variant_id, {order.id}, "failed",
                                   on_actor<std::vector<std::string>>(
-                                      self, [finish, error](Result<std::vector<std::string>>) { finish(error); }));
+                                      self, [finish, error](Result<std::vector<std::string>>) {
+                                        finish(error);
+                                      }));
                 return;
               }
               auto opened = std::move(session).value();
               run_transaction<OrderRow>(
                   *st.runtime, "order session",
                   [order, opened](Tx& tx) -> Result<OrderRow> {
-                    persistence::orders::set_payment_session(tx, order.id, opened.payment_url, opened.session_key);
+                    persistence::orders::set_payment_session(tx, order.id, opened.payment_url,
+                                                             opened.session_key);
                     auto copy = order;
                     copy.payment_url = opened.payment_url;
                     return copy;
@@ -115,12 +121,14 @@ void create_order(Coordinator* self, CreateOrderMsg msg) {
       }));
 }
 
-caf::behavior order_coordinator(Coordinator* self, Runtime* runtime, StockService* stock, PaymentService* payments) {
+caf::behavior order_coordinator(Coordinator* self, Runtime* runtime, StockService* stock,
+                                PaymentService* payments) {
   auto& st = self->state;
   st.runtime = runtime;
   st.stock = stock;
   st.payments = payments;
-  st.stats = runtime->registry().enter("order_coordinator", "orders", "root_supervisor", kCoordinatorGauges);
+  st.stats = runtime->registry().enter("order_coordinator", "orders", "root_supervisor",
+                                       kCoordinatorGauges);
   st.stats->set_state("running");
   return {
       [self](CreateOrderMsg& msg) {
@@ -144,12 +152,14 @@ struct SweeperState {
 
 using Sweeper = caf::stateful_actor<SweeperState>;
 
-caf::behavior expiry_sweeper(Sweeper* self, Runtime* runtime, StockService* stock, const config::Config* config) {
+caf::behavior expiry_sweeper(Sweeper* self, Runtime* runtime, StockService* stock,
+                             const config::Config* config) {
   auto& st = self->state;
   st.runtime = runtime;
   st.stock = stock;
   st.config = config;
-  st.stats = runtime->registry().enter("expiry_sweeper", "sweeper", "root_supervisor", kSweeperGauges);
+  st.stats =
+      runtime->registry().enter("expiry_sweeper", "sweeper", "root_supervisor", kSweeperGauges);
   st.stats->set_state("idle");
   // At start-up first: orders left pending by a crash or restart.
   self->send(self, sweep_atom::value);
@@ -164,7 +174,8 @@ caf::behavior expiry_sweeper(Sweeper* self, Runtime* runtime, StockService* stoc
         [orphan_after](Tx& tx) -> Result<std::vector<persistence::orders::Expired>> {
           return persistence::orders::expired(tx, orphan_after, 1000);
         },
-        [me = caf::actor_cast<caf::actor>(self), self](Result<std::vector<persistence::orders::Expired>> expired) {
+        [me = caf::actor_cast<caf::actor>(self),
+         self](Result<std::vector<persistence::orders::Expired>> expired) {
           caf::anon_send(me, StepMsg{[self, expired = std::move(expired)]() mutable {
                            auto& st = self->state;
                            st.stats->add(kSweeps, 1);
@@ -177,18 +188,22 @@ caf::behavior expiry_sweeper(Sweeper* self, Runtime* runtime, StockService* stoc
                            for (auto& e : *expired) by_variant[e.variant_id].push_back(e.id);
                            auto pending = std::make_shared<std::size_t>(by_variant.size());
                            for (auto& [variant, ids] : by_variant) {
-                             st.stock->release(
-                                 variant, ids, "cancelled",
-                                 [me = caf::actor_cast<caf::actor>(self), self, pending](Result<std::vector<std::string>> r) {
-                                   caf::anon_send(me, StepMsg{[self, pending, r = std::move(r)] {
-                                                    auto& st = self->state;
-                                                    if (r) st.stats->add(kCancelled, static_cast<int64_t>(r->size()));
-                                                    if (--*pending == 0) {
-                                                      st.sweeping = false;
-                                                      st.stats->set_state("idle");
-                                                    }
-                                                  }});
-                                 });
+                             st.stock->release(variant, ids, "cancelled",
+                                               [me = caf::actor_cast<caf::actor>(self), self,
+                                                pending](Result<std::vector<std::string>> r) {
+                                                 caf::anon_send(
+                                                     me, StepMsg{[self, pending, r = std::move(r)] {
+                                                       auto& st = self->state;
+                                                       if (r)
+                                                         st.stats->add(
+                                                             kCancelled,
+                                                             static_cast<int64_t>(r->size()));
+                                                       if (--*pending == 0) {
+                                                         st.sweeping = false;
+                                                         st.stats->set_state("idle");
+                                                       }
+                                                     }});
+                                               });
                            }
                          }});
         });
@@ -223,14 +238,16 @@ OrderService::OrderService(Runtime& runtime, const config::Config& config, Stock
   StockService* st = &stock;
   PaymentService* pay = &payments;
   const config::Config* cfg = &config;
-  impl_->coordinator = internal::supervise(runtime, "order_coordinator", [rt, st, pay](caf::event_based_actor* parent) {
-    return parent->spawn(order_coordinator, rt, st, pay);
-  });
-  impl_->sweeper = internal::supervise(runtime, "expiry_sweeper", [rt, st, cfg](caf::event_based_actor* parent) {
-    auto sweeper = parent->spawn(expiry_sweeper, rt, st, cfg);
-    caf::anon_send(sweeper, tick_atom::value);
-    return sweeper;
-  });
+  impl_->coordinator = internal::supervise(runtime, "order_coordinator",
+                                           [rt, st, pay](caf::event_based_actor* parent) {
+                                             return parent->spawn(order_coordinator, rt, st, pay);
+                                           });
+  impl_->sweeper =
+      internal::supervise(runtime, "expiry_sweeper", [rt, st, cfg](caf::event_based_actor* parent) {
+        auto sweeper = parent->spawn(expiry_sweeper, rt, st, cfg);
+        caf::anon_send(sweeper, tick_atom::value);
+        return sweeper;
+      });
 }
 
 OrderService::~OrderService() = default;
@@ -251,14 +268,16 @@ void OrderService::claim_key(std::string customer_id, std::string key, std::stri
                              "Idempotency-Key was already used with a different request body.");
         }
         if (!existing->status) {
-          return Error::make(ErrorCode::conflict, "A request with this Idempotency-Key is still being processed.");
+          return Error::make(ErrorCode::conflict,
+                             "A request with this Idempotency-Key is still being processed.");
         }
         return std::optional<StoredResponse>(StoredResponse{*existing->status, existing->body});
       },
       std::move(done));
 }
 
-void OrderService::finish_key(std::string customer_id, std::string key, int status, std::string body) {
+void OrderService::finish_key(std::string customer_id, std::string key, int status,
+                              std::string body) {
   run_transaction<Unit>(
       impl_->runtime, "idempotency finish",
       [customer_id, key, status, body](Tx& tx) -> Result<Unit> {
@@ -270,11 +289,14 @@ void OrderService::finish_key(std::string customer_id, std::string key, int stat
         return Unit{};
       },
       [customer_id](Result<Unit> r) {
-        if (!r) spdlog::warn("orders: could not store an idempotent response for customer {}", customer_id);
+        if (!r)
+          spdlog::warn("orders: could not store an idempotent response for customer {}",
+                       customer_id);
       });
 }
 
-void OrderService::create(persistence::UserRow customer, int64_t variant_id, Callback<OrderRow> done) {
+void OrderService::create(persistence::UserRow customer, int64_t variant_id,
+                          Callback<OrderRow> done) {
   auto handle = impl_->coordinator->get();
   if (!handle) return done(Error::unavailable());
   caf::anon_send(handle, CreateOrderMsg{std::move(customer), variant_id, std::move(done)});
@@ -299,19 +321,22 @@ void OrderService::get(persistence::UserRow user, std::string order_id, Callback
       std::move(done));
 }
 
-void OrderService::list(persistence::UserRow user, std::optional<std::string> status, persistence::PageRequest page,
-                        Callback<persistence::Page<OrderRow>> done) {
+void OrderService::list(persistence::UserRow user, std::optional<std::string> status,
+                        persistence::PageRequest page, Callback<persistence::Page<OrderRow>> done) {
   persistence::orders::Scope scope;
   scope.status = std::move(status);
   if (user.role == "customer") scope.customer_id = user.id;
   if (user.role == "vendor") scope.vendor_user_id = user.id;
   run_transaction<persistence::Page<OrderRow>>(
       impl_->runtime, "list orders",
-      [scope, page](Tx& tx) -> Result<persistence::Page<OrderRow>> { return persistence::orders::list(tx, scope, page); },
+      [scope, page](Tx& tx) -> Result<persistence::Page<OrderRow>> {
+        return persistence::orders::list(tx, scope, page);
+      },
       std::move(done));
 }
 
-void OrderService::cancel(persistence::UserRow user, std::string order_id, Callback<OrderRow> done) {
+void OrderService::cancel(persistence::UserRow user, std::string order_id,
+                          Callback<OrderRow> done) {
   auto impl = impl_;
   get(user, order_id, [impl, user, done = std::move(done)](Result<OrderRow> found) mutable {
     if (!found) return done(std::move(found).error());
@@ -320,15 +345,16 @@ void OrderService::cancel(persistence::UserRow user, std::string order_id, Callb
       return done(Error::make(ErrorCode::conflict, "Only pending orders can be cancelled."));
     }
     auto order = std::move(found).value();
-    impl->stock.release(order.variant_id, {order.id}, "cancelled",
-                        [impl, order, done = std::move(done)](Result<std::vector<std::string>> released) mutable {
-                          if (!released) return done(std::move(released).error());
-                          if (released->empty()) {
-                            return done(Error::make(ErrorCode::conflict, "Only pending orders can be cancelled."));
-                          }
-                          order.status = "cancelled";
-                          done(std::move(order));
-                        });
+    impl->stock.release(
+        order.variant_id, {order.id}, "cancelled",
+        [impl, order, done = std::move(done)](Result<std::vector<std::string>> released) mutable {
+          if (!released) return done(std::move(released).error());
+          if (released->empty()) {
+            return done(Error::make(ErrorCode::conflict, "Only pending orders can be cancelled."));
+          }
+          order.status = "cancelled";
+          done(std::move(order));
+        });
   });
 }
 

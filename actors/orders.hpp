@@ -24,7 +24,8 @@ struct StoredResponse {
 
 class OrderService {
  public:
-  OrderService(Runtime& runtime, const config::Config& config, StockService& stock, PaymentService& payments);
+  OrderService(Runtime& runtime, const config::Config& config, StockService& stock,
+               PaymentService& payments);
   ~OrderService();
 
   // Idempotency-Key: nullopt → go ahead (the key is now held for this request); a stored
@@ -37,8 +38,8 @@ class OrderService {
   void create(persistence::UserRow customer, int64_t variant_id, Callback<OrderRow> done);
   void cancel(persistence::UserRow user, std::string order_id, Callback<OrderRow> done);
   void get(persistence::UserRow user, std::string order_id, Callback<OrderRow> done);
-  void list(persistence::UserRow user, std::optional<std::string> status, persistence::PageRequest page,
-            Callback<persistence::Page<OrderRow>> done);
+  void list(persistence::UserRow user, std::optional<std::string> status,
+            persistence::PageRequest page, Callback<persistence::Page<OrderRow>> done);
 
   // Runs the expiry sweep now (tests and operators); the sweeper also runs every
   // ORDER_SWEEP_INTERVAL and once at start-up.

@@ -25,12 +25,15 @@ Error gateway_refused(const std::string& reason) {
   return Error::make(ErrorCode::bad_gateway, "Payment Gateway Error: " + reason);
 }
 
-Error gateway_unreachable() { return Error::make(ErrorCode::bad_gateway, "Payment gateway communication failed."); }
+Error gateway_unreachable() {
+  return Error::make(ErrorCode::bad_gateway, "Payment gateway communication failed.");
+}
 
 namespace {
 
 enum Gauge : std::size_t { kOpened, kRefused, kFailed, kInFlight };
-const std::vector<std::string> kGaugeNames{"sessions_opened", "sessions_refused", "gateway_failures", "in_flight"};
+const std::vector<std::string> kGaugeNames{"sessions_opened", "sessions_refused",
+                                           "gateway_failures", "in_flight"};
 
 FormFields session_form(const config::Config& c, const SessionRequest& r) {
   const auto& base = c.base_domain;
@@ -68,7 +71,8 @@ Result<GatewaySession> read_session_reply(const Result<HttpReply>& reply) {
   const auto& o = json.as_object();
   auto text = [&](const char* key) -> std::string {
     auto it = o.find(key);
-    return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
+    return it != o.end() && it->value().is_string() ? std::string(it->value().as_string())
+                                                    : std::string();
   };
   if (text("status") == "SUCCESS" && !text("GatewayPageURL").empty()) {
     return GatewaySession{text("GatewayPageURL"), text("sessionkey")};
@@ -83,10 +87,12 @@ struct PaymentState {
   const config::Config* config = nullptr;
 };
 
-caf::behavior payment_actor(caf::stateful_actor<PaymentState>* self, Runtime* runtime, const config::Config* config) {
+caf::behavior payment_actor(caf::stateful_actor<PaymentState>* self, Runtime* runtime,
+                            const config::Config* config) {
   auto& st = self->state;
   st.config = config;
-  st.client = std::make_unique<GatewayClient>(std::chrono::duration_cast<std::chrono::milliseconds>(config->gateway_timeout));
+  st.client = std::make_unique<GatewayClient>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(config->gateway_timeout));
   st.stats = runtime->registry().enter("payment_actor", "payment", "root_supervisor", kGaugeNames);
   st.stats->set_state("running");
   return {
@@ -95,22 +101,24 @@ caf::behavior payment_actor(caf::stateful_actor<PaymentState>* self, Runtime* ru
         st.stats->handled(self->mailbox().size());
         st.stats->add(kInFlight, 1);
         // The reply arrives on the client's I/O thread; the caller's callback is thread-safe.
-        st.client->post_form(st.config->sslcommerz_session_url, session_form(*st.config, msg.request),
-                             [stats = st.stats, done = std::move(msg.done),
-                              order = msg.request.order_id](Result<HttpReply> reply) {
-                               auto session = read_session_reply(reply);
-                               stats->add(kInFlight, -1);
-                               if (session) {
-                                 stats->add(kOpened, 1);
-                               } else if (session.error().message.rfind("Payment Gateway Error", 0) == 0) {
-                                 stats->add(kRefused, 1);
-                                 spdlog::info("payments: gateway refused order {}: {}", order, session.error().message);
-                               } else {
-                                 stats->add(kFailed, 1);
-                                 stats->failed("session init failed for order " + order);
-                               }
-                               done(std::move(session));
-                             });
+        st.client->post_form(
+            st.config->sslcommerz_session_url, session_form(*st.config, msg.request),
+            [stats = st.stats, done = std::move(msg.done),
+             order = msg.request.order_id](Result<HttpReply> reply) {
+              auto session = read_session_reply(reply);
+              stats->add(kInFlight, -1);
+              if (session) {
+                stats->add(kOpened, 1);
+              } else if (session.error().message.rfind("Payment Gateway Error", 0) == 0) {
+                stats->add(kRefused, 1);
+                spdlog::info("payments: gateway refused order {}: {}", order,
+                             session.error().message);
+              } else {
+                stats->add(kFailed, 1);
+                stats->failed("session init failed for order " + order);
+              }
+              done(std::move(session));
+            });
       },
   };
 }
@@ -121,12 +129,13 @@ struct PaymentService::Impl {
   std::shared_ptr<internal::Slot> actor;
 };
 
-PaymentService::PaymentService(Runtime& runtime, const config::Config& config) : impl_(std::make_shared<Impl>()) {
+PaymentService::PaymentService(Runtime& runtime, const config::Config& config)
+    : impl_(std::make_shared<Impl>()) {
   Runtime* rt = &runtime;
   const config::Config* cfg = &config;
-  impl_->actor = internal::supervise(runtime, "payment_actor", [rt, cfg](caf::event_based_actor* parent) {
-    return parent->spawn(payment_actor, rt, cfg);
-  });
+  impl_->actor = internal::supervise(
+      runtime, "payment_actor",
+      [rt, cfg](caf::event_based_actor* parent) { return parent->spawn(payment_actor, rt, cfg); });
 }
 
 PaymentService::~PaymentService() = default;

@@ -336,8 +336,8 @@ caf::behavior supervisor(caf::stateful_actor<SupervisorState>* self, Runtime::Im
       auto stats = impl->registry.enter(child.name, "supervised", "root_supervisor");
       stats->restarted();
       stats->failed(to_string(dm.reason));
-      spdlog::warn("supervisor: {} died ({}); restarting in {} ms", child.name, to_string(dm.reason),
-                   child.backoff.count());
+      spdlog::warn("supervisor: {} died ({}); restarting in {} ms", child.name,
+                   to_string(dm.reason), child.backoff.count());
       self->delayed_send(self, child.backoff, restart_child_atom::value, index);
       child.backoff = next_backoff(child.backoff);
       return;

@@ -49,13 +49,13 @@ struct StockMsg {
 
 // The outcome of one job, for the actor's memory and figures.
 struct StockDone {
-  bool load = false;              // the start-up load job
-  bool db_failed = false;         // PostgreSQL unreachable
-  bool not_sellable = false;      // unknown, deleted or hidden variant
-  bool sold_out = false;          // Redis said none left
-  std::optional<int> db_stock;    // PostgreSQL value after the job
-  std::optional<long long> redis; // Redis value after the job
-  bool redis_ok = false;          // every Redis call of the job succeeded
+  bool load = false;               // the start-up load job
+  bool db_failed = false;          // PostgreSQL unreachable
+  bool not_sellable = false;       // unknown, deleted or hidden variant
+  bool sold_out = false;           // Redis said none left
+  std::optional<int> db_stock;     // PostgreSQL value after the job
+  std::optional<long long> redis;  // Redis value after the job
+  bool redis_ok = false;           // every Redis call of the job succeeded
   bool redis_failed = false;
   int batch = 0, accepted = 0, rejected = 0, released = 0;
 };
@@ -79,7 +79,9 @@ using persistence::RedisClient;
 using persistence::RedisReply;
 using persistence::Tx;
 
-std::string stock_key(int64_t variant_id) { return "variant:" + std::to_string(variant_id) + ":stock"; }
+std::string stock_key(int64_t variant_id) {
+  return "variant:" + std::to_string(variant_id) + ":stock";
+}
 std::string inflight_key(int64_t variant_id) {
   return "variant:" + std::to_string(variant_id) + ":inflight";
 }
@@ -89,7 +91,8 @@ Error sold_out_error() {
 }
 
 Error unknown_variant_error(int64_t variant_id) {
-  return Error::field("variant", "Invalid pk \"" + std::to_string(variant_id) + "\" - object does not exist.");
+  return Error::field("variant",
+                      "Invalid pk \"" + std::to_string(variant_id) + "\" - object does not exist.");
 }
 
 namespace {
@@ -129,7 +132,8 @@ const char* const kAdd =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end "
     "return redis.call('INCRBY', KEYS[1], ARGV[1])";
 
-Result<RedisReply> eval(RedisClient& redis, const char* script, int64_t id, std::vector<std::string> args) {
+Result<RedisReply> eval(RedisClient& redis, const char* script, int64_t id,
+                        std::vector<std::string> args) {
   std::vector<std::string> argv{"EVAL", script, "2", stock_key(id), inflight_key(id)};
   for (auto& a : args) argv.push_back(std::move(a));
   auto r = redis.command(argv);
@@ -137,15 +141,17 @@ Result<RedisReply> eval(RedisClient& redis, const char* script, int64_t id, std:
   return r;
 }
 
-Result<long long> eval_int(RedisClient& redis, const char* script, int64_t id, std::vector<std::string> args) {
+Result<long long> eval_int(RedisClient& redis, const char* script, int64_t id,
+                           std::vector<std::string> args) {
   auto r = eval(redis, script, id, std::move(args));
   if (!r) return std::move(r).error();
   return r->integer;
 }
 
 Result<std::optional<int>> db_stock(Resources& r, int64_t id) {
-  return persistence::transact(r.db(), "stock read",
-                               [&](Tx& tx) -> Result<std::optional<int>> { return persistence::stock::current(tx, id); });
+  return persistence::transact(r.db(), "stock read", [&](Tx& tx) -> Result<std::optional<int>> {
+    return persistence::stock::current(tx, id);
+  });
 }
 
 // ---- jobs (run on the PostgreSQL pool) -------------------------------------------------------
@@ -171,8 +177,8 @@ void load_job(Resources& r, int64_t id, const caf::actor& actor) {
   caf::anon_send(actor, std::move(d));
 }
 
-void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool reseed, long long ttl,
-               const caf::actor& actor) {
+void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool reseed,
+               long long ttl, const caf::actor& actor) {
   StockDone d;
   const int n = static_cast<int>(batch.size());
   d.batch = n;
@@ -188,7 +194,8 @@ void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool r
   if (redis_ok) {
     auto gate = eval(redis, kGate, id, {std::to_string(n)});
     if (gate && gate->elements.size() == 2 && gate->elements[0].integer < 0) {
-      gate = seed_from_db() ? eval(redis, kGate, id, {std::to_string(n)}) : Result<RedisReply>(Error::unavailable());
+      gate = seed_from_db() ? eval(redis, kGate, id, {std::to_string(n)})
+                            : Result<RedisReply>(Error::unavailable());
     }
     if (gate && gate->elements.size() == 2 && gate->elements[0].integer >= 0) {
       from_redis = gate->elements[0].integer;
@@ -217,11 +224,13 @@ void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool r
           ids.push_back(random_uuid());
           customers.push_back(batch[static_cast<std::size_t>(i)].customer_id);
         }
-        return persistence::orders::insert_batch(tx, id, taken.vendor_id, taken.price, ids, customers, ttl);
+        return persistence::orders::insert_batch(tx, id, taken.vendor_id, taken.price, ids,
+                                                 customers, ttl);
       });
   const long long granted = orders ? static_cast<long long>(orders->size()) : 0;
   if (redis_ok) {
-    auto settled = eval_int(redis, kSettle, id, {std::to_string(from_redis), std::to_string(granted)});
+    auto settled =
+        eval_int(redis, kSettle, id, {std::to_string(from_redis), std::to_string(granted)});
     if (settled) {
       d.redis = *settled;
     } else {
@@ -257,11 +266,13 @@ void release_job(Resources& r, int64_t id, std::vector<ReleaseWork>& works, bool
   std::vector<std::string> all;
   for (const auto& w : works) all.insert(all.end(), w.ids.begin(), w.ids.end());
   const auto& status = works.front().status;
-  auto released = persistence::transact(r.db(), "release", [&](Tx& tx) -> Result<std::vector<std::string>> {
-    auto ids = persistence::orders::release(tx, id, all, status);
-    if (!ids.empty()) d.db_stock = persistence::stock::give_back(tx, id, static_cast<int>(ids.size()));
-    return ids;
-  });
+  auto released =
+      persistence::transact(r.db(), "release", [&](Tx& tx) -> Result<std::vector<std::string>> {
+        auto ids = persistence::orders::release(tx, id, all, status);
+        if (!ids.empty())
+          d.db_stock = persistence::stock::give_back(tx, id, static_cast<int>(ids.size()));
+        return ids;
+      });
   if (!released) {
     d.db_failed = true;
     d.db_stock.reset();
@@ -282,14 +293,16 @@ void release_job(Resources& r, int64_t id, std::vector<ReleaseWork>& works, bool
   for (auto& w : works) {
     std::vector<std::string> mine;
     for (const auto& oid : w.ids) {
-      if (std::find(released->begin(), released->end(), oid) != released->end()) mine.push_back(oid);
+      if (std::find(released->begin(), released->end(), oid) != released->end())
+        mine.push_back(oid);
     }
     w.done(std::move(mine));
   }
   caf::anon_send(actor, std::move(d));
 }
 
-void exclusive_job(Resources& r, int64_t id, ExclusiveWork& w, bool degraded, const caf::actor& actor) {
+void exclusive_job(Resources& r, int64_t id, ExclusiveWork& w, bool degraded,
+                   const caf::actor& actor) {
   StockDone d;
   auto change = persistence::transact(r.db(), "stock change", w.change);
   if (change) {
@@ -339,11 +352,20 @@ void fail_work(StockWork& w, const Error& e) {
 // ---- the stock actor -----------------------------------------------------------------------
 
 enum Gauge : std::size_t {
-  kAvailable, kRedis, kDatabase, kQueue, kBatches, kBatchedUnits, kAccepted, kRejected, kReleased, kDegraded
+  kAvailable,
+  kRedis,
+  kDatabase,
+  kQueue,
+  kBatches,
+  kBatchedUnits,
+  kAccepted,
+  kRejected,
+  kReleased,
+  kDegraded
 };
-const std::vector<std::string> kGaugeNames{"available", "redis", "database", "queue", "batches",
-                                           "batched_reservations", "accepted", "rejected", "released",
-                                           "redis_degraded"};
+const std::vector<std::string> kGaugeNames{
+    "available", "redis",    "database", "queue",         "batches", "batched_reservations",
+    "accepted",  "rejected", "released", "redis_degraded"};
 
 struct StockState {
   int64_t variant_id = 0;
@@ -412,7 +434,9 @@ void apply(StockActor* self, StockDone& d) {
   if (d.redis_ok && !d.redis_failed) st.degraded = false;
   if (was_degraded != st.degraded) {
     st.degraded_actors->fetch_add(st.degraded ? 1 : -1);
-    if (st.degraded) spdlog::warn("stock {}: Redis unreachable; PostgreSQL alone gates reservations", st.variant_id);
+    if (st.degraded)
+      spdlog::warn("stock {}: Redis unreachable; PostgreSQL alone gates reservations",
+                   st.variant_id);
   }
   if (d.batch > 0 && !d.sold_out) {
     stats.add(kBatches, 1);
@@ -424,7 +448,8 @@ void apply(StockActor* self, StockDone& d) {
   stats.gauge(kAvailable, st.available.value_or(-1));
   stats.gauge(kDegraded, st.degraded ? 1 : 0);
   // A variant that does not exist (or is hidden) keeps no actor: it may appear later.
-  if (d.not_sellable && st.queue->empty()) self->send(st.supervisor, idle_atom::value, st.variant_id, st.received);
+  if (d.not_sellable && st.queue->empty())
+    self->send(st.supervisor, idle_atom::value, st.variant_id, st.received);
 }
 
 void maybe_start(StockActor* self) {
@@ -447,7 +472,9 @@ void maybe_start(StockActor* self) {
     }
     const bool reseed = st.degraded;
     const long long ttl = st.config->order_reservation_ttl.count();
-    submit(self, [id, me, batch, reseed, ttl](Resources& r) { batch_job(r, id, *batch, reseed, ttl, me); });
+    submit(self, [id, me, batch, reseed, ttl](Resources& r) {
+      batch_job(r, id, *batch, reseed, ttl, me);
+    });
   } else if (std::holds_alternative<ReleaseWork>(q.front())) {
     auto works = std::make_shared<std::vector<ReleaseWork>>();
     const std::string status = std::get<ReleaseWork>(q.front()).status;
@@ -457,7 +484,8 @@ void maybe_start(StockActor* self) {
       q.pop_front();
     }
     const bool degraded = st.degraded;
-    submit(self, [id, me, works, degraded](Resources& r) { release_job(r, id, *works, degraded, me); });
+    submit(self,
+           [id, me, works, degraded](Resources& r) { release_job(r, id, *works, degraded, me); });
   } else if (std::holds_alternative<ExclusiveWork>(q.front())) {
     auto w = std::make_shared<ExclusiveWork>(std::move(std::get<ExclusiveWork>(q.front())));
     q.pop_front();
@@ -471,16 +499,17 @@ void maybe_start(StockActor* self) {
   st.stats->gauge(kQueue, static_cast<int64_t>(st.queue->size()));
 }
 
-caf::behavior stock_actor(StockActor* self, int64_t variant_id, caf::actor supervisor, Runtime* runtime,
-                          const config::Config* config, std::shared_ptr<std::atomic<int>> degraded_actors) {
+caf::behavior stock_actor(StockActor* self, int64_t variant_id, caf::actor supervisor,
+                          Runtime* runtime, const config::Config* config,
+                          std::shared_ptr<std::atomic<int>> degraded_actors) {
   auto& st = self->state;
   st.variant_id = variant_id;
   st.supervisor = std::move(supervisor);
   st.runtime = runtime;
   st.config = config;
   st.degraded_actors = std::move(degraded_actors);
-  st.stats = runtime->registry().enter("stock/" + std::to_string(variant_id), "stock", "stock_supervisor",
-                                       kGaugeNames);
+  st.stats = runtime->registry().enter("stock/" + std::to_string(variant_id), "stock",
+                                       "stock_supervisor", kGaugeNames);
   st.stats->set_state("running");
   // Whatever ends the actor, queued callers get an answer.
   self->attach_functor([queue = st.queue, stats = st.stats, flag = st.degraded_actors, self] {
@@ -511,7 +540,8 @@ caf::behavior stock_actor(StockActor* self, int64_t variant_id, caf::actor super
       caf::after(config->stock_idle_timeout) >>
           [self] {
             auto& st = self->state;
-            if (!st.busy && st.queue->empty()) self->send(st.supervisor, idle_atom::value, st.variant_id, st.received);
+            if (!st.busy && st.queue->empty())
+              self->send(st.supervisor, idle_atom::value, st.variant_id, st.received);
           },
   };
 }
@@ -534,13 +564,15 @@ struct SupervisorState {
 };
 
 caf::behavior stock_supervisor(caf::stateful_actor<SupervisorState>* self, Runtime* runtime,
-                               const config::Config* config, std::shared_ptr<std::atomic<std::size_t>> live,
+                               const config::Config* config,
+                               std::shared_ptr<std::atomic<std::size_t>> live,
                                std::shared_ptr<std::atomic<int>> degraded_actors) {
   auto& st = self->state;
   st.live = std::move(live);
   st.live->store(0);
   st.degraded_actors = std::move(degraded_actors);
-  st.stats = runtime->registry().enter("stock_supervisor", "supervisor", "root_supervisor", {"live_actors"});
+  st.stats = runtime->registry().enter("stock_supervisor", "supervisor", "root_supervisor",
+                                       {"live_actors"});
   st.stats->set_state("running");
   self->attach_functor([children = st.children] {
     for (auto& [variant, child] : *children) {
@@ -554,7 +586,8 @@ caf::behavior stock_supervisor(caf::stateful_actor<SupervisorState>* self, Runti
     const auto variant = it->second;
     st.variant_of.erase(it);
     auto child = st.children->find(variant);
-    if (child != st.children->end() && child->second.actor.id() == dm.source.id()) st.children->erase(child);
+    if (child != st.children->end() && child->second.actor.id() == dm.source.id())
+      st.children->erase(child);
     st.live->fetch_sub(1);
     st.stats->gauge(0, static_cast<int64_t>(st.live->load()));
     const auto name = "stock/" + std::to_string(variant);
@@ -565,7 +598,8 @@ caf::behavior stock_supervisor(caf::stateful_actor<SupervisorState>* self, Runti
       stats->restarted();
       stats->failed(to_string(dm.reason));
       stats->set_state("crashed");
-      spdlog::warn("stock {}: actor died ({}); it restarts on the next request", variant, to_string(dm.reason));
+      spdlog::warn("stock {}: actor died ({}); it restarts on the next request", variant,
+                   to_string(dm.reason));
     } else {
       runtime->registry().leave(name);
     }
@@ -576,8 +610,9 @@ caf::behavior stock_supervisor(caf::stateful_actor<SupervisorState>* self, Runti
         st.stats->handled(self->mailbox().size());
         auto& child = (*st.children)[msg.variant_id];
         if (!child.actor) {
-          child.actor = self->spawn<caf::monitored>(stock_actor, msg.variant_id, caf::actor_cast<caf::actor>(self),
-                                                    runtime, config, st.degraded_actors);
+          child.actor = self->spawn<caf::monitored>(stock_actor, msg.variant_id,
+                                                    caf::actor_cast<caf::actor>(self), runtime,
+                                                    config, st.degraded_actors);
           child.forwarded = 0;
           st.variant_of[child.actor.id()] = msg.variant_id;
           st.live->fetch_add(1);
@@ -618,19 +653,21 @@ StockService::StockService(Runtime& runtime, const config::Config& config)
   auto degraded = impl_->degraded;
   Runtime* rt = &runtime;
   const config::Config* cfg = &config;
-  impl_->supervisor = internal::supervise(runtime, "stock_supervisor", [rt, cfg, live, degraded](caf::event_based_actor* parent) {
-    return parent->spawn(stock_supervisor, rt, cfg, live, degraded);
-  });
+  impl_->supervisor = internal::supervise(
+      runtime, "stock_supervisor", [rt, cfg, live, degraded](caf::event_based_actor* parent) {
+        return parent->spawn(stock_supervisor, rt, cfg, live, degraded);
+      });
 }
 
 StockService::~StockService() = default;
 
-void StockService::reserve(int64_t variant_id, std::string customer_id, Callback<persistence::OrderRow> done) {
+void StockService::reserve(int64_t variant_id, std::string customer_id,
+                           Callback<persistence::OrderRow> done) {
   impl_->send(variant_id, ReserveWork{std::move(customer_id), std::move(done)});
 }
 
-void StockService::release(int64_t variant_id, std::vector<std::string> order_ids, std::string status,
-                           Callback<std::vector<std::string>> done) {
+void StockService::release(int64_t variant_id, std::vector<std::string> order_ids,
+                           std::string status, Callback<std::vector<std::string>> done) {
   impl_->send(variant_id, ReleaseWork{std::move(order_ids), std::move(status), std::move(done)});
 }
 
@@ -643,6 +680,8 @@ void StockService::resync(int64_t variant_id, Callback<int> done) {
   impl_->send(variant_id, ResyncWork{std::move(done)});
 }
 
-std::size_t StockService::live_actors() const { return impl_->live->load(); }
+std::size_t StockService::live_actors() const {
+  return impl_->live->load();
+}
 
 }  // namespace marketlink::actors

@@ -67,8 +67,8 @@ struct Config {
   // Orders and stock
   std::chrono::seconds order_reservation_ttl{1800};
   std::chrono::seconds order_sweep_interval{5};
-  int stock_batch_size = 64;                          // reservations per group commit
-  std::chrono::seconds stock_idle_timeout{60};        // a stock actor stops after this idle time
+  int stock_batch_size = 64;                             // reservations per group commit
+  std::chrono::seconds stock_idle_timeout{60};           // a stock actor stops after this idle time
   std::chrono::milliseconds stock_soldout_recheck{250};  // trust "sold out" in memory this long
 
   std::string log_level = "info";

@@ -24,14 +24,10 @@ boost::json::object created_json(const OrderRow& o) {
 }
 
 boost::json::object detail_json(const OrderRow& o) {
-  return {{"order_id", o.id},
-          {"customer", o.customer_id},
-          {"vendor", o.vendor_id},
-          {"variant", o.variant_id},
-          {"status", o.status},
-          {"total_amount", o.total_amount.to_string()},
-          {"expires_at", o.expires_at},
-          {"created_at", o.created_at},
+  return {{"order_id", o.id},           {"customer", o.customer_id},
+          {"vendor", o.vendor_id},      {"variant", o.variant_id},
+          {"status", o.status},         {"total_amount", o.total_amount.to_string()},
+          {"expires_at", o.expires_at}, {"created_at", o.created_at},
           {"payment", nullptr}};
 }
 
@@ -57,7 +53,8 @@ std::string sha256_hex(const std::string& data) {
   return out;
 }
 
-const std::vector<std::string> kStatuses{"pending", "paid", "processing", "completed", "failed", "cancelled"};
+const std::vector<std::string> kStatuses{"pending",   "paid",   "processing",
+                                         "completed", "failed", "cancelled"};
 
 // {"variant": <int>} (a numeric string is accepted, as DRF's PrimaryKeyRelatedField does).
 Result<int64_t> read_variant(const Request& req) {
@@ -90,7 +87,9 @@ void create_order(App& app, RequestPtr req, Responder respond) {
     std::optional<std::string> key;
     if (key_header != nullptr) {
       if (key_header->empty() || key_header->size() > 255) {
-        return fail(respond, *req, Error::make(ErrorCode::invalid_input, "Idempotency-Key must be 1 to 255 characters."));
+        return fail(
+            respond, *req,
+            Error::make(ErrorCode::invalid_input, "Idempotency-Key must be 1 to 255 characters."));
       }
       key = *key_header;
     }
@@ -100,25 +99,28 @@ void create_order(App& app, RequestPtr req, Responder respond) {
         if (key) app.orders.finish_key(customer.id, *key, r.status, r.body);
         return respond(std::move(r));
       }
-      app.orders.create(customer, *variant, [&app, req, respond, customer, key](Result<OrderRow> order) {
-        Response r = order ? json_response(201, created_json(*order)) : error_response(order.error(), req->request_id);
-        if (key) app.orders.finish_key(customer.id, *key, r.status, r.body);
-        respond(std::move(r));
-      });
+      app.orders.create(customer, *variant,
+                        [&app, req, respond, customer, key](Result<OrderRow> order) {
+                          Response r = order ? json_response(201, created_json(*order))
+                                             : error_response(order.error(), req->request_id);
+                          if (key) app.orders.finish_key(customer.id, *key, r.status, r.body);
+                          respond(std::move(r));
+                        });
     };
     if (!key) return proceed();
-    app.orders.claim_key(customer.id, *key, sha256_hex(req->body),
-                         [req, respond, proceed](Result<std::optional<actors::StoredResponse>> claimed) mutable {
-                           if (!claimed) return fail(respond, *req, claimed.error());
-                           if (*claimed) {
-                             Response replay;
-                             replay.status = (*claimed)->status;
-                             replay.body = (*claimed)->body;
-                             replay.headers.emplace_back("Idempotent-Replayed", "true");
-                             return respond(std::move(replay));
-                           }
-                           proceed();
-                         });
+    app.orders.claim_key(
+        customer.id, *key, sha256_hex(req->body),
+        [req, respond, proceed](Result<std::optional<actors::StoredResponse>> claimed) mutable {
+          if (!claimed) return fail(respond, *req, claimed.error());
+          if (*claimed) {
+            Response replay;
+            replay.status = (*claimed)->status;
+            replay.body = (*claimed)->body;
+            replay.headers.emplace_back("Idempotent-Replayed", "true");
+            return respond(std::move(replay));
+          }
+          proceed();
+        });
   });
 }
 
@@ -130,16 +132,18 @@ void list_orders(App& app, RequestPtr req, Responder respond) {
     if (status && status->empty()) status.reset();
     if (status && std::find(kStatuses.begin(), kStatuses.end(), *status) == kStatuses.end()) {
       return fail(respond, *req,
-                  Error::field("status", "Select a valid choice. " + *status + " is not one of the available choices."));
+                  Error::field("status", "Select a valid choice. " + *status +
+                                             " is not one of the available choices."));
     }
-    app.orders.list(std::move(user), status, *page, [&app, req, respond, page = *page](auto result) {
-      if (!result) return fail(respond, *req, result.error());
-      boost::json::array rows;
-      for (const auto& o : result->rows) rows.push_back(list_json(o));
-      auto body = paginated(app, *req, page, result->count, std::move(rows));
-      if (!body) return fail(respond, *req, body.error());
-      respond(json_response(200, *body));
-    });
+    app.orders.list(std::move(user), status, *page,
+                    [&app, req, respond, page = *page](auto result) {
+                      if (!result) return fail(respond, *req, result.error());
+                      boost::json::array rows;
+                      for (const auto& o : result->rows) rows.push_back(list_json(o));
+                      auto body = paginated(app, *req, page, result->count, std::move(rows));
+                      if (!body) return fail(respond, *req, body.error());
+                      respond(json_response(200, *body));
+                    });
   });
 }
 
@@ -147,8 +151,9 @@ void get_order(App& app, RequestPtr req, Responder respond) {
   require_user(app, req, respond, [&app, req, respond](UserRow user) {
     auto id = req->param("id");
     if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
-    app.orders.get(std::move(user), std::move(id),
-                   reply<OrderRow>(req, respond, [](OrderRow& o) { return json_response(200, detail_json(o)); }));
+    app.orders.get(std::move(user), std::move(id), reply<OrderRow>(req, respond, [](OrderRow& o) {
+                     return json_response(200, detail_json(o));
+                   }));
   });
 }
 
@@ -157,7 +162,9 @@ void cancel_order(App& app, RequestPtr req, Responder respond) {
     auto id = req->param("id");
     if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
     app.orders.cancel(std::move(user), std::move(id),
-                      reply<OrderRow>(req, respond, [](OrderRow& o) { return json_response(200, detail_json(o)); }));
+                      reply<OrderRow>(req, respond, [](OrderRow& o) {
+                        return json_response(200, detail_json(o));
+                      }));
   });
 }
 
@@ -165,7 +172,9 @@ void cancel_order(App& app, RequestPtr req, Responder respond) {
 
 void add_order_routes(Router& router, App& app) {
   auto bind = [&app](auto fn) {
-    return [&app, fn](RequestPtr req, Responder respond) { fn(app, std::move(req), std::move(respond)); };
+    return [&app, fn](RequestPtr req, Responder respond) {
+      fn(app, std::move(req), std::move(respond));
+    };
   };
   router.add("POST", "/api/v1/orders/", bind(create_order));
   router.add("GET", "/api/v1/orders/", bind(list_orders));

@@ -55,6 +55,7 @@ std::shared_ptr<spdlog::logger> access_log() {
     auto existing = spdlog::get("access");
     if (existing) return existing;
     auto l = spdlog::default_logger()->clone("access");
+    l->set_level(spdlog::default_logger()->level());
     spdlog::register_logger(l);
     return l;
   }();

@@ -4,11 +4,12 @@
 namespace marketlink::persistence {
 namespace {
 
-#define ML_ORDER_COLUMNS                                                                       \
+#define ML_ORDER_COLUMNS                                                                          \
   "o.id::text, o.customer_id::text, o.vendor_id::text, p.user_id::text, o.variant_id, o.status, " \
-  "o.total_amount::text, coalesce(o.payment_url, ''), ml_iso(o.expires_at), ml_iso(o.created_at), " \
+  "o.total_amount::text, coalesce(o.payment_url, ''), ml_iso(o.expires_at), "                     \
+  "ml_iso(o.created_at), "                                                                        \
   "s.name, v.name"
-#define ML_ORDER_JOIN                                                                  \
+#define ML_ORDER_JOIN                                                                       \
   " JOIN service_variants v ON v.id = o.variant_id JOIN services s ON s.id = v.service_id " \
   "JOIN vendor_profiles p ON p.id = o.vendor_id"
 
@@ -21,9 +22,9 @@ constexpr Statement kTake{
     "AND v.is_active AND s.is_active AND p.is_active "
     "RETURNING b.before, v.stock, v.price::text, s.vendor_id::text"};
 constexpr Statement kCurrent{"stock_current", "SELECT stock FROM service_variants WHERE id = $1"};
-constexpr Statement kGiveBack{
-    "stock_give_back",
-    "UPDATE service_variants SET stock = stock + $2, updated_at = now() WHERE id = $1 RETURNING stock"};
+constexpr Statement kGiveBack{"stock_give_back",
+                              "UPDATE service_variants SET stock = stock + $2, updated_at = now() "
+                              "WHERE id = $1 RETURNING stock"};
 constexpr Statement kSetStock{
     "stock_set",
     "WITH b AS (SELECT id, stock AS before FROM service_variants WHERE id = $1 FOR UPDATE) "
@@ -32,14 +33,15 @@ constexpr Statement kSetStock{
 
 constexpr Statement kInsertOrders{
     "orders_insert_batch",
-    "WITH o AS (INSERT INTO orders (id, customer_id, vendor_id, variant_id, total_amount, expires_at) "
+    "WITH o AS (INSERT INTO orders (id, customer_id, vendor_id, variant_id, total_amount, "
+    "expires_at) "
     "SELECT t.id, t.customer, $4, $3, $5::numeric, now() + $6 * interval '1 second' "
     "FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS t(id, customer, n) ORDER BY t.n "
     "RETURNING *) SELECT " ML_ORDER_COLUMNS " FROM o" ML_ORDER_JOIN};
-constexpr Statement kReleaseOrders{
-    "orders_release",
-    "UPDATE orders SET status = $3, updated_at = now() WHERE id = ANY($2::uuid[]) AND variant_id = $1 "
-    "AND status = 'pending' RETURNING id::text"};
+constexpr Statement kReleaseOrders{"orders_release",
+                                   "UPDATE orders SET status = $3, updated_at = now() WHERE id = "
+                                   "ANY($2::uuid[]) AND variant_id = $1 "
+                                   "AND status = 'pending' RETURNING id::text"};
 constexpr Statement kFindOrder{
     "orders_find", "SELECT " ML_ORDER_COLUMNS " FROM orders o" ML_ORDER_JOIN " WHERE o.id = $1"};
 constexpr Statement kSetSession{
@@ -73,8 +75,8 @@ constexpr Statement kCompleteKey{
     "idem_complete",
     "UPDATE idempotency_keys SET response_status = $3, response_body = $4 "
     "WHERE customer_id = $1 AND key = $2"};
-constexpr Statement kDeleteKey{
-    "idem_delete", "DELETE FROM idempotency_keys WHERE customer_id = $1 AND key = $2"};
+constexpr Statement kDeleteKey{"idem_delete",
+                               "DELETE FROM idempotency_keys WHERE customer_id = $1 AND key = $2"};
 
 OrderRow order_from(const pqxx::row& r) {
   OrderRow o;
@@ -142,7 +144,8 @@ namespace orders {
 
 std::vector<OrderRow> insert_batch(Tx& tx, int64_t variant_id, const std::string& vendor_id,
                                    Money price, const std::vector<std::string>& ids,
-                                   const std::vector<std::string>& customers, long long ttl_seconds) {
+                                   const std::vector<std::string>& customers,
+                                   long long ttl_seconds) {
   std::vector<OrderRow> out;
   if (ids.empty()) return out;
   auto res = tx.exec(kInsertOrders, array_literal(ids), array_literal(customers), variant_id,

@@ -52,7 +52,8 @@ namespace orders {
 // Inserts one pending order per (id, customer) pair for the variant at `price`.
 std::vector<OrderRow> insert_batch(Tx& tx, int64_t variant_id, const std::string& vendor_id,
                                    Money price, const std::vector<std::string>& ids,
-                                   const std::vector<std::string>& customers, long long ttl_seconds);
+                                   const std::vector<std::string>& customers,
+                                   long long ttl_seconds);
 // Flips pending orders of the variant to `status`; returns the ids that were pending.
 std::vector<std::string> release(Tx& tx, int64_t variant_id, const std::vector<std::string>& ids,
                                  const std::string& status);

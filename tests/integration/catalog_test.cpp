@@ -13,14 +13,17 @@ namespace {
 
 std::string service_body(const std::string& name, const std::string& variants_json,
                          const std::string& description = "Full engine overhaul") {
-  return R"({"name":")" + name + R"(","description":")" + description + R"(","variants":)" + variants_json + "}";
+  return R"({"name":")" + name + R"(","description":")" + description + R"(","variants":)" +
+         variants_json + "}";
 }
 
 const std::string kTwoVariants =
     R"([{"name":"Basic","price":"1500.00","estimated_minutes":60,"stock":5},)"
     R"({"name":"Premium","price":2500.5,"estimated_minutes":120}])";
 
-std::string str(const boost::json::value& v, const char* key) { return std::string(v.as_object().at(key).as_string()); }
+std::string str(const boost::json::value& v, const char* key) {
+  return std::string(v.as_object().at(key).as_string());
+}
 
 class Catalog : public ::testing::Test {
  protected:
@@ -38,13 +41,15 @@ class Catalog : public ::testing::Test {
     w.commit();
   }
   // Creates a service with two variants; returns its JSON.
-  boost::json::value create(const TestUser& v, const std::string& name = "Engine Repair " + unique_suffix()) {
+  boost::json::value create(const TestUser& v,
+                            const std::string& name = "Engine Repair " + unique_suffix()) {
     auto r = c.post("/api/v1/services/", service_body(name, kTwoVariants), v.access);
     EXPECT_EQ(r.status, 201) << r.body;
     return r.json();
   }
   std::string first_variant_id(const boost::json::value& service) {
-    return std::to_string(service.as_object().at("variants").as_array()[0].as_object().at("id").as_int64());
+    return std::to_string(
+        service.as_object().at("variants").as_array()[0].as_object().at("id").as_int64());
   }
   std::vector<std::string> listed_ids(const std::string& query, const std::string& token = "") {
     auto r = c.get("/api/v1/services/?page_size=100" + query, token);
@@ -64,7 +69,8 @@ class Catalog : public ::testing::Test {
 TEST_F(Catalog, CreateServiceWithVariantsReturnsTheDocumentedShape) {
   auto v = active_vendor();
   const std::string name = "Engine Repair — ইঞ্জিন 🚗 " + unique_suffix();
-  auto r = c.post("/api/v1/services/", service_body(name, kTwoVariants, "Ölwechsel, 修理, \\\"quoted\\\""), v.access);
+  auto r = c.post("/api/v1/services/",
+                  service_body(name, kTwoVariants, "Ölwechsel, 修理, \\\"quoted\\\""), v.access);
   ASSERT_EQ(r.status, 201) << r.body;
   auto j = r.json().as_object();
   EXPECT_TRUE(actors::is_uuid(str(j, "id")));
@@ -102,8 +108,13 @@ TEST_F(Catalog, WriteRolesAnonymous401CustomerAndAdmin403) {
   for (const auto& token : {customer.access, admin.access}) {
     EXPECT_EQ(c.patch("/api/v1/services/" + id + "/", R"({"name":"x"})", token).status, 403);
     EXPECT_EQ(c.del("/api/v1/services/" + id + "/", token).status, 403);
-    EXPECT_EQ(c.post("/api/v1/services/variants/", R"({"service":")" + id + R"(","name":"n","price":"1","estimated_minutes":1})", token).status, 403);
-    EXPECT_EQ(c.patch("/api/v1/services/variants/" + vid + "/", R"({"stock":1})", token).status, 403);
+    EXPECT_EQ(
+        c.post("/api/v1/services/variants/",
+               R"({"service":")" + id + R"(","name":"n","price":"1","estimated_minutes":1})", token)
+            .status,
+        403);
+    EXPECT_EQ(c.patch("/api/v1/services/variants/" + vid + "/", R"({"stock":1})", token).status,
+              403);
     EXPECT_EQ(c.del("/api/v1/services/variants/" + vid + "/", token).status, 403);
   }
   EXPECT_EQ(c.patch("/api/v1/services/" + id + "/", R"({"name":"x"})").status, 401);
@@ -123,26 +134,38 @@ TEST_F(Catalog, InactiveVendorCannotWriteAnything) {
   };
   check(c.post("/api/v1/services/", service_body("New", kTwoVariants), v.access), "create");
   check(c.patch("/api/v1/services/" + id + "/", R"({"name":"Renamed"})", v.access), "update");
-  check(c.put("/api/v1/services/" + id + "/", R"({"name":"Renamed","description":"d"})", v.access), "put");
+  check(c.put("/api/v1/services/" + id + "/", R"({"name":"Renamed","description":"d"})", v.access),
+        "put");
   check(c.del("/api/v1/services/" + id + "/", v.access), "delete");
-  check(c.post("/api/v1/services/variants/", R"({"service":")" + id + R"(","name":"Extra","price":"10","estimated_minutes":5})", v.access), "add variant");
-  check(c.patch("/api/v1/services/variants/" + vid + "/", R"({"stock":9})", v.access), "update variant");
+  check(c.post("/api/v1/services/variants/",
+               R"({"service":")" + id + R"(","name":"Extra","price":"10","estimated_minutes":5})",
+               v.access),
+        "add variant");
+  check(c.patch("/api/v1/services/variants/" + vid + "/", R"({"stock":9})", v.access),
+        "update variant");
   check(c.del("/api/v1/services/variants/" + vid + "/", v.access), "delete variant");
   pqxx::work w(test_db().connection());
-  EXPECT_EQ(w.exec_params1("SELECT count(*) FROM service_variants WHERE service_id = $1 AND is_active", id)[0].as<int>(), 2);
+  EXPECT_EQ(w.exec_params1(
+                 "SELECT count(*) FROM service_variants WHERE service_id = $1 AND is_active", id)[0]
+                .as<int>(),
+            2);
   EXPECT_TRUE(w.exec_params1("SELECT is_active FROM services WHERE id = $1", id)[0].as<bool>());
 }
 
 TEST_F(Catalog, DatabaseRefusesServicesOfInactiveVendorsThroughPlainSql) {
   auto v = server.register_user("vendor");  // inactive
   pqxx::work w(test_db().connection());
-  auto pid = w.exec_params1("SELECT id FROM vendor_profiles WHERE user_id = $1", v.id)[0].as<std::string>();
+  auto pid = w.exec_params1("SELECT id FROM vendor_profiles WHERE user_id = $1", v.id)[0]
+                 .as<std::string>();
   try {
-    w.exec_params0("INSERT INTO services (vendor_id, name, description) VALUES ($1, 'Sneaky', 'direct SQL')", pid);
+    w.exec_params0(
+        "INSERT INTO services (vendor_id, name, description) VALUES ($1, 'Sneaky', 'direct SQL')",
+        pid);
     FAIL() << "the trigger must refuse the insert";
   } catch (const pqxx::sql_error& e) {
     EXPECT_EQ(e.sqlstate(), "ML002");
-    EXPECT_NE(std::string(e.what()).find("Only active vendors can create services."), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("Only active vendors can create services."),
+              std::string::npos);
   }
 }
 
@@ -162,10 +185,13 @@ TEST_F(Catalog, DatabaseRefusesVariantsOfInactiveVendorsAndMovesAndNegativeStock
       EXPECT_EQ(e.sqlstate(), state) << sql;
     }
   };
-  expect_refused("INSERT INTO service_variants (service_id, name, price, estimated_minutes) VALUES ('" + str(s, "id") +
-                     "', 'Direct', 10, 5)",
-                 "ML002");
-  expect_refused("UPDATE service_variants SET service_id = '" + str(s2, "id") + "' WHERE id = " + vid, "ML003");
+  expect_refused(
+      "INSERT INTO service_variants (service_id, name, price, estimated_minutes) VALUES ('" +
+          str(s, "id") + "', 'Direct', 10, 5)",
+      "ML002");
+  expect_refused(
+      "UPDATE service_variants SET service_id = '" + str(s2, "id") + "' WHERE id = " + vid,
+      "ML003");
   expect_refused("UPDATE service_variants SET stock = -1 WHERE id = " + vid, "23514");
   expect_refused("UPDATE service_variants SET price = 0 WHERE id = " + vid, "23514");
 }
@@ -175,56 +201,73 @@ TEST_F(Catalog, CreateValidationMessages) {
   auto post = [&](const std::string& body) { return c.post("/api/v1/services/", body, v.access); };
   auto empty = post(service_body("A", "[]"));
   EXPECT_EQ(empty.status, 400);
-  EXPECT_EQ(boost::json::serialize(empty.json()), R"({"variants":["At least one variant is required."]})");
+  EXPECT_EQ(boost::json::serialize(empty.json()),
+            R"({"variants":["At least one variant is required."]})");
   auto missing = post(R"({"name":"A","description":"B"})");
   EXPECT_EQ(boost::json::serialize(missing.json()), R"({"variants":["This field is required."]})");
   auto not_list = post(R"({"name":"A","description":"B","variants":{"name":"x"}})");
-  EXPECT_EQ(boost::json::serialize(not_list.json()), R"({"variants":["Expected a list of items but got type \"dict\"."]})");
+  EXPECT_EQ(boost::json::serialize(not_list.json()),
+            R"({"variants":["Expected a list of items but got type \"dict\"."]})");
   auto nothing = post("{}");
   EXPECT_EQ(nothing.status, 400);
-  for (auto f : {"name", "description", "variants"}) EXPECT_TRUE(nothing.json().as_object().contains(f)) << f;
+  for (auto f : {"name", "description", "variants"})
+    EXPECT_TRUE(nothing.json().as_object().contains(f)) << f;
   auto long_name = post(service_body(std::string(256, 'n'), kTwoVariants));
-  EXPECT_EQ(long_name.json().as_object()["name"].as_array()[0].as_string(), "Ensure this field has no more than 255 characters.");
+  EXPECT_EQ(long_name.json().as_object()["name"].as_array()[0].as_string(),
+            "Ensure this field has no more than 255 characters.");
   EXPECT_EQ(post(service_body(std::string(255, 'n'), kTwoVariants)).status, 201);
   auto bad_items = post(service_body(
-      "A", R"([{"name":"ok","price":"1.00","estimated_minutes":1},{"name":")" + std::string(101, 'v') +
-               R"(","price":"-5","estimated_minutes":0,"stock":-1},{"price":"1e3","estimated_minutes":"x"},{"name":"p","price":"10.005","estimated_minutes":1},"str"])"));
+      "A",
+      R"([{"name":"ok","price":"1.00","estimated_minutes":1},{"name":")" + std::string(101, 'v') +
+          R"(","price":"-5","estimated_minutes":0,"stock":-1},{"price":"1e3","estimated_minutes":"x"},{"name":"p","price":"10.005","estimated_minutes":1},"str"])"));
   ASSERT_EQ(bad_items.status, 400);
   auto items = bad_items.json().as_object()["variants"].as_array();
   ASSERT_EQ(items.size(), 5u);
   EXPECT_TRUE(items[0].as_object().empty());
   auto second = items[1].as_object();
-  EXPECT_EQ(second["name"].as_array()[0].as_string(), "Ensure this field has no more than 100 characters.");
-  EXPECT_EQ(second["price"].as_array()[0].as_string(), "Ensure this value is greater than or equal to 0.01.");
-  EXPECT_EQ(second["estimated_minutes"].as_array()[0].as_string(), "Ensure this value is greater than or equal to 1.");
-  EXPECT_EQ(second["stock"].as_array()[0].as_string(), "Ensure this value is greater than or equal to 0.");
+  EXPECT_EQ(second["name"].as_array()[0].as_string(),
+            "Ensure this field has no more than 100 characters.");
+  EXPECT_EQ(second["price"].as_array()[0].as_string(),
+            "Ensure this value is greater than or equal to 0.01.");
+  EXPECT_EQ(second["estimated_minutes"].as_array()[0].as_string(),
+            "Ensure this value is greater than or equal to 1.");
+  EXPECT_EQ(second["stock"].as_array()[0].as_string(),
+            "Ensure this value is greater than or equal to 0.");
   auto third = items[2].as_object();
   EXPECT_EQ(third["name"].as_array()[0].as_string(), "This field is required.");
   EXPECT_EQ(third["price"].as_array()[0].as_string(), "A valid number is required.");
   EXPECT_EQ(third["estimated_minutes"].as_array()[0].as_string(), "A valid integer is required.");
-  EXPECT_EQ(items[3].as_object()["price"].as_array()[0].as_string(), "Ensure that there are no more than 2 decimal places.");
-  EXPECT_EQ(items[4].as_object()["non_field_errors"].as_array()[0].as_string(), "Invalid data. Expected a dictionary, but got str.");
+  EXPECT_EQ(items[3].as_object()["price"].as_array()[0].as_string(),
+            "Ensure that there are no more than 2 decimal places.");
+  EXPECT_EQ(items[4].as_object()["non_field_errors"].as_array()[0].as_string(),
+            "Invalid data. Expected a dictionary, but got str.");
 }
 
 TEST_F(Catalog, DuplicateVariantNamesInOneRequestCreateNothing) {
   auto v = active_vendor();
   const auto name = "Dup " + unique_suffix();
-  auto r = c.post("/api/v1/services/",
-                  service_body(name, R"([{"name":"Same","price":"1","estimated_minutes":1},{"name":"Same","price":"2","estimated_minutes":2}])"),
-                  v.access);
+  auto r = c.post(
+      "/api/v1/services/",
+      service_body(
+          name,
+          R"([{"name":"Same","price":"1","estimated_minutes":1},{"name":"Same","price":"2","estimated_minutes":2}])"),
+      v.access);
   EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(boost::json::serialize(r.json()), R"({"variants":["Variant names must be unique within a service."]})");
+  EXPECT_EQ(boost::json::serialize(r.json()),
+            R"({"variants":["Variant names must be unique within a service."]})");
   pqxx::work w(test_db().connection());
   EXPECT_EQ(w.exec_params1("SELECT count(*) FROM services WHERE name = $1", name)[0].as<int>(), 0);
 }
 
 TEST_F(Catalog, PricesAreExactDecimals) {
   auto v = active_vendor();
-  auto r = c.post("/api/v1/services/",
-                  service_body("Money " + unique_suffix(),
-                               R"([{"name":"a","price":"99999999.99","estimated_minutes":1},{"name":"b","price":0.1,"estimated_minutes":1},)"
-                               R"({"name":"c","price":19.99,"estimated_minutes":1},{"name":"d","price":"7","estimated_minutes":1}])"),
-                  v.access);
+  auto r = c.post(
+      "/api/v1/services/",
+      service_body(
+          "Money " + unique_suffix(),
+          R"([{"name":"a","price":"99999999.99","estimated_minutes":1},{"name":"b","price":0.1,"estimated_minutes":1},)"
+          R"({"name":"c","price":19.99,"estimated_minutes":1},{"name":"d","price":"7","estimated_minutes":1}])"),
+      v.access);
   ASSERT_EQ(r.status, 201) << r.body;
   auto vs = r.json().as_object()["variants"].as_array();
   EXPECT_EQ(str(vs[0], "price"), "99999999.99");
@@ -232,12 +275,18 @@ TEST_F(Catalog, PricesAreExactDecimals) {
   EXPECT_EQ(str(vs[2], "price"), "19.99");
   EXPECT_EQ(str(vs[3], "price"), "7.00");
   pqxx::work w(test_db().connection());
-  EXPECT_EQ(w.exec_params1("SELECT price::text FROM service_variants WHERE id = $1", vs[0].as_object()["id"].as_int64())[0].as<std::string>(),
+  EXPECT_EQ(w.exec_params1("SELECT price::text FROM service_variants WHERE id = $1",
+                           vs[0].as_object()["id"].as_int64())[0]
+                .as<std::string>(),
             "99999999.99");
   w.commit();
-  auto too_big = c.post("/api/v1/services/", service_body("Big", R"([{"name":"a","price":"100000000.00","estimated_minutes":1}])"), v.access);
+  auto too_big =
+      c.post("/api/v1/services/",
+             service_body("Big", R"([{"name":"a","price":"100000000.00","estimated_minutes":1}])"),
+             v.access);
   EXPECT_EQ(too_big.status, 400);
-  EXPECT_NE(too_big.body.find("digits before the decimal point"), std::string::npos) << too_big.body;
+  EXPECT_NE(too_big.body.find("digits before the decimal point"), std::string::npos)
+      << too_big.body;
 }
 
 TEST_F(Catalog, VisibilityOfListsAndDetails) {
@@ -255,7 +304,8 @@ TEST_F(Catalog, VisibilityOfListsAndDetails) {
     EXPECT_FALSE(contains(ids, hidden_id)) << "token " << token.size();
     EXPECT_EQ(c.get("/api/v1/services/" + hidden_id + "/", token).status, 404);
     EXPECT_EQ(c.get("/api/v1/services/" + hidden_id + "/variants/", token).status, 404);
-    EXPECT_EQ(c.get("/api/v1/services/variants/" + first_variant_id(hidden) + "/", token).status, 404);
+    EXPECT_EQ(c.get("/api/v1/services/variants/" + first_variant_id(hidden) + "/", token).status,
+              404);
   }
   EXPECT_TRUE(contains(listed_ids(""), visible_id));
   EXPECT_TRUE(contains(listed_ids("", customer.access), visible_id));
@@ -265,7 +315,9 @@ TEST_F(Catalog, VisibilityOfListsAndDetails) {
   EXPECT_FALSE(contains(own, visible_id));
   EXPECT_EQ(c.get("/api/v1/services/" + hidden_id + "/", other.access).status, 200);
   EXPECT_EQ(c.get("/api/v1/services/" + hidden_id + "/variants/", other.access).status, 200);
-  EXPECT_EQ(c.get("/api/v1/services/variants/" + first_variant_id(hidden) + "/", other.access).status, 200);
+  EXPECT_EQ(
+      c.get("/api/v1/services/variants/" + first_variant_id(hidden) + "/", other.access).status,
+      200);
 }
 
 TEST_F(Catalog, SoftDeleteHidesButKeepsTheRows) {
@@ -280,7 +332,9 @@ TEST_F(Catalog, SoftDeleteHidesButKeepsTheRows) {
   EXPECT_EQ(c.get("/api/v1/services/" + id + "/").status, 404);
   pqxx::work w(test_db().connection());
   EXPECT_FALSE(w.exec_params1("SELECT is_active FROM services WHERE id = $1", id)[0].as<bool>());
-  EXPECT_EQ(w.exec_params1("SELECT count(*) FROM service_variants WHERE service_id = $1", id)[0].as<int>(), 2);
+  EXPECT_EQ(w.exec_params1("SELECT count(*) FROM service_variants WHERE service_id = $1", id)[0]
+                .as<int>(),
+            2);
   w.commit();
   const auto vid = first_variant_id(create(v));
   EXPECT_EQ(c.del("/api/v1/services/variants/" + vid + "/", v.access).status, 204);
@@ -297,10 +351,15 @@ TEST_F(Catalog, OnlyTheOwnerWrites) {
   EXPECT_EQ(denied.status, 403);
   EXPECT_EQ(str(denied.json(), "detail"), "You do not have permission to perform this action.");
   EXPECT_EQ(c.del("/api/v1/services/" + id + "/", other.access).status, 403);
-  auto add = c.post("/api/v1/services/variants/", R"({"service":")" + id + R"(","name":"Mine","price":"5","estimated_minutes":5})", other.access);
+  auto add =
+      c.post("/api/v1/services/variants/",
+             R"({"service":")" + id + R"(","name":"Mine","price":"5","estimated_minutes":5})",
+             other.access);
   EXPECT_EQ(add.status, 403);
   EXPECT_EQ(str(add.json(), "detail"), "You do not own this service");
-  EXPECT_EQ(c.patch("/api/v1/services/variants/" + vid + "/", R"({"price":"1.00"})", other.access).status, 403);
+  EXPECT_EQ(
+      c.patch("/api/v1/services/variants/" + vid + "/", R"({"price":"1.00"})", other.access).status,
+      403);
   EXPECT_EQ(c.del("/api/v1/services/variants/" + vid + "/", other.access).status, 403);
   auto detail = c.get("/api/v1/services/" + id + "/").json();
   EXPECT_EQ(str(detail, "name"), str(s, "name"));
@@ -313,16 +372,22 @@ TEST_F(Catalog, OwnerUpdatesServiceWithPutAndPatch) {
   const auto id = str(s, "id");
   auto put_partial = c.put("/api/v1/services/" + id + "/", R"({"name":"Only name"})", v.access);
   EXPECT_EQ(put_partial.status, 400);
-  EXPECT_EQ(put_partial.json().as_object()["description"].as_array()[0].as_string(), "This field is required.");
-  auto put = c.put("/api/v1/services/" + id + "/", R"({"name":"Brakes","description":"Pads and discs","variants":[]})", v.access);
+  EXPECT_EQ(put_partial.json().as_object()["description"].as_array()[0].as_string(),
+            "This field is required.");
+  auto put = c.put("/api/v1/services/" + id + "/",
+                   R"({"name":"Brakes","description":"Pads and discs","variants":[]})", v.access);
   ASSERT_EQ(put.status, 200) << put.body;
   EXPECT_EQ(str(put.json(), "name"), "Brakes");
-  EXPECT_EQ(put.json().as_object()["variants"].as_array().size(), 2u) << "variants are read-only here";
+  EXPECT_EQ(put.json().as_object()["variants"].as_array().size(), 2u)
+      << "variants are read-only here";
   auto patch = c.patch("/api/v1/services/" + id + "/", R"({"description":"Just discs"})", v.access);
   ASSERT_EQ(patch.status, 200);
   EXPECT_EQ(str(patch.json(), "name"), "Brakes");
   EXPECT_EQ(str(patch.json(), "description"), "Just discs");
-  EXPECT_EQ(c.patch("/api/v1/services/00000000-0000-4000-8000-000000000000/", R"({"name":"x"})", v.access).status, 404);
+  EXPECT_EQ(
+      c.patch("/api/v1/services/00000000-0000-4000-8000-000000000000/", R"({"name":"x"})", v.access)
+          .status,
+      404);
   EXPECT_EQ(c.patch("/api/v1/services/not-a-uuid/", R"({"name":"x"})", v.access).status, 404);
 }
 
@@ -330,17 +395,27 @@ TEST_F(Catalog, VariantCrudAndUniqueness) {
   auto v = active_vendor();
   auto s = create(v);
   const auto id = str(s, "id");
-  auto created = c.post("/api/v1/services/variants/", R"({"service":")" + id + R"(","name":"Express","price":"3000","estimated_minutes":30})", v.access);
+  auto created = c.post(
+      "/api/v1/services/variants/",
+      R"({"service":")" + id + R"(","name":"Express","price":"3000","estimated_minutes":30})",
+      v.access);
   ASSERT_EQ(created.status, 201) << created.body;
   EXPECT_EQ(created.json().as_object()["stock"].as_int64(), 0);
   const auto vid = std::to_string(created.json().as_object()["id"].as_int64());
-  auto dup = c.post("/api/v1/services/variants/", R"({"service":")" + id + R"(","name":"Express","price":"1","estimated_minutes":1})", v.access);
+  auto dup =
+      c.post("/api/v1/services/variants/",
+             R"({"service":")" + id + R"(","name":"Express","price":"1","estimated_minutes":1})",
+             v.access);
   EXPECT_EQ(dup.status, 400);
-  EXPECT_EQ(boost::json::serialize(dup.json()), R"({"non_field_errors":["The fields service, name must make a unique set."]})");
-  auto rename_clash = c.patch("/api/v1/services/variants/" + vid + "/", R"({"name":"Basic"})", v.access);
+  EXPECT_EQ(boost::json::serialize(dup.json()),
+            R"({"non_field_errors":["The fields service, name must make a unique set."]})");
+  auto rename_clash =
+      c.patch("/api/v1/services/variants/" + vid + "/", R"({"name":"Basic"})", v.access);
   EXPECT_EQ(rename_clash.status, 400);
-  EXPECT_EQ(boost::json::serialize(rename_clash.json()), R"({"non_field_errors":["The fields service, name must make a unique set."]})");
-  auto patch = c.patch("/api/v1/services/variants/" + vid + "/", R"({"price":"3100.50","stock":7})", v.access);
+  EXPECT_EQ(boost::json::serialize(rename_clash.json()),
+            R"({"non_field_errors":["The fields service, name must make a unique set."]})");
+  auto patch = c.patch("/api/v1/services/variants/" + vid + "/", R"({"price":"3100.50","stock":7})",
+                       v.access);
   ASSERT_EQ(patch.status, 200) << patch.body;
   EXPECT_EQ(str(patch.json(), "price"), "3100.50");
   EXPECT_EQ(patch.json().as_object()["stock"].as_int64(), 7);
@@ -349,7 +424,10 @@ TEST_F(Catalog, VariantCrudAndUniqueness) {
   auto got = c.get("/api/v1/services/variants/" + vid + "/");
   EXPECT_EQ(got.status, 200);
   EXPECT_EQ(str(got.json(), "name"), "Express");
-  auto unknown = c.post("/api/v1/services/variants/", R"({"service":"00000000-0000-4000-8000-000000000000","name":"x","price":"1","estimated_minutes":1})", v.access);
+  auto unknown = c.post(
+      "/api/v1/services/variants/",
+      R"({"service":"00000000-0000-4000-8000-000000000000","name":"x","price":"1","estimated_minutes":1})",
+      v.access);
   EXPECT_EQ(unknown.status, 400);
   EXPECT_EQ(unknown.json().as_object()["service"].as_array()[0].as_string(),
             "Invalid pk \"00000000-0000-4000-8000-000000000000\" - object does not exist.");
@@ -362,18 +440,25 @@ TEST_F(Catalog, VariantCannotMoveToAnotherService) {
   auto a = create(v);
   auto b = create(v);
   const auto vid = first_variant_id(a);
-  auto move = c.patch("/api/v1/services/variants/" + vid + "/", R"({"service":")" + str(b, "id") + "\"}", v.access);
+  auto move = c.patch("/api/v1/services/variants/" + vid + "/",
+                      R"({"service":")" + str(b, "id") + "\"}", v.access);
   EXPECT_EQ(move.status, 400);
-  EXPECT_EQ(boost::json::serialize(move.json()), R"({"service":["A variant cannot be moved to another service."]})");
+  EXPECT_EQ(boost::json::serialize(move.json()),
+            R"({"service":["A variant cannot be moved to another service."]})");
   EXPECT_EQ(str(c.get("/api/v1/services/variants/" + vid + "/").json(), "service"), str(a, "id"));
-  EXPECT_EQ(c.patch("/api/v1/services/variants/" + vid + "/", R"({"service":")" + str(a, "id") + R"(","stock":3})", v.access).status, 200);
+  EXPECT_EQ(c.patch("/api/v1/services/variants/" + vid + "/",
+                    R"({"service":")" + str(a, "id") + R"(","stock":3})", v.access)
+                .status,
+            200);
 }
 
 TEST_F(Catalog, SearchIsCaseInsensitiveAndTakesWildcardsLiterally) {
   auto v = active_vendor();
   const auto tag = unique_suffix();
   auto by_name = str(create(v, "Gearbox " + tag + " 50%_off"), "id");
-  auto r = c.post("/api/v1/services/", service_body("Other " + tag, kTwoVariants, "includes GEARBOX " + tag + " check"), v.access);
+  auto r = c.post("/api/v1/services/",
+                  service_body("Other " + tag, kTwoVariants, "includes GEARBOX " + tag + " check"),
+                  v.access);
   auto by_description = str(r.json(), "id");
   auto plain = str(create(v, "Gearbox " + tag + " 50 off"), "id");
   auto found = listed_ids("&search=gearbox%20" + tag);
@@ -395,7 +480,8 @@ TEST_F(Catalog, ListFiltersByVendorAndPagesNewestFirst) {
   auto j = r.json().as_object();
   EXPECT_EQ(j["count"].as_int64(), 2);
   EXPECT_EQ(str(j["results"].as_array()[0], "id"), second);
-  EXPECT_FALSE(j["results"].as_array()[0].as_object().contains("variants")) << "list rows are summaries";
+  EXPECT_FALSE(j["results"].as_array()[0].as_object().contains("variants"))
+      << "list rows are summaries";
   auto page2 = c.get("/api/v1/services/?vendor=" + pid + "&page_size=1&page=2").json().as_object();
   EXPECT_EQ(str(page2["results"].as_array()[0], "id"), first);
   EXPECT_EQ(c.get("/api/v1/services/?vendor=" + pid + "&page=3&page_size=1").status, 404);

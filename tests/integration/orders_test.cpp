@@ -13,7 +13,9 @@ using namespace marketlink::testing;
 
 namespace {
 
-std::string str(const boost::json::value& v, const char* key) { return std::string(v.as_object().at(key).as_string()); }
+std::string str(const boost::json::value& v, const char* key) {
+  return std::string(v.as_object().at(key).as_string());
+}
 
 template <class F>
 bool eventually(F condition, int ms = 10000) {
@@ -40,8 +42,10 @@ Variant make_variant(TestServer& server, int stock, const std::string& price = "
     w.commit();
   }
   auto r = server.client().post("/api/v1/services/",
-                                R"({"name":"Engine )" + unique_suffix() + R"(","description":"d","variants":[{"name":"Basic","price":")" +
-                                    price + R"(","estimated_minutes":60,"stock":)" + std::to_string(stock) + "}]}",
+                                R"({"name":"Engine )" + unique_suffix() +
+                                    R"(","description":"d","variants":[{"name":"Basic","price":")" +
+                                    price + R"(","estimated_minutes":60,"stock":)" +
+                                    std::to_string(stock) + "}]}",
                                 v.vendor.access);
   if (r.status != 201) throw std::runtime_error("create service: " + r.body);
   auto j = r.json();
@@ -59,7 +63,9 @@ int db_stock(int64_t variant) {
 
 int count_orders(int64_t variant, const std::string& status) {
   pqxx::work w(test_db().connection());
-  auto v = w.exec_params1("SELECT count(*) FROM orders WHERE variant_id = $1 AND status = $2", variant, status)[0].as<int>();
+  auto v = w.exec_params1("SELECT count(*) FROM orders WHERE variant_id = $1 AND status = $2",
+                          variant, status)[0]
+               .as<int>();
   w.commit();
   return v;
 }
@@ -72,10 +78,11 @@ long long redis_stock(const config::Config& cfg, int64_t variant) {
 
 HttpResult order(TestServer& server, const TestUser& customer, int64_t variant,
                  const std::vector<std::pair<std::string, std::string>>& extra = {}) {
-  std::vector<std::pair<std::string, std::string>> headers{{"Content-Type", "application/json"},
-                                                            {"Authorization", "Bearer " + customer.access}};
+  std::vector<std::pair<std::string, std::string>> headers{
+      {"Content-Type", "application/json"}, {"Authorization", "Bearer " + customer.access}};
   for (auto& h : extra) headers.push_back(h);
-  return server.client().request("POST", "/api/v1/orders/", R"({"variant":)" + std::to_string(variant) + "}", headers);
+  return server.client().request("POST", "/api/v1/orders/",
+                                 R"({"variant":)" + std::to_string(variant) + "}", headers);
 }
 
 // `n` customers order at once; returns the statuses.
@@ -90,8 +97,9 @@ std::vector<int> stampede(TestServer& server, int64_t variant, int n) {
       HttpClient client(server.port());
       client.get("/healthz");  // connect first, so the requests really race
       start.wait();
-      return client.request("POST", "/api/v1/orders/", R"({"variant":)" + std::to_string(variant) + "}",
-                            {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + c.access}})
+      return client
+          .request("POST", "/api/v1/orders/", R"({"variant":)" + std::to_string(variant) + "}",
+                   {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + c.access}})
           .status;
     }));
   }
@@ -122,7 +130,8 @@ TEST_F(Orders, CreateReturnsPaymentUrlAndOpensTheGatewaySessionWithTheProtocolFi
   EXPECT_EQ(j["variant"].as_int64(), v.id);
   EXPECT_EQ(str(j, "status"), "pending");
   EXPECT_EQ(str(j, "total_amount"), "1500.00");
-  EXPECT_EQ(str(j, "payment_url").rfind("https://sandbox.sslcommerz.com/EasyCheckOut/testcde", 0), 0u);
+  EXPECT_EQ(str(j, "payment_url").rfind("https://sandbox.sslcommerz.com/EasyCheckOut/testcde", 0),
+            0u);
   EXPECT_FALSE(str(j, "expires_at").empty());
   EXPECT_EQ(str(j, "vendor"), str(c.get("/api/v1/vendors/profile/", v.vendor.access).json(), "id"));
   EXPECT_EQ(db_stock(v.id), 2);
@@ -156,10 +165,12 @@ TEST_F(Orders, SoldOutUnknownHiddenAndBadInput) {
   ASSERT_EQ(order(server, a, v.id).status, 201);
   auto full = order(server, b, v.id);
   EXPECT_EQ(full.status, 400);
-  EXPECT_EQ(boost::json::serialize(full.json()), R"({"detail":"This service variant is fully booked."})");
+  EXPECT_EQ(boost::json::serialize(full.json()),
+            R"({"detail":"This service variant is fully booked."})");
   auto unknown = order(server, b, 987654321);
   EXPECT_EQ(unknown.status, 400);
-  EXPECT_EQ(boost::json::serialize(unknown.json()), R"({"variant":["Invalid pk \"987654321\" - object does not exist."]})");
+  EXPECT_EQ(boost::json::serialize(unknown.json()),
+            R"({"variant":["Invalid pk \"987654321\" - object does not exist."]})");
   auto hidden = make_variant(server, 5);
   ASSERT_EQ(c.del("/api/v1/services/" + hidden.service_id + "/", hidden.vendor.access).status, 204);
   EXPECT_EQ(order(server, b, hidden.id).status, 400);
@@ -167,8 +178,9 @@ TEST_F(Orders, SoldOutUnknownHiddenAndBadInput) {
   EXPECT_EQ(c.post("/api/v1/orders/", R"({"variant":1})").status, 401);
   EXPECT_EQ(c.post("/api/v1/orders/", R"({"variant":1})", v.vendor.access).status, 403);
   EXPECT_EQ(c.post("/api/v1/orders/", "{}", b.access).status, 400);
-  EXPECT_EQ(boost::json::serialize(c.post("/api/v1/orders/", R"({"variant":[1]})", b.access).json()),
-            R"({"variant":["Incorrect type. Expected pk value, received list."]})");
+  EXPECT_EQ(
+      boost::json::serialize(c.post("/api/v1/orders/", R"({"variant":[1]})", b.access).json()),
+      R"({"variant":["Incorrect type. Expected pk value, received list."]})");
   EXPECT_EQ(c.post("/api/v1/orders/", R"({"variant":"abc"})", b.access).status, 400);
   EXPECT_EQ(c.post("/api/v1/orders/", "{\"variant\":", b.access).status, 400);
 }
@@ -201,7 +213,8 @@ TEST_F(Orders, GatewayRefusalFailsTheOrderAndReturnsTheStock) {
   shared_gateway().set_mode(FakeSslcommerz::Mode::refuse);
   auto r = order(server, customer, v.id);
   EXPECT_EQ(r.status, 502);
-  EXPECT_EQ(str(r.json(), "detail"), "Payment Gateway Error: Invalid Information: tran_id already exists");
+  EXPECT_EQ(str(r.json(), "detail"),
+            "Payment Gateway Error: Invalid Information: tran_id already exists");
   EXPECT_EQ(count_orders(v.id, "failed"), 1);
   EXPECT_EQ(db_stock(v.id), 2);
   EXPECT_EQ(redis_stock(server.config(), v.id), 2);
@@ -219,7 +232,8 @@ TEST_F(Orders, GatewayRefusalFailsTheOrderAndReturnsTheStock) {
 TEST(OrdersGateway, HangingOrUnreachableGatewayIs502AndReleases) {
   FakeSslcommerz hanging(kStoreId, kStorePassword);
   hanging.set_mode(FakeSslcommerz::Mode::hang);
-  TestServer s(Overrides{{"SSLCOMMERZ_SESSION_URL", hanging.session_url()}, {"GATEWAY_TIMEOUT", "1"}});
+  TestServer s(
+      Overrides{{"SSLCOMMERZ_SESSION_URL", hanging.session_url()}, {"GATEWAY_TIMEOUT", "1"}});
   auto v = make_variant(s, 1);
   auto customer = s.register_user("customer");
   auto r = order(s, customer, v.id);
@@ -227,7 +241,8 @@ TEST(OrdersGateway, HangingOrUnreachableGatewayIs502AndReleases) {
   EXPECT_EQ(str(r.json(), "detail"), "Payment gateway communication failed.");
   EXPECT_EQ(db_stock(v.id), 1);
   EXPECT_EQ(count_orders(v.id, "failed"), 1);
-  TestServer nowhere(Overrides{{"SSLCOMMERZ_SESSION_URL", "http://127.0.0.1:1/gwprocess/v4/api.php"}});
+  TestServer nowhere(
+      Overrides{{"SSLCOMMERZ_SESSION_URL", "http://127.0.0.1:1/gwprocess/v4/api.php"}});
   auto unreachable = order(nowhere, customer, v.id);
   EXPECT_EQ(unreachable.status, 502);
   EXPECT_EQ(db_stock(v.id), 1);
@@ -323,7 +338,8 @@ TEST_F(Orders, IdempotencyKeyReplaysTheFirstResponseAndRejectsAnotherBody) {
   EXPECT_EQ(mismatch.status, 422);
   EXPECT_EQ(db_stock(other.id), 5);
   auto someone_else = server.register_user("customer");
-  EXPECT_EQ(order(server, someone_else, v.id, {{"Idempotency-Key", key}}).status, 201) << "keys are per customer";
+  EXPECT_EQ(order(server, someone_else, v.id, {{"Idempotency-Key", key}}).status, 201)
+      << "keys are per customer";
   // An error answer is replayed too (same status, same body).
   auto empty = make_variant(server, 0);
   const auto key2 = "key-" + unique_suffix();
@@ -354,7 +370,9 @@ TEST_F(Orders, ListAndDetailAreScopedToTheCallersOrders) {
   EXPECT_EQ(str(row, "variant_name"), "Basic");
   EXPECT_EQ(str(row, "total_amount"), "1500.00");
   EXPECT_EQ(c.get("/api/v1/orders/", v.vendor.access).json().as_object()["count"].as_int64(), 2);
-  EXPECT_EQ(c.get("/api/v1/orders/?status=cancelled", a.access).json().as_object()["count"].as_int64(), 0);
+  EXPECT_EQ(
+      c.get("/api/v1/orders/?status=cancelled", a.access).json().as_object()["count"].as_int64(),
+      0);
   EXPECT_EQ(c.get("/api/v1/orders/?status=bogus", a.access).status, 400);
   EXPECT_EQ(c.get("/api/v1/orders/").status, 401);
 }
@@ -367,8 +385,8 @@ TEST_F(Orders, VendorStockEditsWhileOrdersArriveKeepTheInvariant) {
     int edits = 0;
     for (int i = 0; i < 10; ++i) {
       // Each edit sets an absolute value; what it adds is measured inside the stock actor.
-      auto r = vc.patch("/api/v1/services/variants/" + std::to_string(v.id) + "/", R"({"stock":)" + std::to_string(10 + i) + "}",
-                        v.vendor.access);
+      auto r = vc.patch("/api/v1/services/variants/" + std::to_string(v.id) + "/",
+                        R"({"stock":)" + std::to_string(10 + i) + "}", v.vendor.access);
       if (r.status != 200) ADD_FAILURE() << r.body;
       edits++;
     }
@@ -380,9 +398,10 @@ TEST_F(Orders, VendorStockEditsWhileOrdersArriveKeepTheInvariant) {
   const int active = count_orders(v.id, "pending");
   EXPECT_EQ(active, static_cast<int>(std::count(statuses.begin(), statuses.end(), 201)));
   pqxx::work w(test_db().connection());
-  const int edits = w.exec_params1("SELECT coalesce(sum(result::int), 0) FROM audit_log WHERE action = "
-                                   "'variant.stock_edit' AND target = $1",
-                                   "variant:" + std::to_string(v.id))[0]
+  const int edits = w.exec_params1(
+                         "SELECT coalesce(sum(result::int), 0) FROM audit_log WHERE action = "
+                         "'variant.stock_edit' AND target = $1",
+                         "variant:" + std::to_string(v.id))[0]
                         .as<int>();
   w.commit();
   EXPECT_EQ(initial + edits, stock + active) << "initial " << initial << " edits " << edits;

@@ -23,7 +23,8 @@ FakeSslcommerz::Form parse_form(const std::string& body) {
   if (!boost::urls::parse_query(body)) return out;
   boost::urls::encoding_opts opts;
   opts.space_as_plus = true;
-  for (auto p : boost::urls::params_view(body, opts)) out[std::string(p.key)] = std::string(p.value);
+  for (auto p : boost::urls::params_view(body, opts))
+    out[std::string(p.key)] = std::string(p.value);
   return out;
 }
 
@@ -47,7 +48,11 @@ std::string lower(std::string s) {
 
 struct FakeSslcommerz::Impl : std::enable_shared_from_this<FakeSslcommerz::Impl> {
   Impl(FakeSslcommerz& o, std::string id, std::string pw, int threads)
-      : owner(o), store_id(std::move(id)), store_password(std::move(pw)), ioc(threads), acceptor(ioc) {}
+      : owner(o),
+        store_id(std::move(id)),
+        store_password(std::move(pw)),
+        ioc(threads),
+        acceptor(ioc) {}
 
   FakeSslcommerz& owner;
   std::string store_id, store_password;
@@ -60,44 +65,52 @@ struct FakeSslcommerz::Impl : std::enable_shared_from_this<FakeSslcommerz::Impl>
   std::vector<std::shared_ptr<beast::tcp_stream>> held;  // hung connections
 
   void accept() {
-    acceptor.async_accept(net::make_strand(ioc), [self = shared_from_this()](beast::error_code ec, tcp::socket s) {
-      if (ec) return;
-      self->serve(std::make_shared<beast::tcp_stream>(std::move(s)), std::make_shared<beast::flat_buffer>());
-      self->accept();
-    });
+    acceptor.async_accept(net::make_strand(ioc),
+                          [self = shared_from_this()](beast::error_code ec, tcp::socket s) {
+                            if (ec) return;
+                            self->serve(std::make_shared<beast::tcp_stream>(std::move(s)),
+                                        std::make_shared<beast::flat_buffer>());
+                            self->accept();
+                          });
   }
 
-  void serve(std::shared_ptr<beast::tcp_stream> stream, std::shared_ptr<beast::flat_buffer> buffer) {
+  void serve(std::shared_ptr<beast::tcp_stream> stream,
+             std::shared_ptr<beast::flat_buffer> buffer) {
     auto req = std::make_shared<bhttp::request<bhttp::string_body>>();
-    bhttp::async_read(*stream, *buffer, *req, [self = shared_from_this(), stream, buffer, req](beast::error_code ec, std::size_t) {
-      if (ec) return;
-      const auto mode = self->owner.mode_.load();
-      if (mode == Mode::hang) {
-        std::lock_guard lock(self->mutex);
-        self->held.push_back(stream);
-        return;
-      }
-      if (mode == Mode::drop) {
-        beast::error_code ignored;
-        stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
-        stream->close();
-        return;
-      }
-      auto res = std::make_shared<bhttp::response<bhttp::string_body>>(self->handle(*req, mode));
-      res->keep_alive(req->keep_alive());
-      res->prepare_payload();
-      bhttp::async_write(*stream, *res, [self, stream, buffer, res](beast::error_code ec2, std::size_t) {
-        if (ec2 || !res->keep_alive()) {
-          beast::error_code ignored;
-          stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
-          return;
-        }
-        self->serve(stream, buffer);
-      });
-    });
+    bhttp::async_read(
+        *stream, *buffer, *req,
+        [self = shared_from_this(), stream, buffer, req](beast::error_code ec, std::size_t) {
+          if (ec) return;
+          const auto mode = self->owner.mode_.load();
+          if (mode == Mode::hang) {
+            std::lock_guard lock(self->mutex);
+            self->held.push_back(stream);
+            return;
+          }
+          if (mode == Mode::drop) {
+            beast::error_code ignored;
+            stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+            stream->close();
+            return;
+          }
+          auto res =
+              std::make_shared<bhttp::response<bhttp::string_body>>(self->handle(*req, mode));
+          res->keep_alive(req->keep_alive());
+          res->prepare_payload();
+          bhttp::async_write(*stream, *res,
+                             [self, stream, buffer, res](beast::error_code ec2, std::size_t) {
+                               if (ec2 || !res->keep_alive()) {
+                                 beast::error_code ignored;
+                                 stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+                                 return;
+                               }
+                               self->serve(stream, buffer);
+                             });
+        });
   }
 
-  bhttp::response<bhttp::string_body> handle(const bhttp::request<bhttp::string_body>& req, Mode mode) {
+  bhttp::response<bhttp::string_body> handle(const bhttp::request<bhttp::string_body>& req,
+                                             Mode mode) {
     bhttp::response<bhttp::string_body> res{bhttp::status::ok, 11};
     res.set(bhttp::field::content_type, "application/json");
     const std::string target(req.target());
@@ -116,21 +129,24 @@ struct FakeSslcommerz::Impl : std::enable_shared_from_this<FakeSslcommerz::Impl>
       }
       boost::json::object body;
       if (form["store_id"] != store_id || form["store_passwd"] != store_password) {
-        body = {{"status", "FAILED"}, {"failedreason", "Store Credential Error Or Store is De-active"}};
+        body = {{"status", "FAILED"},
+                {"failedreason", "Store Credential Error Or Store is De-active"}};
       } else if (mode == Mode::refuse) {
         std::lock_guard lock(mutex);
         body = {{"status", "FAILED"}, {"failedreason", refusal}};
       } else if (form["tran_id"].empty() || form["total_amount"].empty()) {
-        body = {{"status", "FAILED"}, {"failedreason", "Invalid Information: mandatory field missing"}};
+        body = {{"status", "FAILED"},
+                {"failedreason", "Invalid Information: mandatory field missing"}};
       } else {
         const auto key = session_key();
-        body = {{"status", "SUCCESS"},
-                {"failedreason", ""},
-                {"sessionkey", key},
-                {"GatewayPageURL", "https://sandbox.sslcommerz.com/EasyCheckOut/testcde" + lower(key)},
-                {"storeBanner", ""},
-                {"storeLogo", ""},
-                {"is_direct_pay_enable", "0"}};
+        body = {
+            {"status", "SUCCESS"},
+            {"failedreason", ""},
+            {"sessionkey", key},
+            {"GatewayPageURL", "https://sandbox.sslcommerz.com/EasyCheckOut/testcde" + lower(key)},
+            {"storeBanner", ""},
+            {"storeLogo", ""},
+            {"is_direct_pay_enable", "0"}};
       }
       res.body() = boost::json::serialize(body);
       return res;
@@ -142,7 +158,8 @@ struct FakeSslcommerz::Impl : std::enable_shared_from_this<FakeSslcommerz::Impl>
 };
 
 FakeSslcommerz::FakeSslcommerz(std::string store_id, std::string store_password, int threads)
-    : impl_(std::make_shared<Impl>(*this, std::move(store_id), std::move(store_password), threads)) {
+    : impl_(
+          std::make_shared<Impl>(*this, std::move(store_id), std::move(store_password), threads)) {
   auto& a = impl_->acceptor;
   tcp::endpoint ep(net::ip::make_address("127.0.0.1"), 0);
   a.open(ep.protocol());
@@ -151,7 +168,8 @@ FakeSslcommerz::FakeSslcommerz(std::string store_id, std::string store_password,
   a.listen(net::socket_base::max_listen_connections);
   port_ = a.local_endpoint().port();
   impl_->accept();
-  for (int i = 0; i < threads; ++i) impl_->threads.emplace_back([impl = impl_.get()] { impl->ioc.run(); });
+  for (int i = 0; i < threads; ++i)
+    impl_->threads.emplace_back([impl = impl_.get()] { impl->ioc.run(); });
 }
 
 FakeSslcommerz::~FakeSslcommerz() {

@@ -24,7 +24,9 @@ class FakeSslcommerz {
   uint16_t port() const { return port_; }
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   std::string session_url() const { return base_url() + "/gwprocess/v4/api.php"; }
-  std::string validation_url() const { return base_url() + "/validator/api/validationserverAPI.php"; }
+  std::string validation_url() const {
+    return base_url() + "/validator/api/validationserverAPI.php";
+  }
 
   void set_mode(Mode mode) { mode_ = mode; }
   void set_refusal_reason(std::string reason);

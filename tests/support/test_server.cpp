@@ -53,7 +53,8 @@ TestServer::TestServer(const std::map<std::string, std::string>& overrides)
   payments_ = std::make_unique<actors::PaymentService>(*runtime_, config_);
   orders_ = std::make_unique<actors::OrderService>(*runtime_, config_, *stock_, *payments_);
   catalog_ = std::make_unique<actors::Catalog>(*runtime_, *stock_);
-  app_ = std::make_unique<http::App>(http::App{config_, *runtime_, *accounts_, *catalog_, *orders_});
+  app_ =
+      std::make_unique<http::App>(http::App{config_, *runtime_, *accounts_, *catalog_, *orders_});
   router_ = std::make_unique<http::Router>(http::build_router(*app_));
   server_ = std::make_unique<http::HttpServer>(config_, *router_);
   port_ = server_->start();

@@ -1,0 +1,205 @@
+// Stock under failure and scale-out: Redis stopped mid-run, two server processes sharing one
+// PostgreSQL and one Redis. Never more orders than stock; Redis equal to PostgreSQL once quiet.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <future>
+#include <thread>
+
+#include "actors/stock.hpp"
+#include "tests/support/test_server.hpp"
+
+using namespace marketlink;
+using namespace marketlink::testing;
+
+namespace {
+
+uint16_t free_port() {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::acceptor a(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
+}
+
+template <class F>
+bool eventually(F condition, int ms = 15000) {
+  for (int i = 0; i < ms; ++i) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return condition();
+}
+
+// A private redis-server, so stopping it disturbs no other test.
+class PrivateRedis {
+ public:
+  PrivateRedis() : port_(free_port()) { start(); }
+  ~PrivateRedis() { stop(); }
+  void start() {
+    const auto cmd = "redis-server --port " + std::to_string(port_) +
+                     " --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --logfile /dev/null --pidfile /tmp/ml-redis-" +
+                     std::to_string(port_) + ".pid";
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("redis-server did not start");
+    persistence::RedisClient probe({"127.0.0.1", port_, 0, "", std::chrono::milliseconds(200)});
+    if (!eventually([&] { return probe.command({"PING"}).ok(); })) throw std::runtime_error("redis not answering");
+  }
+  void stop() {
+    const auto cmd = "redis-cli -p " + std::to_string(port_) + " shutdown nosave >/dev/null 2>&1";
+    (void)std::system(cmd.c_str());
+    persistence::RedisClient probe({"127.0.0.1", port_, 0, "", std::chrono::milliseconds(200)});
+    eventually([&] { return !probe.command({"PING"}).ok(); });
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  uint16_t port_;
+};
+
+int64_t make_variant(TestServer& server, int stock) {
+  auto vendor = server.register_user("vendor");
+  {
+    pqxx::work w(test_db().connection());
+    w.exec_params0("UPDATE vendor_profiles SET is_active = true WHERE user_id = $1", vendor.id);
+    w.commit();
+  }
+  auto r = server.client().post("/api/v1/services/",
+                                R"({"name":"Tyres )" + unique_suffix() +
+                                    R"(","description":"d","variants":[{"name":"Basic","price":"800.00","estimated_minutes":30,"stock":)" +
+                                    std::to_string(stock) + "}]}",
+                                vendor.access);
+  if (r.status != 201) throw std::runtime_error(r.body);
+  return r.json().as_object()["variants"].as_array()[0].as_object()["id"].as_int64();
+}
+
+int db_stock(int64_t variant) {
+  pqxx::work w(test_db().connection());
+  auto v = w.exec_params1("SELECT stock FROM service_variants WHERE id = $1", variant)[0].as<int>();
+  w.commit();
+  return v;
+}
+
+int orders_of(int64_t variant) {
+  pqxx::work w(test_db().connection());
+  auto v = w.exec_params1("SELECT count(*) FROM orders WHERE variant_id = $1 AND status = 'pending'", variant)[0].as<int>();
+  w.commit();
+  return v;
+}
+
+// Every customer orders once, all at the same moment, spread over `ports`.
+int burst(const std::vector<uint16_t>& ports, const std::vector<TestUser>& customers, int64_t variant) {
+  std::promise<void> go;
+  auto start = go.get_future().share();
+  std::vector<std::future<int>> results;
+  for (std::size_t i = 0; i < customers.size(); ++i) {
+    results.push_back(std::async(std::launch::async, [&, i] {
+      HttpClient client(ports[i % ports.size()]);
+      client.get("/healthz");
+      start.wait();
+      return client.request("POST", "/api/v1/orders/", R"({"variant":)" + std::to_string(variant) + "}",
+                            {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + customers[i].access}})
+          .status;
+    }));
+  }
+  go.set_value();
+  int created = 0;
+  for (auto& f : results) {
+    const int status = f.get();
+    EXPECT_TRUE(status == 201 || status == 400) << status;
+    created += status == 201 ? 1 : 0;
+  }
+  return created;
+}
+
+std::vector<TestUser> customers(TestServer& server, int n) {
+  std::vector<TestUser> out;
+  for (int i = 0; i < n; ++i) out.push_back(server.register_user("customer"));
+  return out;
+}
+
+}  // namespace
+
+TEST(StockResilience, RedisStoppedMidRunNeverOversellsAndResyncsAfter) {
+  PrivateRedis redis;
+  TestServer s(Overrides{{"REDIS_PORT", std::to_string(redis.port())}, {"REDIS_TIMEOUT_MS", "200"},
+                         {"STOCK_SOLDOUT_RECHECK_MS", "0"}});
+  const auto variant = make_variant(s, 50);
+  auto people = customers(s, 60);
+  const std::vector<TestUser> first(people.begin(), people.begin() + 20), second(people.begin() + 20, people.begin() + 40),
+      third(people.begin() + 40, people.end());
+
+  int created = burst({s.port()}, first, variant);
+  EXPECT_EQ(created, 20);
+  redis.stop();  // mid-run: PostgreSQL alone gates reservations
+  created += burst({s.port()}, second, variant);
+  EXPECT_EQ(created, 40);
+  bool degraded = false;
+  for (auto& e : s.runtime().registry().snapshot()) {
+    if (e.name == "stock/" + std::to_string(variant)) {
+      for (auto& [k, v] : e.gauges) degraded = degraded || (k == "redis_degraded" && v == 1);
+    }
+  }
+  EXPECT_TRUE(degraded) << "the stock actor reports Redis as degraded";
+  redis.start();  // an empty Redis: the gate is seeded from PostgreSQL again
+  created += burst({s.port()}, third, variant);
+  EXPECT_EQ(created, 50) << "exactly the stock, never more";
+  EXPECT_EQ(db_stock(variant), 0);
+  EXPECT_EQ(orders_of(variant), 50);
+  persistence::RedisClient check(actors::redis_settings(s.config()));
+  EXPECT_EQ(check.get_int(actors::stock_key(variant)).value(), 0) << "Redis equals PostgreSQL once quiet";
+}
+
+TEST(StockResilience, TwoServerProcessesSharingStoresNeverOversell) {
+  auto& shared = TestServer::shared();
+  const auto variant = make_variant(shared, 25);
+  auto people = customers(shared, 62);
+  const auto cfg = shared.config();
+  std::vector<pid_t> pids;
+  std::vector<uint16_t> ports;
+  for (int i = 0; i < 2; ++i) {
+    const auto port = free_port();
+    const pid_t pid = fork();
+    if (pid == 0) {
+      setenv("DATABASE_URL", cfg.database_url.c_str(), 1);
+      setenv("REDIS_HOST", cfg.redis_host.c_str(), 1);
+      setenv("REDIS_PORT", std::to_string(cfg.redis_port).c_str(), 1);
+      setenv("SECRET_KEY", cfg.secret_key.c_str(), 1);
+      setenv("HTTP_PORT", std::to_string(port).c_str(), 1);
+      setenv("SSLCOMMERZ_STORE_ID", kStoreId, 1);
+      setenv("WEBHOOK_SECRET", kStorePassword, 1);
+      setenv("SSLCOMMERZ_SESSION_URL", shared_gateway().session_url().c_str(), 1);
+      setenv("LOG_LEVEL", "warn", 1);
+      setenv("ENV_FILE", "/nonexistent", 1);
+      execl(MARKETLINK_BINARY, MARKETLINK_BINARY, "serve", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    pids.push_back(pid);
+    ports.push_back(port);
+  }
+  for (auto port : ports) {
+    ASSERT_TRUE(eventually([port] {
+      try {
+        return HttpClient(port).get("/healthz").status == 200;
+      } catch (const std::exception&) {
+        return false;
+      }
+    }));
+  }
+  // One order through each process first, so both stock actors run before the race.
+  int created = burst({ports[0]}, {people[0]}, variant);
+  created += burst({ports[1]}, {people[1]}, variant);
+  created += burst(ports, std::vector<TestUser>(people.begin() + 2, people.end()), variant);
+  for (auto pid : pids) kill(pid, SIGTERM);
+  for (auto pid : pids) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "graceful exit";
+  }
+  EXPECT_EQ(created, 25);
+  EXPECT_EQ(db_stock(variant), 0);
+  EXPECT_EQ(orders_of(variant), 25);
+  persistence::RedisClient check(actors::redis_settings(cfg));
+  EXPECT_EQ(check.get_int(actors::stock_key(variant)).value(), 0);
+  EXPECT_EQ(check.get_int(actors::inflight_key(variant)).value(), 0);
+}
