@@ -9,8 +9,9 @@
 //
 // Redis holds two keys per variant: the stock gate (variant:<id>:stock) and the units taken from
 // it whose PostgreSQL outcome is not settled yet (variant:<id>:inflight). Every change is a delta
-// applied by Lua, so several server processes can share the counters; seeding writes the
-// database value minus the units in flight.
+// applied by Lua, so several server processes can share the counters. A counter is (re)seeded
+// from PostgreSQL, minus the units in flight, when it is missing (first use, Redis restarted),
+// when Redis comes back after an outage, and on an operator's resync.
 #include "actors/stock.hpp"
 
 #include <spdlog/spdlog.h>
@@ -127,6 +128,16 @@ const char* const kSeed =
     "local v = math.max(0, tonumber(ARGV[1]) - f) "
     "redis.call('SET', KEYS[1], v) "
     "return v";
+// At an actor's start: seeds only a missing counter. An existing one is kept, because another
+// server process may have a committed change whose delta is about to be applied to it.
+const char* const kSeedIfMissing =
+    "local cur = redis.call('GET', KEYS[1]) "
+    "if cur then return tonumber(cur) end "
+    "local f = tonumber(redis.call('GET', KEYS[2]) or '0') "
+    "if f < 0 then f = 0 end "
+    "local v = math.max(0, tonumber(ARGV[1]) - f) "
+    "redis.call('SET', KEYS[1], v) "
+    "return v";
 // Applies a delta (a release or a vendor's edit) when the counter exists.
 const char* const kAdd =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end "
@@ -166,7 +177,7 @@ void load_job(Resources& r, int64_t id, const caf::actor& actor) {
     d.not_sellable = true;
   } else {
     d.db_stock = **current;
-    auto seeded = eval_int(r.redis(), kSeed, id, {std::to_string(**current)});
+    auto seeded = eval_int(r.redis(), kSeedIfMissing, id, {std::to_string(**current)});
     if (seeded) {
       d.redis = *seeded;
       d.redis_ok = true;

@@ -5,7 +5,7 @@
 #   scripts/lint.sh tidy     clang-tidy over the project's sources (needs build/compile_commands.json)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t files < <(git ls-files '*.cpp' '*.hpp' 2>/dev/null || find config persistence actors http tests main.cpp -name '*.[ch]pp')
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp' 2>/dev/null || find config persistence actors http tests main.cpp -name '*.[ch]pp')
 case "${1:-format}" in
   format) clang-format --dry-run -Werror "${files[@]}" ;;
   fix) clang-format -i "${files[@]}" ;;

@@ -39,11 +39,13 @@ class PrivateRedis {
   ~PrivateRedis() { stop(); }
   void start() {
     const auto cmd = "redis-server --port " + std::to_string(port_) +
-                     " --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --logfile /dev/null --pidfile /tmp/ml-redis-" +
+                     " --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --logfile "
+                     "/dev/null --pidfile /tmp/ml-redis-" +
                      std::to_string(port_) + ".pid";
     if (std::system(cmd.c_str()) != 0) throw std::runtime_error("redis-server did not start");
     persistence::RedisClient probe({"127.0.0.1", port_, 0, "", std::chrono::milliseconds(200)});
-    if (!eventually([&] { return probe.command({"PING"}).ok(); })) throw std::runtime_error("redis not answering");
+    if (!eventually([&] { return probe.command({"PING"}).ok(); }))
+      throw std::runtime_error("redis not answering");
   }
   void stop() {
     const auto cmd = "redis-cli -p " + std::to_string(port_) + " shutdown nosave >/dev/null 2>&1";
@@ -64,11 +66,12 @@ int64_t make_variant(TestServer& server, int stock) {
     w.exec_params0("UPDATE vendor_profiles SET is_active = true WHERE user_id = $1", vendor.id);
     w.commit();
   }
-  auto r = server.client().post("/api/v1/services/",
-                                R"({"name":"Tyres )" + unique_suffix() +
-                                    R"(","description":"d","variants":[{"name":"Basic","price":"800.00","estimated_minutes":30,"stock":)" +
-                                    std::to_string(stock) + "}]}",
-                                vendor.access);
+  auto r = server.client().post(
+      "/api/v1/services/",
+      R"({"name":"Tyres )" + unique_suffix() +
+          R"(","description":"d","variants":[{"name":"Basic","price":"800.00","estimated_minutes":30,"stock":)" +
+          std::to_string(stock) + "}]}",
+      vendor.access);
   if (r.status != 201) throw std::runtime_error(r.body);
   return r.json().as_object()["variants"].as_array()[0].as_object()["id"].as_int64();
 }
@@ -82,13 +85,17 @@ int db_stock(int64_t variant) {
 
 int orders_of(int64_t variant) {
   pqxx::work w(test_db().connection());
-  auto v = w.exec_params1("SELECT count(*) FROM orders WHERE variant_id = $1 AND status = 'pending'", variant)[0].as<int>();
+  auto v =
+      w.exec_params1("SELECT count(*) FROM orders WHERE variant_id = $1 AND status = 'pending'",
+                     variant)[0]
+          .as<int>();
   w.commit();
   return v;
 }
 
 // Every customer orders once, all at the same moment, spread over `ports`.
-int burst(const std::vector<uint16_t>& ports, const std::vector<TestUser>& customers, int64_t variant) {
+int burst(const std::vector<uint16_t>& ports, const std::vector<TestUser>& customers,
+          int64_t variant) {
   std::promise<void> go;
   auto start = go.get_future().share();
   std::vector<std::future<int>> results;
@@ -97,8 +104,10 @@ int burst(const std::vector<uint16_t>& ports, const std::vector<TestUser>& custo
       HttpClient client(ports[i % ports.size()]);
       client.get("/healthz");
       start.wait();
-      return client.request("POST", "/api/v1/orders/", R"({"variant":)" + std::to_string(variant) + "}",
-                            {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + customers[i].access}})
+      return client
+          .request("POST", "/api/v1/orders/", R"({"variant":)" + std::to_string(variant) + "}",
+                   {{"Content-Type", "application/json"},
+                    {"Authorization", "Bearer " + customers[i].access}})
           .status;
     }));
   }
@@ -122,12 +131,13 @@ std::vector<TestUser> customers(TestServer& server, int n) {
 
 TEST(StockResilience, RedisStoppedMidRunNeverOversellsAndResyncsAfter) {
   PrivateRedis redis;
-  TestServer s(Overrides{{"REDIS_PORT", std::to_string(redis.port())}, {"REDIS_TIMEOUT_MS", "200"},
+  TestServer s(Overrides{{"REDIS_PORT", std::to_string(redis.port())},
+                         {"REDIS_TIMEOUT_MS", "200"},
                          {"STOCK_SOLDOUT_RECHECK_MS", "0"}});
   const auto variant = make_variant(s, 50);
   auto people = customers(s, 60);
-  const std::vector<TestUser> first(people.begin(), people.begin() + 20), second(people.begin() + 20, people.begin() + 40),
-      third(people.begin() + 40, people.end());
+  const std::vector<TestUser> first(people.begin(), people.begin() + 20),
+      second(people.begin() + 20, people.begin() + 40), third(people.begin() + 40, people.end());
 
   int created = burst({s.port()}, first, variant);
   EXPECT_EQ(created, 20);
@@ -147,7 +157,8 @@ TEST(StockResilience, RedisStoppedMidRunNeverOversellsAndResyncsAfter) {
   EXPECT_EQ(db_stock(variant), 0);
   EXPECT_EQ(orders_of(variant), 50);
   persistence::RedisClient check(actors::redis_settings(s.config()));
-  EXPECT_EQ(check.get_int(actors::stock_key(variant)).value(), 0) << "Redis equals PostgreSQL once quiet";
+  EXPECT_EQ(check.get_int(actors::stock_key(variant)).value(), 0)
+      << "Redis equals PostgreSQL once quiet";
 }
 
 TEST(StockResilience, TwoServerProcessesSharingStoresNeverOversell) {
