@@ -123,9 +123,30 @@ Accounts::Accounts(Runtime& runtime, const config::Config& config)
       hash_params_{config.argon2_memory_kib, config.argon2_iterations, 1},
       dummy_hash_(hash_password("not-a-real-password", hash_params_)) {}
 
+std::optional<UserRow> Accounts::cached_user(const std::string& id) {
+  std::shared_lock lock(cache_mutex_);
+  auto it = user_cache_.find(id);
+  if (it == user_cache_.end() || it->second.expires < std::chrono::steady_clock::now())
+    return std::nullopt;
+  return it->second.user;
+}
+
+void Accounts::remember_user(const UserRow& user) {
+  if (config_.auth_cache_ttl.count() == 0) return;
+  std::unique_lock lock(cache_mutex_);
+  if (user_cache_.size() > 100000) user_cache_.clear();  // bounded; refills on demand
+  user_cache_[user.id] = {user, std::chrono::steady_clock::now() + config_.auth_cache_ttl};
+}
+
+void Accounts::forget_user(const std::string& id) {
+  std::unique_lock lock(cache_mutex_);
+  user_cache_.erase(id);
+}
+
 void Accounts::authenticate(std::string access_token, Callback<UserRow> done) {
   auto claims = tokens_.verify(access_token, "access", unix_now());
   if (!claims) return done(std::move(claims).error());
+  if (auto user = cached_user(claims->user_id)) return done(std::move(*user));
   run_transaction<UserRow>(
       runtime_, "authenticate",
       [user_id = claims->user_id](Tx& tx) -> Result<UserRow> {
@@ -142,7 +163,10 @@ void Accounts::authenticate(std::string access_token, Callback<UserRow> done) {
         }
         return std::move(*user);
       },
-      std::move(done));
+      [this, done = std::move(done)](Result<UserRow> user) {
+        if (user) remember_user(*user);
+        done(std::move(user));
+      });
 }
 
 void Accounts::register_user(RegisterInput in, std::string client_address,
@@ -331,6 +355,7 @@ void Accounts::logout(UserRow user, std::string refresh_token, Callback<Unit> do
 }
 
 void Accounts::update_profile(UserRow user, ProfilePatch patch, Callback<UserRow> done) {
+  forget_user(user.id);
   run_transaction<UserRow>(
       runtime_, "update profile",
       [user = std::move(user), patch = std::move(patch)](Tx& tx) -> Result<UserRow> {
@@ -413,9 +438,10 @@ void Accounts::set_user_active(UserRow admin, std::string user_id, bool active,
   if (!active && admin.id == user_id) {
     return done(Error::make(ErrorCode::invalid_input, "You cannot deactivate your own account."));
   }
+  forget_user(user_id);
   run_transaction<UserRow>(
       runtime_, "set user active",
-      [admin_id = admin.id, user_id = std::move(user_id), active](Tx& tx) -> Result<UserRow> {
+      [admin_id = admin.id, user_id, active](Tx& tx) -> Result<UserRow> {
         auto row = users::set_active(tx, user_id, active);
         if (!row) return Error::not_found();
         if (!active) refresh_tokens::revoke_user(tx, user_id);
@@ -423,7 +449,10 @@ void Accounts::set_user_active(UserRow admin, std::string user_id, bool active,
                                    "user:" + user_id, "ok");
         return std::move(*row);
       },
-      std::move(done));
+      [this, user_id, done = std::move(done)](Result<UserRow> r) {
+        forget_user(user_id);  // also after the commit: no request may re-cache the old row
+        done(std::move(r));
+      });
 }
 
 Result<UserRow> Accounts::create_superuser(persistence::Database& db, const std::string& email,

@@ -3,8 +3,11 @@
 // a callback that may run on any pool thread. Validation rules live here as free functions.
 #pragma once
 
+#include <chrono>
 #include <optional>
+#include <shared_mutex>
 #include <string>
+#include <unordered_map>
 
 #include "actors/passwords.hpp"
 #include "actors/runtime.hpp"
@@ -84,6 +87,17 @@ class Accounts {
   TokenService tokens_;
   HashParams hash_params_;
   std::string dummy_hash_;  // verified against when the email is unknown, so timing tells nothing
+
+  // Recently authenticated users (AUTH_CACHE_SECONDS); see config.hpp.
+  struct CachedUser {
+    UserRow user;
+    std::chrono::steady_clock::time_point expires;
+  };
+  std::optional<UserRow> cached_user(const std::string& id);
+  void remember_user(const UserRow& user);
+  void forget_user(const std::string& id);
+  std::shared_mutex cache_mutex_;
+  std::unordered_map<std::string, CachedUser> user_cache_;
 };
 
 }  // namespace marketlink::actors

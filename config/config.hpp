@@ -60,6 +60,9 @@ struct Config {
   std::chrono::seconds jwt_refresh_ttl{7 * 24 * 3600};
   uint32_t argon2_memory_kib = 19456;
   uint32_t argon2_iterations = 2;
+  // An authenticated user is remembered this long, so a request does not cost a database read;
+  // a deactivation in this process evicts it at once (others within this bound). 0: off.
+  std::chrono::seconds auth_cache_ttl{2};
   int login_max_failures = 10;
   std::chrono::seconds login_lock_time{15 * 60};
   int register_per_minute = 3000;

@@ -1,0 +1,357 @@
+// marketlink_bench: order throughput and latency against a real server process, PostgreSQL
+// (default durability), Redis and the fake SSLCommerz, all on this machine. Prints a table.
+//   marketlink_bench <marketlink binary> [scale]   (scale 1.0 = the sizes in README)
+// Needs DATABASE_URL / REDIS_HOST / REDIS_PORT of a migrated database.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <pqxx/pqxx>
+#include <random>
+#include <thread>
+
+#include "actors/tokens.hpp"
+#include "tests/support/fake_sslcommerz.hpp"
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+const std::string kSecret = "bench-secret-key-0123456789abcdef";
+
+std::string env(const char* name, const std::string& fallback = "") {
+  const char* v = std::getenv(name);
+  return v != nullptr ? v : fallback;
+}
+
+uint16_t free_port() {
+  net::io_context ioc;
+  tcp::acceptor a(ioc, {net::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
+}
+
+long rss_kib(pid_t pid, const char* field = "VmRSS:") {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string key;
+  long value = 0;
+  while (in >> key) {
+    if (key == field) {
+      in >> value;
+      return value;
+    }
+    std::getline(in, key);
+  }
+  return -1;
+}
+
+struct Server {
+  pid_t pid = -1;
+  uint16_t port = 0;
+};
+
+Server start_server(const std::string& binary, const std::string& gateway_url, int batch,
+                    int idle_seconds) {
+  Server s;
+  s.port = free_port();
+  s.pid = fork();
+  if (s.pid == 0) {
+    setenv("SECRET_KEY", kSecret.c_str(), 1);
+    setenv("HTTP_PORT", std::to_string(s.port).c_str(), 1);
+    setenv("SSLCOMMERZ_STORE_ID", "benchstore", 1);
+    setenv("WEBHOOK_SECRET", "bench-pass", 1);
+    setenv("SSLCOMMERZ_SESSION_URL", gateway_url.c_str(), 1);
+    setenv("STOCK_BATCH_SIZE", std::to_string(batch).c_str(), 1);
+    setenv("STOCK_IDLE_SECONDS", std::to_string(idle_seconds).c_str(), 1);
+    setenv("LOG_LEVEL", "warn", 1);
+    setenv("ENV_FILE", "/nonexistent", 1);
+    setenv("REGISTER_RATE_PER_MINUTE", "100000000", 1);
+    setenv("DB_POOL_SIZE", env("BENCH_DB_POOL", "16").c_str(), 1);
+    execl(binary.c_str(), binary.c_str(), "serve", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 5000; ++i) {
+    try {
+      net::io_context ioc;
+      tcp::socket sock(ioc);
+      sock.connect({net::ip::make_address("127.0.0.1"), s.port});
+      return s;
+    } catch (const std::exception&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+  throw std::runtime_error("server did not start");
+}
+
+void stop_server(const Server& s) {
+  kill(s.pid, SIGTERM);
+  int status = 0;
+  waitpid(s.pid, &status, 0);
+}
+
+struct Load {
+  std::vector<std::string> tokens;
+  std::vector<int64_t> variants;
+  bool random_variant = false;
+  std::size_t total = 0;
+  int clients = 1;
+};
+
+struct LoadResult {
+  double seconds = 0;
+  std::size_t created = 0, rejected = 0, other = 0;
+  std::vector<double> latencies_ms;
+};
+
+net::awaitable<void> client(uint16_t port, const Load& load, std::atomic<std::size_t>& next,
+                            LoadResult& out, std::mutex& m, unsigned seed) {
+  auto ex = co_await net::this_coro::executor;
+  beast::tcp_stream stream(ex);
+  co_await stream.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port),
+                                net::use_awaitable);
+  beast::flat_buffer buffer;
+  std::mt19937 rng(seed);
+  std::vector<double> lat;
+  std::size_t created = 0, rejected = 0, other = 0;
+  while (true) {
+    const auto i = next.fetch_add(1);
+    if (i >= load.total) break;
+    const auto variant = load.random_variant ? load.variants[rng() % load.variants.size()]
+                                             : load.variants[i % load.variants.size()];
+    bhttp::request<bhttp::string_body> req{bhttp::verb::post, "/api/v1/orders/", 11};
+    req.set(bhttp::field::host, "127.0.0.1");
+    req.set(bhttp::field::content_type, "application/json");
+    req.set(bhttp::field::authorization, "Bearer " + load.tokens[i % load.tokens.size()]);
+    req.body() = "{\"variant\":" + std::to_string(variant) + "}";
+    req.keep_alive(true);
+    req.prepare_payload();
+    const auto t0 = clock_type::now();
+    co_await bhttp::async_write(stream, req, net::use_awaitable);
+    bhttp::response<bhttp::string_body> res;
+    co_await bhttp::async_read(stream, buffer, res, net::use_awaitable);
+    lat.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - t0).count());
+    const int status = static_cast<int>(res.result_int());
+    if (status == 201) {
+      ++created;
+    } else if (status == 400) {
+      ++rejected;
+    } else {
+      ++other;
+    }
+  }
+  std::lock_guard lock(m);
+  out.created += created;
+  out.rejected += rejected;
+  out.other += other;
+  out.latencies_ms.insert(out.latencies_ms.end(), lat.begin(), lat.end());
+}
+
+LoadResult run_load(uint16_t port, const Load& load) {
+  net::io_context ioc(1);
+  std::atomic<std::size_t> next{0};
+  LoadResult out;
+  std::mutex m;
+  for (int c = 0; c < load.clients; ++c) {
+    net::co_spawn(ioc, client(port, load, next, out, m, static_cast<unsigned>(c) + 1),
+                  [](std::exception_ptr ep) {
+                    if (ep) {
+                      try {
+                        std::rethrow_exception(ep);
+                      } catch (const std::exception& e) {
+                        std::cerr << "client failed: " << e.what() << "\n";
+                      }
+                    }
+                  });
+  }
+  const auto t0 = clock_type::now();
+  ioc.run();
+  out.seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
+  std::sort(out.latencies_ms.begin(), out.latencies_ms.end());
+  return out;
+}
+
+double pct(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  return sorted[std::min(sorted.size() - 1,
+                         static_cast<std::size_t>(p * static_cast<double>(sorted.size())))];
+}
+
+// Seeding straight in SQL: one active vendor, `n` variants of `stock` each, `customers` users.
+struct Seed {
+  std::vector<int64_t> variants;
+  std::vector<std::string> tokens;
+};
+
+Seed seed(pqxx::connection& c, int n, int stock, int customers) {
+  Seed s;
+  pqxx::work w(c);
+  const auto tag = marketlink::actors::random_uuid().substr(0, 8);
+  auto vendor = w.exec_params1(
+                     "INSERT INTO users (email, password, role) VALUES ($1, 'x', 'vendor') "
+                     "RETURNING id::text",
+                     "bench-vendor-" + tag + "@x.com")[0]
+                    .as<std::string>();
+  auto profile = w.exec_params1(
+                      "INSERT INTO vendor_profiles (user_id, business_name, address, is_active) "
+                      "VALUES ($1, 'Bench', 'x', true) "
+                      "RETURNING id::text",
+                      vendor)[0]
+                     .as<std::string>();
+  auto service = w.exec_params1(
+                      "INSERT INTO services (vendor_id, name, description) VALUES ($1, 'Bench "
+                      "service', 'bench') RETURNING id::text",
+                      profile)[0]
+                     .as<std::string>();
+  for (const auto& r : w.exec_params(
+           "INSERT INTO service_variants (service_id, name, price, estimated_minutes, stock) "
+           "SELECT $1, 'v' || g, 1500.00, 30, $3 FROM generate_series(1, $2) g RETURNING id",
+           service, n, stock)) {
+    s.variants.push_back(r[0].as<int64_t>());
+  }
+  marketlink::actors::TokenService tokens(kSecret, std::chrono::hours(2), std::chrono::hours(2));
+  const auto now = marketlink::actors::unix_now();
+  for (const auto& r : w.exec_params("INSERT INTO users (email, password, role) SELECT 'bench-' || "
+                                     "$1 || '-' || g || '@x.com', 'x', 'customer' "
+                                     "FROM generate_series(1, $2) g RETURNING id::text",
+                                     tag, customers)) {
+    s.tokens.push_back(tokens.issue("access", r[0].as<std::string>(), now).token);
+  }
+  w.commit();
+  return s;
+}
+
+int db_stock_sum(pqxx::connection& c, const std::vector<int64_t>& variants) {
+  pqxx::work w(c);
+  auto r = w.exec_params1(
+      "SELECT coalesce(sum(stock), 0) FROM service_variants WHERE id = ANY($1::bigint[])",
+      "{" +
+          [&] {
+            std::string s;
+            for (auto v : variants) s += (s.empty() ? "" : ",") + std::to_string(v);
+            return s;
+          }() +
+          "}");
+  return r[0].as<int>();
+}
+
+void row(const std::string& scenario, int batch, const std::string& metric,
+         const std::string& value, const std::string& check) {
+  std::printf("| %-12s | %5d | %-34s | %14s | %-30s |\n", scenario.c_str(), batch, metric.c_str(),
+              value.c_str(), check.c_str());
+  std::fflush(stdout);
+}
+
+std::string fmt(double v, int precision = 0) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", precision, v);
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << "usage: marketlink_bench <marketlink binary> [scale]\n";
+    return 2;
+  }
+  const std::string binary = argv[1];
+  const double scale = argc > 2 ? std::stod(argv[2]) : 1.0;
+  auto scaled = [scale](double n) {
+    return std::max<std::size_t>(1, static_cast<std::size_t>(n * scale));
+  };
+  const std::string db_url = env("DATABASE_URL");
+  pqxx::connection db(db_url);
+  marketlink::testing::FakeSslcommerz gateway("benchstore", "bench-pass", 2);
+  std::printf(
+      "| scenario     | batch | metric                             |          value | check        "
+      "                  |\n");
+  std::printf(
+      "|--------------|-------|------------------------------------|----------------|--------------"
+      "------------------|\n");
+  for (int batch : {64, 1}) {
+    // 1. Hot variant: one variant, 64 clients.
+    {
+      const auto stock = static_cast<int>(scaled(20000));
+      auto s = seed(db, 1, stock, static_cast<int>(scaled(20000)));
+      auto server = start_server(binary, gateway.session_url(), batch, 60);
+      Load load{s.tokens, s.variants, false, static_cast<std::size_t>(stock), 64};
+      auto r = run_load(server.port, load);
+      stop_server(server);
+      const int left = db_stock_sum(db, s.variants);
+      row("hot", batch, "orders/s", fmt(static_cast<double>(r.created) / r.seconds), "");
+      row("hot", batch, "latency p50 / p99 (ms)",
+          fmt(pct(r.latencies_ms, 0.5), 1) + " / " + fmt(pct(r.latencies_ms, 0.99), 1), "");
+      row("hot", batch, "orders created", std::to_string(r.created),
+          (static_cast<int>(r.created) == stock - left ? "ok: == stock - final stock"
+                                                       : "MISMATCH") +
+              std::string(r.other ? " (errors!)" : ""));
+    }
+    // 2. Flash sale: 100 units, 10,000 requests from 256 clients.
+    {
+      auto s = seed(db, 1, 100, static_cast<int>(scaled(10000)));
+      auto server = start_server(binary, gateway.session_url(), batch, 60);
+      Load load{s.tokens, s.variants, false, scaled(10000), 256};
+      auto r = run_load(server.port, load);
+      stop_server(server);
+      row("flash sale", batch, "answered requests/s",
+          fmt(static_cast<double>(r.latencies_ms.size()) / r.seconds), "");
+      row("flash sale", batch, "rejected requests/s",
+          fmt(static_cast<double>(r.rejected) / r.seconds), "");
+      row("flash sale", batch, "orders created", std::to_string(r.created),
+          r.created == 100 && db_stock_sum(db, s.variants) == 0 ? "ok: exactly 100" : "MISMATCH");
+    }
+    // 3. Spread: 1,000 variants picked at random.
+    {
+      auto s = seed(db, 1000, 1000, static_cast<int>(scaled(20000)));
+      auto server = start_server(binary, gateway.session_url(), batch, 60);
+      Load load{s.tokens, s.variants, true, scaled(20000), 64};
+      auto r = run_load(server.port, load);
+      stop_server(server);
+      const int left = db_stock_sum(db, s.variants);
+      row("spread", batch, "orders/s", fmt(static_cast<double>(r.created) / r.seconds), "");
+      row("spread", batch, "latency p50 / p99 (ms)",
+          fmt(pct(r.latencies_ms, 0.5), 1) + " / " + fmt(pct(r.latencies_ms, 0.99), 1), "");
+      row("spread", batch, "orders created", std::to_string(r.created),
+          static_cast<int>(r.created) == 1000 * 1000 - left ? "ok: == stock taken" : "MISMATCH");
+    }
+  }
+  // 4. Memory: reservations touching 100,000 distinct variants.
+  {
+    const auto n = static_cast<int>(scaled(100000));
+    auto s = seed(db, n, 1, n);
+    auto server = start_server(binary, gateway.session_url(), 64, 5);
+    const long baseline = rss_kib(server.pid);
+    Load load{s.tokens, s.variants, false, static_cast<std::size_t>(n), 64};
+    auto r = run_load(server.port, load);
+    const long peak = rss_kib(server.pid, "VmHWM:");
+    long after = rss_kib(server.pid);
+    // Idle eviction after STOCK_IDLE_SECONDS=5; wait up to 20 s for the resident size to fall.
+    for (int i = 0; i < 200 && after > baseline + (peak - baseline) / 2; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      after = rss_kib(server.pid);
+    }
+    stop_server(server);
+    row("memory", 64, "variants touched", std::to_string(n), std::to_string(r.created) + " orders");
+    row("memory", 64, "RSS baseline / peak / after (MiB)",
+        fmt(baseline / 1024.0, 1) + " / " + fmt(peak / 1024.0, 1) + " / " + fmt(after / 1024.0, 1),
+        "");
+    row("memory", 64, "peak RSS per live stock actor",
+        fmt(static_cast<double>(peak - baseline) * 1024.0 / n) + " B",
+        "includes its order rows in flight");
+  }
+  return 0;
+}
