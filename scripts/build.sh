@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Configures and builds into ./build (RelWithDebInfo unless BUILD_TYPE says otherwise).
+# Configures and builds into ./build (BUILD_DIR, BUILD_TYPE=RelWithDebInfo unless set).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="${BUILD_JOBS:-$(nproc)}"
-cmake -S . -B build -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" >/dev/null
-cmake --build build -j "$jobs" "$@"
+dir="${BUILD_DIR:-build}"
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" >/dev/null
+cmake --build "$dir" -j "$jobs" "$@"
