@@ -277,7 +277,7 @@ void OrderService::claim_key(std::string customer_id, std::string key, std::stri
 }
 
 void OrderService::finish_key(std::string customer_id, std::string key, int status,
-                              std::string body) {
+                              std::string body, std::function<void()> then) {
   run_transaction<Unit>(
       impl_->runtime, "idempotency finish",
       [customer_id, key, status, body](Tx& tx) -> Result<Unit> {
@@ -288,10 +288,12 @@ void OrderService::finish_key(std::string customer_id, std::string key, int stat
         }
         return Unit{};
       },
-      [customer_id](Result<Unit> r) {
-        if (!r)
+      [customer_id, then = std::move(then)](Result<Unit> r) {
+        if (!r) {
           spdlog::warn("orders: could not store an idempotent response for customer {}",
                        customer_id);
+        }
+        then();
       });
 }
 

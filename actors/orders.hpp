@@ -32,8 +32,10 @@ class OrderService {
   // response → replay it. Errors: same key, other body (422); first request still running (409).
   void claim_key(std::string customer_id, std::string key, std::string request_hash,
                  Callback<std::optional<StoredResponse>> done);
-  // Stores the response of a claimed key; 5xx answers are not kept, so the client can retry.
-  void finish_key(std::string customer_id, std::string key, int status, std::string body);
+  // Stores the response of a claimed key (5xx answers are not kept, so the client can retry),
+  // then calls `then`: the response goes out only once a retry would find it.
+  void finish_key(std::string customer_id, std::string key, int status, std::string body,
+                  std::function<void()> then);
 
   void create(persistence::UserRow customer, int64_t variant_id, Callback<OrderRow> done);
   void cancel(persistence::UserRow user, std::string order_id, Callback<OrderRow> done);

@@ -102,6 +102,10 @@ namespace {
 
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using heal_atom = caf::atom_constant<caf::atom("heal")>;
+// While Redis is degraded, a stock actor retries a resync this often until it succeeds, so the
+// counter equals PostgreSQL again once Redis is back, even if no reservation comes.
+constexpr std::chrono::milliseconds kHealInterval{500};
 
 // ---- Redis scripts -------------------------------------------------------------------------
 
@@ -447,9 +451,14 @@ void apply(StockActor* self, StockDone& d) {
   if (d.redis_ok && !d.redis_failed) st.degraded = false;
   if (was_degraded != st.degraded) {
     st.degraded_actors->fetch_add(st.degraded ? 1 : -1);
-    if (st.degraded)
+    if (st.degraded) {
       spdlog::warn("stock {}: Redis unreachable; PostgreSQL alone gates reservations",
                    st.variant_id);
+      self->delayed_send(self, kHealInterval, heal_atom::value);
+    } else {
+      spdlog::info("stock {}: Redis reachable again; counter reseeded from PostgreSQL",
+                   st.variant_id);
+    }
   }
   if (d.batch > 0 && !d.sold_out) {
     stats.add(kBatches, 1);
@@ -550,11 +559,21 @@ caf::behavior stock_actor(StockActor* self, int64_t variant_id, caf::actor super
         maybe_start(self);
       },
       [self](stop_atom) { self->quit(); },
+      [self](heal_atom) {
+        auto& st = self->state;
+        if (!st.degraded) return;
+        // A resync reseeds the counter from PostgreSQL; until it succeeds, try again later.
+        st.queue->push_back(ResyncWork{[](Result<int>) {}});
+        maybe_start(self);
+        self->delayed_send(self, kHealInterval, heal_atom::value);
+      },
       caf::after(config->stock_idle_timeout) >>
           [self] {
             auto& st = self->state;
-            if (!st.busy && st.queue->empty())
+            // A degraded actor stays until its counter is healed.
+            if (!st.busy && st.queue->empty() && !st.degraded) {
               self->send(st.supervisor, idle_atom::value, st.variant_id, st.received);
+            }
           },
   };
 }

@@ -94,18 +94,19 @@ void create_order(App& app, RequestPtr req, Responder respond) {
       key = *key_header;
     }
     auto proceed = [&app, req, respond, customer, variant, key]() mutable {
-      if (!variant) {
-        auto r = error_response(variant.error(), req->request_id);
-        if (key) app.orders.finish_key(customer.id, *key, r.status, r.body);
-        return respond(std::move(r));
-      }
-      app.orders.create(customer, *variant,
-                        [&app, req, respond, customer, key](Result<OrderRow> order) {
-                          Response r = order ? json_response(201, created_json(*order))
-                                             : error_response(order.error(), req->request_id);
-                          if (key) app.orders.finish_key(customer.id, *key, r.status, r.body);
-                          respond(std::move(r));
-                        });
+      // With a key, the response is stored before it is sent.
+      auto send = [&app, respond, customer, key](Response r) {
+        if (!key) return respond(std::move(r));
+        const auto status = r.status;
+        auto body = r.body;
+        app.orders.finish_key(customer.id, *key, status, std::move(body),
+                              [respond, r = std::move(r)]() mutable { respond(std::move(r)); });
+      };
+      if (!variant) return send(error_response(variant.error(), req->request_id));
+      app.orders.create(customer, *variant, [req, send](Result<OrderRow> order) {
+        send(order ? json_response(201, created_json(*order))
+                   : error_response(order.error(), req->request_id));
+      });
     };
     if (!key) return proceed();
     app.orders.claim_key(

@@ -157,8 +157,12 @@ TEST(StockResilience, RedisStoppedMidRunNeverOversellsAndResyncsAfter) {
   EXPECT_EQ(db_stock(variant), 0);
   EXPECT_EQ(orders_of(variant), 50);
   persistence::RedisClient check(actors::redis_settings(s.config()));
-  EXPECT_EQ(check.get_int(actors::stock_key(variant)).value(), 0)
-      << "Redis equals PostgreSQL once quiet";
+  // A worker whose Redis connection died with the old server may fail once more and leave the
+  // counter stale; the degraded actor then heals it from PostgreSQL on its own.
+  EXPECT_TRUE(eventually([&] {
+    auto v = check.get_int(actors::stock_key(variant));
+    return v.ok() && *v == 0;
+  })) << "Redis equals PostgreSQL once quiet";
 }
 
 TEST(StockResilience, TwoServerProcessesSharingStoresNeverOversell) {
