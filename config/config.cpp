@@ -182,6 +182,18 @@ LoadResult load(const Lookup& lookup) {
   c.sslcommerz_validation_url = default_gateway + "/validator/api/validationserverAPI.php";
   r.url("SSLCOMMERZ_SESSION_URL", c.sslcommerz_session_url, {"http", "https"}, false);
   r.url("SSLCOMMERZ_VALIDATION_URL", c.sslcommerz_validation_url, {"http", "https"}, false);
+  // Plain HTTP to the gateway is only for a gateway on this machine (the tests' fake).
+  for (const auto& [name, value] : {std::pair{"SSLCOMMERZ_SESSION_URL", &c.sslcommerz_session_url},
+                                    {"SSLCOMMERZ_VALIDATION_URL", &c.sslcommerz_validation_url}}) {
+    auto u = boost::urls::parse_absolute_uri(*value);
+    if (u && u->scheme() == "http") {
+      const auto host = u->host();
+      if (host != "127.0.0.1" && host != "localhost" && host != "[::1]" && !c.debug) {
+        problems.push_back(std::string(name) +
+                           ": must be https unless the gateway runs on this machine");
+      }
+    }
+  }
   r.duration("GATEWAY_TIMEOUT", c.gateway_timeout, 1, 300);
   r.url("BASE_DOMAIN", c.base_domain, {"http", "https"}, false);
   while (!c.base_domain.empty() && c.base_domain.back() == '/') c.base_domain.pop_back();

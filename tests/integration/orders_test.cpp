@@ -408,3 +408,25 @@ TEST_F(Orders, VendorStockEditsWhileOrdersArriveKeepTheInvariant) {
   EXPECT_GE(stock, 0);
   EXPECT_EQ(redis_stock(server.config(), v.id), stock);
 }
+
+TEST(StockActors, IdleActorsStopAndComeBackWithTheirState) {
+  TestServer s(Overrides{{"STOCK_IDLE_SECONDS", "1"}});
+  auto v = make_variant(s, 3);
+  auto customer = s.register_user("customer");
+  ASSERT_EQ(order(s, customer, v.id).status, 201);
+  EXPECT_EQ(s.stock().live_actors(), 1u);
+  auto in_registry = [&] {
+    for (auto& e : s.runtime().registry().snapshot()) {
+      if (e.name == "stock/" + std::to_string(v.id)) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(in_registry());
+  ASSERT_TRUE(eventually([&] { return s.stock().live_actors() == 0; }))
+      << "stopped after the idle time";
+  EXPECT_FALSE(in_registry());
+  // A new actor reloads the stock from PostgreSQL.
+  ASSERT_EQ(order(s, customer, v.id).status, 201);
+  EXPECT_EQ(db_stock(v.id), 1);
+  EXPECT_EQ(redis_stock(s.config(), v.id), 1);
+}

@@ -131,3 +131,14 @@ TEST(EnvFile, ParsesCommentsQuotesAndExport) {
   EXPECT_EQ(kv[1], (std::pair<std::string, std::string>{"DEBUG", "1"}));
   EXPECT_EQ(kv[2], (std::pair<std::string, std::string>{"BASE_DOMAIN", "http://x"}));
 }
+
+TEST(Config, GatewayUrlsMustBeHttpsUnlessLocal) {
+  auto vars = kValid;
+  vars["SSLCOMMERZ_SESSION_URL"] = "http://gateway.example.com/gwprocess/v4/api.php";
+  EXPECT_TRUE(mentions(load_from(vars).problems, "SSLCOMMERZ_SESSION_URL"));
+  vars["SSLCOMMERZ_SESSION_URL"] = "http://127.0.0.1:9000/gwprocess/v4/api.php";
+  EXPECT_TRUE(load_from(vars).problems.empty());
+  vars["SSLCOMMERZ_VALIDATION_URL"] =
+      "https://sandbox.sslcommerz.com/validator/api/validationserverAPI.php";
+  EXPECT_TRUE(load_from(vars).problems.empty());
+}
