@@ -94,7 +94,7 @@ void create_order(Coordinator* self, CreateOrderMsg msg) {
               if (!session) {
                 // Refused or unreachable: the order fails and its stock comes back at once.
                 st.stats->add(kFailedGateway, 1);
-                const auto error = session.error();
+                const auto& error = session.error();
                 st.stock->release(order.variant_id, {order.id}, "failed",
                                   on_actor<std::vector<std::string>>(
                                       self, [finish, error](Result<std::vector<std::string>>) {

@@ -191,7 +191,7 @@ void load_job(Resources& r, int64_t id, const caf::actor& actor) {
       d.redis_failed = true;
     }
   }
-  caf::anon_send(actor, std::move(d));
+  caf::anon_send(actor, d);
 }
 
 void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool reseed,
@@ -227,7 +227,7 @@ void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool r
     d.sold_out = true;
     d.rejected = n;
     for (auto& w : batch) w.done(sold_out_error());
-    caf::anon_send(actor, std::move(d));
+    caf::anon_send(actor, d);
     return;
   }
 
@@ -262,7 +262,7 @@ void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool r
     const Error e = d.not_sellable ? unknown_variant_error(id) : orders.error();
     for (auto& w : batch) w.done(e);
     d.rejected = n;
-    caf::anon_send(actor, std::move(d));
+    caf::anon_send(actor, d);
     return;
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -274,7 +274,7 @@ void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool r
   }
   d.accepted = static_cast<int>(granted);
   d.rejected = n - d.accepted;
-  caf::anon_send(actor, std::move(d));
+  caf::anon_send(actor, d);
 }
 
 void release_job(Resources& r, int64_t id, std::vector<ReleaseWork>& works, bool degraded,
@@ -294,7 +294,7 @@ void release_job(Resources& r, int64_t id, std::vector<ReleaseWork>& works, bool
     d.db_failed = true;
     d.db_stock.reset();
     for (auto& w : works) w.done(released.error());
-    caf::anon_send(actor, std::move(d));
+    caf::anon_send(actor, d);
     return;
   }
   d.released = static_cast<int>(released->size());
@@ -315,7 +315,7 @@ void release_job(Resources& r, int64_t id, std::vector<ReleaseWork>& works, bool
     }
     w.done(std::move(mine));
   }
-  caf::anon_send(actor, std::move(d));
+  caf::anon_send(actor, d);
 }
 
 void exclusive_job(Resources& r, int64_t id, ExclusiveWork& w, bool degraded,
@@ -337,7 +337,7 @@ void exclusive_job(Resources& r, int64_t id, ExclusiveWork& w, bool degraded,
     d.db_failed = true;
   }
   w.done(std::move(change));
-  caf::anon_send(actor, std::move(d));
+  caf::anon_send(actor, d);
 }
 
 void resync_job(Resources& r, int64_t id, ResyncWork& w, const caf::actor& actor) {
@@ -346,7 +346,7 @@ void resync_job(Resources& r, int64_t id, ResyncWork& w, const caf::actor& actor
   if (!current || !*current) {
     d.db_failed = !current;
     w.done(current ? Error::not_found() : current.error());
-    caf::anon_send(actor, std::move(d));
+    caf::anon_send(actor, d);
     return;
   }
   d.db_stock = **current;
@@ -359,7 +359,7 @@ void resync_job(Resources& r, int64_t id, ResyncWork& w, const caf::actor& actor
     d.redis_failed = true;
     w.done(seeded.error());
   }
-  caf::anon_send(actor, std::move(d));
+  caf::anon_send(actor, d);
 }
 
 void fail_work(StockWork& w, const Error& e) {
@@ -411,7 +411,7 @@ void submit(StockActor* self, Job job) {
   st.runtime->submit(PoolKind::db, std::move(job), [me](const Error&) {
     StockDone d;
     d.db_failed = true;
-    caf::anon_send(me, std::move(d));
+    caf::anon_send(me, d);
   });
 }
 

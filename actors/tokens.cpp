@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
+#include <vector>
 
 namespace marketlink::actors {
 namespace {
@@ -44,6 +45,19 @@ std::string random_uuid() {
     if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
     out.push_back(hex[b[i] >> 4]);
     out.push_back(hex[b[i] & 0x0F]);
+  }
+  return out;
+}
+
+std::string random_hex(std::size_t bytes) {
+  std::vector<unsigned char> b(bytes);
+  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) throw std::runtime_error("RAND_bytes");
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes * 2);
+  for (unsigned char c : b) {
+    out.push_back(hex[c >> 4]);
+    out.push_back(hex[c & 0x0F]);
   }
   return out;
 }

@@ -41,6 +41,8 @@ class TokenService {
 
 long long unix_now();
 std::string random_uuid();
+// `bytes` random bytes as lower-case hex (request ids, session keys).
+std::string random_hex(std::size_t bytes);
 bool is_uuid(std::string_view s);
 
 Error token_error();

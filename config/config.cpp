@@ -217,17 +217,17 @@ LoadResult load(const Lookup& lookup) {
 
   r.duration("JWT_ACCESS_TTL", c.jwt_access_ttl, 1, 365LL * 24 * 3600);
   r.duration("JWT_REFRESH_TTL", c.jwt_refresh_ttl, 1, 365LL * 24 * 3600);
-  r.integer("ARGON2_MEMORY_KIB", c.argon2_memory_kib, 8, 4 * 1024 * 1024);
+  r.integer("ARGON2_MEMORY_KIB", c.argon2_memory_kib, 8, 4LL * 1024 * 1024);
   r.integer("ARGON2_ITERATIONS", c.argon2_iterations, 1, 100);
   r.duration("AUTH_CACHE_SECONDS", c.auth_cache_ttl, 0, 3600);
   r.integer("LOGIN_MAX_FAILURES", c.login_max_failures, 1, 1000000);
-  r.duration("LOGIN_LOCK_SECONDS", c.login_lock_time, 1, 7 * 24 * 3600);
+  r.duration("LOGIN_LOCK_SECONDS", c.login_lock_time, 1, 7LL * 24 * 3600);
   r.integer("REGISTER_RATE_PER_MINUTE", c.register_per_minute, 1, 100000000);
 
-  r.duration("ORDER_RESERVATION_TTL", c.order_reservation_ttl, 1, 7 * 24 * 3600);
+  r.duration("ORDER_RESERVATION_TTL", c.order_reservation_ttl, 1, 7LL * 24 * 3600);
   r.duration("ORDER_SWEEP_INTERVAL", c.order_sweep_interval, 1, 3600);
   r.integer("STOCK_BATCH_SIZE", c.stock_batch_size, 1, 10000);
-  r.duration("STOCK_IDLE_SECONDS", c.stock_idle_timeout, 1, 7 * 24 * 3600);
+  r.duration("STOCK_IDLE_SECONDS", c.stock_idle_timeout, 1, 7LL * 24 * 3600);
   r.duration("STOCK_SOLDOUT_RECHECK_MS", c.stock_soldout_recheck, 0, 60000);
 
   r.string("LOG_LEVEL", c.log_level);

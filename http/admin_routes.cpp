@@ -4,6 +4,13 @@
 namespace marketlink::http {
 namespace {
 
+// Admins also see whether a user is active.
+boost::json::object admin_user_json(const UserRow& u) {
+  auto j = user_json(u);
+  j["is_active"] = u.is_active;
+  return j;
+}
+
 void list_vendors(App& app, RequestPtr req, Responder respond) {
   require_role(app, req, respond, {"admin"}, [&app, req, respond](UserRow) {
     std::optional<bool> active;
@@ -18,14 +25,9 @@ void list_vendors(App& app, RequestPtr req, Responder respond) {
     }
     auto page = page_request(*req);
     if (!page) return fail(respond, *req, page.error());
-    app.accounts.list_vendors(active, *page, [&app, req, respond, page = *page](auto result) {
-      if (!result) return fail(respond, *req, result.error());
-      boost::json::array rows;
-      for (const auto& p : result->rows) rows.push_back(vendor_profile_json(p));
-      auto body = paginated(app, *req, page, result->count, std::move(rows));
-      if (!body) return fail(respond, *req, body.error());
-      respond(json_response(200, *body));
-    });
+    app.accounts.list_vendors(
+        active, *page,
+        reply_page<persistence::VendorProfileRow>(app, req, respond, *page, vendor_profile_json));
   });
 }
 
@@ -51,18 +53,8 @@ void list_users(App& app, RequestPtr req, Responder respond) {
     }
     auto page = page_request(*req);
     if (!page) return fail(respond, *req, page.error());
-    app.accounts.list_users(role, *page, [&app, req, respond, page = *page](auto result) {
-      if (!result) return fail(respond, *req, result.error());
-      boost::json::array rows;
-      for (const auto& u : result->rows) {
-        auto j = user_json(u);
-        j["is_active"] = u.is_active;
-        rows.push_back(std::move(j));
-      }
-      auto body = paginated(app, *req, page, result->count, std::move(rows));
-      if (!body) return fail(respond, *req, body.error());
-      respond(json_response(200, *body));
-    });
+    app.accounts.list_users(role, *page,
+                            reply_page<UserRow>(app, req, respond, *page, admin_user_json));
   });
 }
 
@@ -72,9 +64,7 @@ void set_user_active(App& app, RequestPtr req, Responder respond, bool active) {
     if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
     app.accounts.set_user_active(std::move(admin), std::move(id), active,
                                  reply<UserRow>(req, respond, [](UserRow& u) {
-                                   auto j = user_json(u);
-                                   j["is_active"] = u.is_active;
-                                   return json_response(200, j);
+                                   return json_response(200, admin_user_json(u));
                                  }));
   });
 }

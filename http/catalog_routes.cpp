@@ -99,18 +99,6 @@ std::optional<int64_t> variant_id(const Request& req) {
   return id;
 }
 
-template <class Row, class ToJson>
-void respond_page(App& app, const RequestPtr& req, const Responder& respond,
-                  const persistence::PageRequest& page, Result<persistence::Page<Row>>& result,
-                  ToJson to_json) {
-  if (!result) return fail(respond, *req, result.error());
-  boost::json::array rows;
-  for (const auto& r : result->rows) rows.push_back(to_json(r));
-  auto body = paginated(app, *req, page, result->count, std::move(rows));
-  if (!body) return fail(respond, *req, body.error());
-  respond(json_response(200, *body));
-}
-
 // ?name=<uuid>: absent → nullopt; malformed → a 400 naming the parameter.
 Result<std::optional<std::string>> uuid_query(const Request& req, const char* name) {
   auto v = req.query_param(name);
@@ -130,10 +118,9 @@ void list_services(App& app, RequestPtr req, Responder respond) {
     persistence::ServiceQuery query;
     query.vendor_id = *vendor;
     query.search = req->query_param("search");
-    app.catalog.list_services(std::move(viewer), std::move(query), *page,
-                              [&app, req, respond, page = *page](auto result) {
-                                respond_page(app, req, respond, page, result, service_summary_json);
-                              });
+    app.catalog.list_services(
+        std::move(viewer), std::move(query), *page,
+        reply_page<ServiceRow>(app, req, respond, *page, service_summary_json));
   });
 }
 
@@ -250,9 +237,7 @@ void service_variants(App& app, RequestPtr req, Responder respond) {
     auto page = page_request(*req);
     if (!page) return fail(respond, *req, page.error());
     app.catalog.list_variants(std::move(viewer), std::move(id), true, *page,
-                              [&app, req, respond, page = *page](auto result) {
-                                respond_page(app, req, respond, page, result, variant_json);
-                              });
+                              reply_page<VariantRow>(app, req, respond, *page, variant_json));
   });
 }
 
@@ -265,9 +250,7 @@ void list_variants(App& app, RequestPtr req, Responder respond) {
     auto service = uuid_query(*req, "service");
     if (!service) return fail(respond, *req, service.error());
     app.catalog.list_variants(std::move(viewer), *service, false, *page,
-                              [&app, req, respond, page = *page](auto result) {
-                                respond_page(app, req, respond, page, result, variant_json);
-                              });
+                              reply_page<VariantRow>(app, req, respond, *page, variant_json));
   });
 }
 

@@ -52,12 +52,32 @@ actors::Callback<T> reply(const RequestPtr& req, const Responder& respond, F on_
   };
 }
 
+// The callback of a list: its page as the paginated envelope, each row through `to_json`.
+template <class Row, class ToJson>
+actors::Callback<persistence::Page<Row>> reply_page(App& app, const RequestPtr& req,
+                                                    const Responder& respond,
+                                                    persistence::PageRequest page, ToJson to_json);
+
 // ?page and ?page_size (capped at 100). A bad page is 404 "Invalid page.".
 Result<persistence::PageRequest> page_request(const Request& req);
 // The list envelope with absolute next/previous links; a page past the end is 404.
 Result<boost::json::object> paginated(const App& app, const Request& req,
                                       const persistence::PageRequest& page, long long count,
                                       boost::json::array results);
+
+template <class Row, class ToJson>
+actors::Callback<persistence::Page<Row>> reply_page(App& app, const RequestPtr& req,
+                                                    const Responder& respond,
+                                                    persistence::PageRequest page, ToJson to_json) {
+  return [&app, req, respond, page, to_json](Result<persistence::Page<Row>> result) {
+    if (!result) return fail(respond, *req, result.error());
+    boost::json::array rows;
+    for (const auto& r : result->rows) rows.push_back(to_json(r));
+    auto body = paginated(app, *req, page, result->count, std::move(rows));
+    if (!body) return fail(respond, *req, body.error());
+    respond(json_response(200, *body));
+  };
+}
 
 boost::json::object user_json(const UserRow& u);
 boost::json::object vendor_profile_json(const persistence::VendorProfileRow& p);

@@ -137,14 +137,7 @@ void list_orders(App& app, RequestPtr req, Responder respond) {
                                              " is not one of the available choices."));
     }
     app.orders.list(std::move(user), status, *page,
-                    [&app, req, respond, page = *page](auto result) {
-                      if (!result) return fail(respond, *req, result.error());
-                      boost::json::array rows;
-                      for (const auto& o : result->rows) rows.push_back(list_json(o));
-                      auto body = paginated(app, *req, page, result->count, std::move(rows));
-                      if (!body) return fail(respond, *req, body.error());
-                      respond(json_response(200, *body));
-                    });
+                    reply_page<OrderRow>(app, req, respond, *page, list_json));
   });
 }
 

@@ -3,7 +3,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <openssl/rand.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -16,6 +15,7 @@
 #include <map>
 #include <thread>
 
+#include "actors/tokens.hpp"
 #include "http/error_mapping.hpp"
 
 namespace marketlink::http {
@@ -27,18 +27,10 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-constexpr std::size_t kHeaderLimit = 16 * 1024;
+constexpr std::size_t kHeaderLimit = std::size_t{16} * 1024;
 
 std::string new_request_id() {
-  unsigned char b[12];
-  RAND_bytes(b, sizeof b);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : b) {
-    out.push_back(hex[c >> 4]);
-    out.push_back(hex[c & 0x0F]);
-  }
-  return out;
+  return actors::random_hex(12);
 }
 
 // A client's X-Request-Id is echoed only when it is short and plain (it lands in our logs).

@@ -347,7 +347,9 @@ int main(int argc, char** argv) {
     stop_server(server);
     row("memory", 64, "variants touched", std::to_string(n), std::to_string(r.created) + " orders");
     row("memory", 64, "RSS baseline / peak / after (MiB)",
-        fmt(baseline / 1024.0, 1) + " / " + fmt(peak / 1024.0, 1) + " / " + fmt(after / 1024.0, 1),
+        fmt(static_cast<double>(baseline) / 1024.0, 1) + " / " +
+            fmt(static_cast<double>(peak) / 1024.0, 1) + " / " +
+            fmt(static_cast<double>(after) / 1024.0, 1),
         "");
     row("memory", 64, "peak RSS per live stock actor",
         fmt(static_cast<double>(peak - baseline) * 1024.0 / n) + " B",

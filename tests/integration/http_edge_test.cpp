@@ -16,16 +16,6 @@ class HttpEdge : public ::testing::Test {
   HttpClient c = server.client();
 };
 
-// Waits (bounded) for a condition that another thread makes true.
-template <class F>
-bool eventually(F condition) {
-  for (int i = 0; i < 5000; ++i) {
-    if (condition()) return true;
-    std::this_thread::yield();
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return condition();
-}
 }  // namespace
 
 TEST_F(HttpEdge, UnknownRouteIsJson404) {

@@ -17,15 +17,6 @@ std::string str(const boost::json::value& v, const char* key) {
   return std::string(v.as_object().at(key).as_string());
 }
 
-template <class F>
-bool eventually(F condition, int ms = 10000) {
-  for (int i = 0; i < ms; ++i) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return condition();
-}
-
 struct Variant {
   int64_t id = 0;
   std::string service_id;
@@ -88,10 +79,12 @@ HttpResult order(TestServer& server, const TestUser& customer, int64_t variant,
 // `n` customers order at once; returns the statuses.
 std::vector<int> stampede(TestServer& server, int64_t variant, int n) {
   std::vector<TestUser> customers;
+  customers.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) customers.push_back(server.register_user("customer"));
   std::promise<void> go;
   auto start = go.get_future().share();
   std::vector<std::future<int>> results;
+  results.reserve(customers.size());
   for (auto& c : customers) {
     results.push_back(std::async(std::launch::async, [&server, &c, variant, start] {
       HttpClient client(server.port());
@@ -105,6 +98,7 @@ std::vector<int> stampede(TestServer& server, int64_t variant, int n) {
   }
   go.set_value();
   std::vector<int> statuses;
+  statuses.reserve(results.size());
   for (auto& f : results) statuses.push_back(f.get());
   return statuses;
 }

@@ -32,15 +32,6 @@ std::string run_job(actors::Runtime& rt, actors::PoolKind pool) {
   return f.get();
 }
 
-template <class F>
-bool eventually(F condition) {
-  for (int i = 0; i < 10000; ++i) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return condition();
-}
-
 }  // namespace
 
 TEST(Runtime, PoolsRunJobsAndReportToTheRegistry) {

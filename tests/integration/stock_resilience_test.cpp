@@ -23,15 +23,6 @@ uint16_t free_port() {
   return a.local_endpoint().port();
 }
 
-template <class F>
-bool eventually(F condition, int ms = 15000) {
-  for (int i = 0; i < ms; ++i) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return condition();
-}
-
 // A private redis-server, so stopping it disturbs no other test.
 class PrivateRedis {
  public:
@@ -123,6 +114,7 @@ int burst(const std::vector<uint16_t>& ports, const std::vector<TestUser>& custo
 
 std::vector<TestUser> customers(TestServer& server, int n) {
   std::vector<TestUser> out;
+  out.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) out.push_back(server.register_user("customer"));
   return out;
 }

@@ -1,7 +1,7 @@
 // The fake gateway: a small Beast server.
 #include "tests/support/fake_sslcommerz.hpp"
 
-#include <openssl/rand.h>
+#include "actors/tokens.hpp"
 
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
@@ -30,15 +30,9 @@ FakeSslcommerz::Form parse_form(const std::string& body) {
 
 namespace {
 std::string session_key() {
-  unsigned char b[16];
-  RAND_bytes(b, sizeof b);
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : b) {
-    out.push_back(hex[c >> 4]);
-    out.push_back(hex[c & 0x0F]);
-  }
-  return out;
+  auto key = actors::random_hex(16);
+  for (auto& c : key) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return key;
 }
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

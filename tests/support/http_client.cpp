@@ -56,7 +56,7 @@ HttpResult HttpClient::request(const std::string& method, const std::string& tar
       req.prepare_payload();
       bhttp::write(impl_->stream, req);
       bhttp::response_parser<bhttp::string_body> parser;
-      parser.body_limit(64 * 1024 * 1024);
+      parser.body_limit(std::uint64_t{64} * 1024 * 1024);
       bhttp::read(impl_->stream, impl_->buffer, parser);
       auto res = parser.release();
       HttpResult out;

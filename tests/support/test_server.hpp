@@ -2,9 +2,11 @@
 // Redis named by DATABASE_URL / REDIS_HOST / REDIS_PORT, plus helpers to make users.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "actors/accounts.hpp"
 #include "actors/runtime.hpp"
@@ -66,6 +68,17 @@ class TestServer {
 
 std::string unique_email(const std::string& prefix = "user");
 std::string unique_suffix();
+
+// Waits (bounded, polling every millisecond) for a condition that another thread or process makes
+// true; false if it never does.
+template <class F>
+bool eventually(F condition, int ms = 10000) {
+  for (int i = 0; i < ms; ++i) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return condition();
+}
 
 // The process-wide fake gateway the test configuration points at.
 FakeSslcommerz& shared_gateway();

@@ -49,7 +49,7 @@ TEST(Tokens, IssuedAccessTokenVerifiesWithItsClaims) {
   EXPECT_EQ(c->user_id, kUser);
   EXPECT_EQ(c->token_type, "access");
   EXPECT_EQ(c->iat, kNow);
-  EXPECT_EQ(c->exp, kNow + 48 * 3600);
+  EXPECT_EQ(c->exp, kNow + 48LL * 3600);
   EXPECT_TRUE(marketlink::actors::is_uuid(c->jti));
 }
 
