@@ -534,11 +534,10 @@ caf::behavior stock_actor(StockActor* self, int64_t variant_id, caf::actor super
                                        "stock_supervisor", kGaugeNames);
   st.stats->set_state("running");
   // Whatever ends the actor, queued callers get an answer.
-  self->attach_functor([queue = st.queue, stats = st.stats, flag = st.degraded_actors, self] {
+  self->attach_functor([queue = st.queue, stats = st.stats, flag = st.degraded_actors] {
     for (auto& w : *queue) fail_work(w, Error::unavailable());
     queue->clear();
     if (stats->gauge(kDegraded) != 0) flag->fetch_sub(1);
-    (void)self;
   });
   return {
       [self](StockWork& work) {
