@@ -147,25 +147,58 @@ void Accounts::authenticate(std::string access_token, Callback<UserRow> done) {
   auto claims = tokens_.verify(access_token, "access", unix_now());
   if (!claims) return done(std::move(claims).error());
   if (auto user = cached_user(claims->user_id)) return done(std::move(*user));
-  run_transaction<UserRow>(
+  bool start = false;
+  {
+    std::lock_guard lock(lookup_mutex_);
+    lookups_waiting_[claims->user_id].push_back(std::move(done));
+    if (!lookup_in_flight_) start = lookup_in_flight_ = true;
+  }
+  if (start) lookup_users();
+}
+
+void Accounts::lookup_users() {
+  std::unordered_map<std::string, std::vector<Callback<UserRow>>> batch;
+  {
+    std::lock_guard lock(lookup_mutex_);
+    batch.swap(lookups_waiting_);
+    if (batch.empty()) {
+      lookup_in_flight_ = false;
+      return;
+    }
+  }
+  auto waiting = std::make_shared<decltype(batch)>(std::move(batch));
+  std::vector<std::string> ids;
+  ids.reserve(waiting->size());
+  for (const auto& [id, callbacks] : *waiting) ids.push_back(id);
+  run_transaction<std::vector<UserRow>>(
       runtime_, "authenticate",
-      [user_id = claims->user_id](Tx& tx) -> Result<UserRow> {
-        auto user = users::find_by_id(tx, user_id);
-        if (!user) {
-          Error e = Error::make(ErrorCode::token_invalid, "User not found");
-          e.body_code = "user_not_found";
-          return e;
-        }
-        if (!user->is_active) {
-          Error e = Error::make(ErrorCode::token_invalid, "User is inactive");
-          e.body_code = "user_inactive";
-          return e;
-        }
-        return std::move(*user);
+      [ids = std::move(ids)](Tx& tx) -> Result<std::vector<UserRow>> {
+        return users::find_by_ids(tx, ids);
       },
-      [this, done = std::move(done)](Result<UserRow> user) {
-        if (user) remember_user(*user);
-        done(std::move(user));
+      [this, waiting](Result<std::vector<UserRow>> found) {
+        std::unordered_map<std::string, UserRow> by_id;
+        if (found) {
+          for (auto& u : *found) by_id.emplace(u.id, std::move(u));
+        }
+        for (auto& [id, callbacks] : *waiting) {
+          Result<UserRow> outcome = Error::unavailable();
+          if (!found) {
+            outcome = found.error();
+          } else if (auto it = by_id.find(id); it == by_id.end()) {
+            Error e = Error::make(ErrorCode::token_invalid, "User not found");
+            e.body_code = "user_not_found";
+            outcome = std::move(e);
+          } else if (!it->second.is_active) {
+            Error e = Error::make(ErrorCode::token_invalid, "User is inactive");
+            e.body_code = "user_inactive";
+            outcome = std::move(e);
+          } else {
+            remember_user(it->second);
+            outcome = it->second;
+          }
+          for (auto& cb : callbacks) cb(outcome);
+        }
+        lookup_users();  // whatever queued meanwhile
       });
 }
 

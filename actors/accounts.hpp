@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -98,6 +99,13 @@ class Accounts {
   void forget_user(const std::string& id);
   std::shared_mutex cache_mutex_;
   std::unordered_map<std::string, CachedUser> user_cache_;
+
+  // Lookups of authenticating users are batched like reservations: while one query is in
+  // flight, new lookups wait and the next query takes them all (one statement for many).
+  void lookup_users();
+  std::mutex lookup_mutex_;
+  std::unordered_map<std::string, std::vector<Callback<UserRow>>> lookups_waiting_;
+  bool lookup_in_flight_ = false;
 };
 
 }  // namespace marketlink::actors

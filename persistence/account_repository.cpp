@@ -18,6 +18,8 @@ constexpr Statement kInsertUser{
     " FROM u"};
 constexpr Statement kUserByEmail{
     "users_by_email", "SELECT " ML_USER_COLUMNS " FROM users u WHERE lower(u.email) = lower($1)"};
+constexpr Statement kUsersByIds{
+    "users_by_ids", "SELECT " ML_USER_COLUMNS " FROM users u WHERE u.id = ANY($1::uuid[])"};
 constexpr Statement kUserById{"users_by_id",
                               "SELECT " ML_USER_COLUMNS " FROM users u WHERE u.id = $1"};
 constexpr Statement kUpdateUser{
@@ -133,6 +135,15 @@ Result<UserRow> insert(Tx& tx, const NewUser& user) {
 std::optional<UserRow> find_by_email(Tx& tx, const std::string& email) {
   return first<UserRow>(tx.exec(kUserByEmail, email),
                         [](const pqxx::row& r) { return user_from(r); });
+}
+
+std::vector<UserRow> find_by_ids(Tx& tx, const std::vector<std::string>& ids) {
+  std::string literal = "{";
+  for (std::size_t i = 0; i < ids.size(); ++i) literal += (i != 0 ? "," : "") + ids[i];
+  literal += "}";
+  std::vector<UserRow> out;
+  for (const auto& r : tx.exec(kUsersByIds, literal)) out.push_back(user_from(r));
+  return out;
 }
 
 std::optional<UserRow> find_by_id(Tx& tx, const std::string& id) {

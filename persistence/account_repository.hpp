@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "persistence/database.hpp"
 #include "persistence/page.hpp"
@@ -46,6 +47,8 @@ namespace users {
 Result<UserRow> insert(Tx& tx, const NewUser& user);
 std::optional<UserRow> find_by_email(Tx& tx, const std::string& email);
 std::optional<UserRow> find_by_id(Tx& tx, const std::string& id);
+// Several users in one statement (ids must be UUIDs); missing ids are simply absent.
+std::vector<UserRow> find_by_ids(Tx& tx, const std::vector<std::string>& ids);
 // ErrorCode::conflict when the new email is taken by someone else.
 Result<UserRow> update_profile(Tx& tx, const std::string& id, const std::string& email,
                                const std::string& first_name, const std::string& last_name);
