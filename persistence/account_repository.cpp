@@ -138,11 +138,8 @@ std::optional<UserRow> find_by_email(Tx& tx, const std::string& email) {
 }
 
 std::vector<UserRow> find_by_ids(Tx& tx, const std::vector<std::string>& ids) {
-  std::string literal = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) literal += (i != 0 ? "," : "") + ids[i];
-  literal += "}";
   std::vector<UserRow> out;
-  for (const auto& r : tx.exec(kUsersByIds, literal)) out.push_back(user_from(r));
+  for (const auto& r : tx.exec(kUsersByIds, array_literal(ids))) out.push_back(user_from(r));
   return out;
 }
 

@@ -11,6 +11,16 @@ namespace {
 std::atomic<uint64_t> g_statements{0};
 }
 
+std::string array_literal(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i != 0) out.push_back(',');
+    out += values[i];
+  }
+  out.push_back('}');
+  return out;
+}
+
 uint64_t statements_executed() {
   return g_statements.load(std::memory_order_relaxed);
 }

@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "persistence/result.hpp"
 
@@ -42,6 +43,10 @@ class Database {
   std::unique_ptr<pqxx::connection> conn_;
   std::set<std::string> prepared_;
 };
+
+// "{a,b,c}": a PostgreSQL array literal, bound as one parameter, of values that need no quoting
+// (UUIDs).
+std::string array_literal(const std::vector<std::string>& values);
 
 // Statements executed through Tx::exec by this process (tests count queries per request with it).
 uint64_t statements_executed();

@@ -97,16 +97,6 @@ OrderRow order_from(const pqxx::row& r) {
 
 }  // namespace
 
-std::string array_literal(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i != 0) out.push_back(',');
-    out += values[i];
-  }
-  out.push_back('}');
-  return out;
-}
-
 namespace stock {
 
 Take take(Tx& tx, int64_t variant_id, int units) {

@@ -95,7 +95,4 @@ void forget(Tx& tx, const std::string& customer_id, const std::string& key);
 
 }  // namespace idempotency
 
-// "{a,b,c}": a PostgreSQL array literal of values that need no quoting (UUIDs).
-std::string array_literal(const std::vector<std::string>& values);
-
 }  // namespace marketlink::persistence
