@@ -2,13 +2,12 @@
 #include "tests/support/fake_sslcommerz.hpp"
 
 #include "actors/tokens.hpp"
+#include "http/form_input.hpp"
 
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/serialize.hpp>
-#include <boost/url/params_view.hpp>
-#include <boost/url/parse_query.hpp>
 #include <thread>
 
 namespace marketlink::testing {
@@ -19,13 +18,8 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 FakeSslcommerz::Form parse_form(const std::string& body) {
-  FakeSslcommerz::Form out;
-  if (!boost::urls::parse_query(body)) return out;
-  boost::urls::encoding_opts opts;
-  opts.space_as_plus = true;
-  for (auto p : boost::urls::params_view(body, opts))
-    out[std::string(p.key)] = std::string(p.value);
-  return out;
+  auto form = http::parse_urlencoded(body);
+  return form ? std::move(form).value() : FakeSslcommerz::Form{};
 }
 
 namespace {
