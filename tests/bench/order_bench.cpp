@@ -2,9 +2,6 @@
 // (default durability), Redis and the fake SSLCommerz, all on this machine. Prints a table.
 //   marketlink_bench <marketlink binary> [scale]   (scale 1.0 = the sizes in README)
 // Needs DATABASE_URL / REDIS_HOST / REDIS_PORT of a migrated database.
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -23,6 +20,7 @@
 
 #include "actors/tokens.hpp"
 #include "tests/support/fake_sslcommerz.hpp"
+#include "tests/support/process.hpp"
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
@@ -68,22 +66,18 @@ Server start_server(const std::string& binary, const std::string& gateway_url, i
                     int idle_seconds) {
   Server s;
   s.port = free_port();
-  s.pid = fork();
-  if (s.pid == 0) {
-    setenv("SECRET_KEY", kSecret.c_str(), 1);
-    setenv("HTTP_PORT", std::to_string(s.port).c_str(), 1);
-    setenv("SSLCOMMERZ_STORE_ID", "benchstore", 1);
-    setenv("WEBHOOK_SECRET", "bench-pass", 1);
-    setenv("SSLCOMMERZ_SESSION_URL", gateway_url.c_str(), 1);
-    setenv("STOCK_BATCH_SIZE", std::to_string(batch).c_str(), 1);
-    setenv("STOCK_IDLE_SECONDS", std::to_string(idle_seconds).c_str(), 1);
-    setenv("LOG_LEVEL", "warn", 1);
-    setenv("ENV_FILE", "/nonexistent", 1);
-    setenv("REGISTER_RATE_PER_MINUTE", "100000000", 1);
-    setenv("DB_POOL_SIZE", env("BENCH_DB_POOL", "16").c_str(), 1);
-    execl(binary.c_str(), binary.c_str(), "serve", static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  s.pid = marketlink::testing::spawn_process(binary, {"serve"},
+                                             {{"SECRET_KEY", kSecret},
+                                              {"HTTP_PORT", std::to_string(s.port)},
+                                              {"SSLCOMMERZ_STORE_ID", "benchstore"},
+                                              {"WEBHOOK_SECRET", "bench-pass"},
+                                              {"SSLCOMMERZ_SESSION_URL", gateway_url},
+                                              {"STOCK_BATCH_SIZE", std::to_string(batch)},
+                                              {"STOCK_IDLE_SECONDS", std::to_string(idle_seconds)},
+                                              {"LOG_LEVEL", "warn"},
+                                              {"ENV_FILE", "/nonexistent"},
+                                              {"REGISTER_RATE_PER_MINUTE", "100000000"},
+                                              {"DB_POOL_SIZE", env("BENCH_DB_POOL", "16")}});
   for (int i = 0; i < 5000; ++i) {
     try {
       net::io_context ioc;
@@ -98,9 +92,7 @@ Server start_server(const std::string& binary, const std::string& gateway_url, i
 }
 
 void stop_server(const Server& s) {
-  kill(s.pid, SIGTERM);
-  int status = 0;
-  waitpid(s.pid, &status, 0);
+  marketlink::testing::stop_process(s.pid);
 }
 
 struct Load {

@@ -1,15 +1,14 @@
 // Stock under failure and scale-out: Redis stopped mid-run, two server processes sharing one
 // PostgreSQL and one Redis. Never more orders than stock; Redis equal to PostgreSQL once quiet.
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <future>
 #include <thread>
 
 #include "actors/stock.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/test_server.hpp"
 
 using namespace marketlink;
@@ -166,21 +165,17 @@ TEST(StockResilience, TwoServerProcessesSharingStoresNeverOversell) {
   std::vector<uint16_t> ports;
   for (int i = 0; i < 2; ++i) {
     const auto port = free_port();
-    const pid_t pid = fork();
-    if (pid == 0) {
-      setenv("DATABASE_URL", cfg.database_url.c_str(), 1);
-      setenv("REDIS_HOST", cfg.redis_host.c_str(), 1);
-      setenv("REDIS_PORT", std::to_string(cfg.redis_port).c_str(), 1);
-      setenv("SECRET_KEY", cfg.secret_key.c_str(), 1);
-      setenv("HTTP_PORT", std::to_string(port).c_str(), 1);
-      setenv("SSLCOMMERZ_STORE_ID", kStoreId, 1);
-      setenv("WEBHOOK_SECRET", kStorePassword, 1);
-      setenv("SSLCOMMERZ_SESSION_URL", shared_gateway().session_url().c_str(), 1);
-      setenv("LOG_LEVEL", "warn", 1);
-      setenv("ENV_FILE", "/nonexistent", 1);
-      execl(MARKETLINK_BINARY, MARKETLINK_BINARY, "serve", static_cast<char*>(nullptr));
-      _exit(127);
-    }
+    const pid_t pid = spawn_process(MARKETLINK_BINARY, {"serve"},
+                                    {{"DATABASE_URL", cfg.database_url},
+                                     {"REDIS_HOST", cfg.redis_host},
+                                     {"REDIS_PORT", std::to_string(cfg.redis_port)},
+                                     {"SECRET_KEY", cfg.secret_key},
+                                     {"HTTP_PORT", std::to_string(port)},
+                                     {"SSLCOMMERZ_STORE_ID", kStoreId},
+                                     {"WEBHOOK_SECRET", kStorePassword},
+                                     {"SSLCOMMERZ_SESSION_URL", shared_gateway().session_url()},
+                                     {"LOG_LEVEL", "warn"},
+                                     {"ENV_FILE", "/nonexistent"}});
     pids.push_back(pid);
     ports.push_back(port);
   }
@@ -197,10 +192,8 @@ TEST(StockResilience, TwoServerProcessesSharingStoresNeverOversell) {
   int created = burst({ports[0]}, {people[0]}, variant);
   created += burst({ports[1]}, {people[1]}, variant);
   created += burst(ports, std::vector<TestUser>(people.begin() + 2, people.end()), variant);
-  for (auto pid : pids) kill(pid, SIGTERM);
   for (auto pid : pids) {
-    int status = 0;
-    waitpid(pid, &status, 0);
+    const int status = stop_process(pid);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "graceful exit";
   }
   EXPECT_EQ(created, 25);
