@@ -1,28 +1,17 @@
 // Notification signatures.
 #include "actors/sslcommerz_signature.hpp"
 
+#include "actors/tokens.hpp"
+
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 namespace marketlink::actors {
 namespace {
 
-std::string hex_digest(const EVP_MD* md, std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, md, nullptr);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(hex[digest[i] >> 4]);
-    out.push_back(hex[digest[i] & 0x0F]);
-  }
-  return out;
-}
+using Hash = std::string (*)(std::string_view);
 
 // "k=v&k=v" of the named fields plus store_passwd, sorted byte-wise by name.
-std::optional<std::string> signing_string(const EVP_MD* md, const PostedFields& posted,
+std::optional<std::string> signing_string(Hash hash, const PostedFields& posted,
                                           std::string_view verify_key, std::string_view password) {
   std::map<std::string, std::string> entries;
   std::size_t start = 0;
@@ -39,7 +28,7 @@ std::optional<std::string> signing_string(const EVP_MD* md, const PostedFields& 
     start = comma + 1;
   }
   if (entries.empty()) return std::nullopt;
-  entries["store_passwd"] = hex_digest(md, password);
+  entries["store_passwd"] = hash(password);
   std::string out;
   for (const auto& [k, v] : entries) {
     if (!out.empty()) out.push_back('&');
@@ -54,17 +43,17 @@ std::optional<std::string> signing_string(const EVP_MD* md, const PostedFields& 
 
 std::optional<std::string> notification_md5(const PostedFields& posted, std::string_view verify_key,
                                             std::string_view store_password) {
-  auto text = signing_string(EVP_md5(), posted, verify_key, store_password);
+  auto text = signing_string(md5_hex, posted, verify_key, store_password);
   if (!text) return std::nullopt;
-  return hex_digest(EVP_md5(), *text);
+  return md5_hex(*text);
 }
 
 std::optional<std::string> notification_sha256(const PostedFields& posted,
                                                std::string_view verify_key,
                                                std::string_view store_password) {
-  auto text = signing_string(EVP_sha256(), posted, verify_key, store_password);
+  auto text = signing_string(sha256_hex, posted, verify_key, store_password);
   if (!text) return std::nullopt;
-  return hex_digest(EVP_sha256(), *text);
+  return sha256_hex(*text);
 }
 
 SignatureCheck verify_notification(const PostedFields& posted, std::string_view store_password) {

@@ -2,6 +2,7 @@
 #include "actors/tokens.hpp"
 
 #include <jwt.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <array>
@@ -49,17 +50,37 @@ std::string random_uuid() {
   return out;
 }
 
+namespace {
+std::string to_hex(const unsigned char* data, std::size_t size) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(size * 2);
+  for (std::size_t i = 0; i < size; ++i) {
+    out.push_back(hex[data[i] >> 4]);
+    out.push_back(hex[data[i] & 0x0F]);
+  }
+  return out;
+}
+
+std::string digest_hex(const EVP_MD* md, std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest, &len, md, nullptr);
+  return to_hex(digest, len);
+}
+}  // namespace
+
 std::string random_hex(std::size_t bytes) {
   std::vector<unsigned char> b(bytes);
   if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) throw std::runtime_error("RAND_bytes");
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes * 2);
-  for (unsigned char c : b) {
-    out.push_back(hex[c >> 4]);
-    out.push_back(hex[c & 0x0F]);
-  }
-  return out;
+  return to_hex(b.data(), b.size());
+}
+
+std::string md5_hex(std::string_view data) {
+  return digest_hex(EVP_md5(), data);
+}
+std::string sha256_hex(std::string_view data) {
+  return digest_hex(EVP_sha256(), data);
 }
 
 bool is_uuid(std::string_view s) {

@@ -1,6 +1,4 @@
 // /api/v1/orders/: create (with Idempotency-Key), list, detail, cancel.
-#include <openssl/evp.h>
-
 #include <boost/json/serialize.hpp>
 #include <charconv>
 
@@ -38,19 +36,6 @@ boost::json::object list_json(const OrderRow& o) {
           {"service_name", o.service_name},
           {"variant_name", o.variant_name},
           {"created_at", o.created_at}};
-}
-
-std::string sha256_hex(const std::string& data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(hex[digest[i] >> 4]);
-    out.push_back(hex[digest[i] & 0x0F]);
-  }
-  return out;
 }
 
 const std::vector<std::string> kStatuses{"pending",   "paid",   "processing",
@@ -110,7 +95,7 @@ void create_order(App& app, RequestPtr req, Responder respond) {
     };
     if (!key) return proceed();
     app.orders.claim_key(
-        customer.id, *key, sha256_hex(req->body),
+        customer.id, *key, actors::sha256_hex(req->body),
         [req, respond, proceed](Result<std::optional<actors::StoredResponse>> claimed) mutable {
           if (!claimed) return fail(respond, *req, claimed.error());
           if (*claimed) {
