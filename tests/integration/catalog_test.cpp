@@ -35,11 +35,6 @@ class Catalog : public ::testing::Test {
     set_vendor_active(v, true);
     return v;
   }
-  void set_vendor_active(const TestUser& v, bool active) {
-    pqxx::work w(test_db().connection());
-    w.exec_params0("UPDATE vendor_profiles SET is_active = $2 WHERE user_id = $1", v.id, active);
-    w.commit();
-  }
   // Creates a service with two variants; returns its JSON.
   boost::json::value create(const TestUser& v,
                             const std::string& name = "Engine Repair " + unique_suffix()) {

@@ -17,50 +17,6 @@ std::string str(const boost::json::value& v, const char* key) {
   return std::string(v.as_object().at(key).as_string());
 }
 
-struct Variant {
-  int64_t id = 0;
-  std::string service_id;
-  TestUser vendor;
-};
-
-// An active vendor with a service whose one variant has `stock` units at 1500.00.
-Variant make_variant(TestServer& server, int stock, const std::string& price = "1500.00") {
-  Variant v;
-  v.vendor = server.register_user("vendor");
-  {
-    pqxx::work w(test_db().connection());
-    w.exec_params0("UPDATE vendor_profiles SET is_active = true WHERE user_id = $1", v.vendor.id);
-    w.commit();
-  }
-  auto r = server.client().post("/api/v1/services/",
-                                R"({"name":"Engine )" + unique_suffix() +
-                                    R"(","description":"d","variants":[{"name":"Basic","price":")" +
-                                    price + R"(","estimated_minutes":60,"stock":)" +
-                                    std::to_string(stock) + "}]}",
-                                v.vendor.access);
-  if (r.status != 201) throw std::runtime_error("create service: " + r.body);
-  auto j = r.json();
-  v.service_id = str(j, "id");
-  v.id = j.as_object()["variants"].as_array()[0].as_object()["id"].as_int64();
-  return v;
-}
-
-int db_stock(int64_t variant) {
-  pqxx::work w(test_db().connection());
-  auto v = w.exec_params1("SELECT stock FROM service_variants WHERE id = $1", variant)[0].as<int>();
-  w.commit();
-  return v;
-}
-
-int count_orders(int64_t variant, const std::string& status) {
-  pqxx::work w(test_db().connection());
-  auto v = w.exec_params1("SELECT count(*) FROM orders WHERE variant_id = $1 AND status = $2",
-                          variant, status)[0]
-               .as<int>();
-  w.commit();
-  return v;
-}
-
 long long redis_stock(const config::Config& cfg, int64_t variant) {
   persistence::RedisClient redis(actors::redis_settings(cfg));
   auto v = redis.get_int(actors::stock_key(variant));
@@ -298,7 +254,7 @@ TEST(OrdersExpiry, UnpaidOrdersExpireAndGiveTheirStockBack) {
 }
 
 TEST(OrdersExpiry, PendingOrdersLeftByACrashAreReleasedAtStartUp) {
-  Variant v;
+  TestVariant v;
   std::string id;
   {
     TestServer first;

@@ -49,40 +49,6 @@ class PrivateRedis {
   uint16_t port_;
 };
 
-int64_t make_variant(TestServer& server, int stock) {
-  auto vendor = server.register_user("vendor");
-  {
-    pqxx::work w(test_db().connection());
-    w.exec_params0("UPDATE vendor_profiles SET is_active = true WHERE user_id = $1", vendor.id);
-    w.commit();
-  }
-  auto r = server.client().post(
-      "/api/v1/services/",
-      R"({"name":"Tyres )" + unique_suffix() +
-          R"(","description":"d","variants":[{"name":"Basic","price":"800.00","estimated_minutes":30,"stock":)" +
-          std::to_string(stock) + "}]}",
-      vendor.access);
-  if (r.status != 201) throw std::runtime_error(r.body);
-  return r.json().as_object()["variants"].as_array()[0].as_object()["id"].as_int64();
-}
-
-int db_stock(int64_t variant) {
-  pqxx::work w(test_db().connection());
-  auto v = w.exec_params1("SELECT stock FROM service_variants WHERE id = $1", variant)[0].as<int>();
-  w.commit();
-  return v;
-}
-
-int orders_of(int64_t variant) {
-  pqxx::work w(test_db().connection());
-  auto v =
-      w.exec_params1("SELECT count(*) FROM orders WHERE variant_id = $1 AND status = 'pending'",
-                     variant)[0]
-          .as<int>();
-  w.commit();
-  return v;
-}
-
 // Every customer orders once, all at the same moment, spread over `ports`.
 int burst(const std::vector<uint16_t>& ports, const std::vector<TestUser>& customers,
           int64_t variant) {
@@ -125,7 +91,7 @@ TEST(StockResilience, RedisStoppedMidRunNeverOversellsAndResyncsAfter) {
   TestServer s(Overrides{{"REDIS_PORT", std::to_string(redis.port())},
                          {"REDIS_TIMEOUT_MS", "200"},
                          {"STOCK_SOLDOUT_RECHECK_MS", "0"}});
-  const auto variant = make_variant(s, 50);
+  const auto variant = make_variant(s, 50, "800.00").id;
   auto people = customers(s, 60);
   const std::vector<TestUser> first(people.begin(), people.begin() + 20),
       second(people.begin() + 20, people.begin() + 40), third(people.begin() + 40, people.end());
@@ -146,7 +112,7 @@ TEST(StockResilience, RedisStoppedMidRunNeverOversellsAndResyncsAfter) {
   created += burst({s.port()}, third, variant);
   EXPECT_EQ(created, 50) << "exactly the stock, never more";
   EXPECT_EQ(db_stock(variant), 0);
-  EXPECT_EQ(orders_of(variant), 50);
+  EXPECT_EQ(count_orders(variant, "pending"), 50);
   persistence::RedisClient check(actors::redis_settings(s.config()));
   // A worker whose Redis connection died with the old server may fail once more and leave the
   // counter stale; the degraded actor then heals it from PostgreSQL on its own.
@@ -158,7 +124,7 @@ TEST(StockResilience, RedisStoppedMidRunNeverOversellsAndResyncsAfter) {
 
 TEST(StockResilience, TwoServerProcessesSharingStoresNeverOversell) {
   auto& shared = TestServer::shared();
-  const auto variant = make_variant(shared, 25);
+  const auto variant = make_variant(shared, 25, "800.00").id;
   auto people = customers(shared, 62);
   const auto cfg = shared.config();
   std::vector<pid_t> pids;
@@ -198,7 +164,7 @@ TEST(StockResilience, TwoServerProcessesSharingStoresNeverOversell) {
   }
   EXPECT_EQ(created, 25);
   EXPECT_EQ(db_stock(variant), 0);
-  EXPECT_EQ(orders_of(variant), 25);
+  EXPECT_EQ(count_orders(variant, "pending"), 25);
   persistence::RedisClient check(actors::redis_settings(cfg));
   EXPECT_EQ(check.get_int(actors::stock_key(variant)).value(), 0);
   EXPECT_EQ(check.get_int(actors::inflight_key(variant)).value(), 0);

@@ -147,3 +147,46 @@ persistence::Database& test_db() {
 }
 
 }  // namespace marketlink::testing
+
+namespace marketlink::testing {
+
+void set_vendor_active(const TestUser& vendor, bool active) {
+  pqxx::work w(test_db().connection());
+  w.exec_params0("UPDATE vendor_profiles SET is_active = $2 WHERE user_id = $1", vendor.id, active);
+  w.commit();
+}
+
+TestVariant make_variant(TestServer& server, int stock, const std::string& price) {
+  TestVariant v;
+  v.vendor = server.register_user("vendor");
+  set_vendor_active(v.vendor, true);
+  auto r = server.client().post("/api/v1/services/",
+                                R"({"name":"Repair )" + unique_suffix() +
+                                    R"(","description":"d","variants":[{"name":"Basic","price":")" +
+                                    price + R"(","estimated_minutes":60,"stock":)" +
+                                    std::to_string(stock) + "}]}",
+                                v.vendor.access);
+  if (r.status != 201) throw std::runtime_error("create service: " + r.body);
+  auto j = r.json().as_object();
+  v.service_id = std::string(j["id"].as_string());
+  v.id = j["variants"].as_array()[0].as_object()["id"].as_int64();
+  return v;
+}
+
+int db_stock(int64_t variant) {
+  pqxx::work w(test_db().connection());
+  auto v = w.exec_params1("SELECT stock FROM service_variants WHERE id = $1", variant)[0].as<int>();
+  w.commit();
+  return v;
+}
+
+int count_orders(int64_t variant, const std::string& status) {
+  pqxx::work w(test_db().connection());
+  auto v = w.exec_params1("SELECT count(*) FROM orders WHERE variant_id = $1 AND status = $2",
+                          variant, status)[0]
+               .as<int>();
+  w.commit();
+  return v;
+}
+
+}  // namespace marketlink::testing

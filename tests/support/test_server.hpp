@@ -80,6 +80,19 @@ bool eventually(F condition, int ms = 10000) {
   return condition();
 }
 
+// Sets a vendor's activation directly in PostgreSQL (what an admin would do).
+void set_vendor_active(const TestUser& vendor, bool active);
+
+struct TestVariant {
+  int64_t id = 0;
+  std::string service_id;
+  TestUser vendor;
+};
+// A new active vendor with a service whose one variant has `stock` units at `price`.
+TestVariant make_variant(TestServer& server, int stock, const std::string& price = "1500.00");
+int db_stock(int64_t variant);
+int count_orders(int64_t variant, const std::string& status);
+
 // The process-wide fake gateway the test configuration points at.
 FakeSslcommerz& shared_gateway();
 constexpr const char* kStoreId = "teststore";
