@@ -8,9 +8,8 @@
 #include <string>
 
 #include "actors/accounts.hpp"
-#include "actors/catalog.hpp"
-#include "actors/orders.hpp"
 #include "actors/runtime.hpp"
+#include "actors/services.hpp"
 #include "config/config.hpp"
 #include "http/app.hpp"
 #include "http/handler_support.hpp"
@@ -111,13 +110,9 @@ int run_createsuperuser(const ml::config::Config& config, int argc, char** argv)
 int run_serve(const ml::config::Config& config) {
   spdlog::info("marketlink starting: {}", ml::config::describe(config));
   // Start-up in dependency order; each stop mirrors its start (see the end of this function).
-  ml::actors::Runtime runtime(config);
-  ml::actors::Accounts accounts(runtime, config);
-  ml::actors::StockService stock(runtime, config);
-  ml::actors::PaymentService payments(runtime, config);
-  ml::actors::OrderService orders(runtime, config, stock, payments);
-  ml::actors::Catalog catalog(runtime, stock);
-  ml::http::App app{config, runtime, accounts, catalog, orders};
+  ml::actors::Services services(config);
+  auto& runtime = services.runtime;
+  ml::http::App app{config, services};
   const auto router = ml::http::build_router(app);
   ml::http::HttpServer server(config, router);
   try {

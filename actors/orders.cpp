@@ -95,7 +95,7 @@ void create_order(Coordinator* self, CreateOrderMsg msg) {
                 // Refused or unreachable: the order fails and its stock comes back at once.
                 st.stats->add(kFailedGateway, 1);
                 const auto& error = session.error();
-                st.stock->release(order.variant_id, {order.id}, "failed",
+                st.stock->release(order.variant_id, {order.id}, "failed", "gateway",
                                   on_actor<std::vector<std::string>>(
                                       self, [finish, error](Result<std::vector<std::string>>) {
                                         finish(error);
@@ -188,7 +188,7 @@ caf::behavior expiry_sweeper(Sweeper* self, Runtime* runtime, StockService* stoc
                            for (auto& e : *expired) by_variant[e.variant_id].push_back(e.id);
                            auto pending = std::make_shared<std::size_t>(by_variant.size());
                            for (auto& [variant, ids] : by_variant) {
-                             st.stock->release(variant, ids, "cancelled",
+                             st.stock->release(variant, ids, "cancelled", "system:expiry",
                                                [me = caf::actor_cast<caf::actor>(self), self,
                                                 pending](Result<std::vector<std::string>> r) {
                                                  caf::anon_send(
@@ -323,6 +323,59 @@ void OrderService::get(persistence::UserRow user, std::string order_id, Callback
       std::move(done));
 }
 
+void OrderService::detail(persistence::UserRow user, std::string order_id,
+                          Callback<OrderDetail> done) {
+  run_transaction<OrderDetail>(
+      impl_->runtime, "order detail",
+      [user, order_id](Tx& tx) -> Result<OrderDetail> {
+        auto o = persistence::orders::find(tx, order_id);
+        if (!o || !can_see(user, *o)) return Error::not_found();
+        OrderDetail d{std::move(*o), persistence::payments::find_by_order(tx, order_id),
+                      persistence::workflow::history(tx, order_id)};
+        return d;
+      },
+      std::move(done));
+}
+
+void OrderService::invoice(persistence::UserRow user, std::string order_id,
+                           Callback<persistence::invoices::Stored> done) {
+  run_transaction<persistence::invoices::Stored>(
+      impl_->runtime, "order invoice",
+      [user, order_id](Tx& tx) -> Result<persistence::invoices::Stored> {
+        auto o = persistence::orders::find(tx, order_id);
+        if (!o || !can_see(user, *o)) return Error::not_found();
+        auto stored = persistence::invoices::find(tx, order_id);
+        if (!stored) return Error::not_found();
+        return std::move(*stored);
+      },
+      std::move(done));
+}
+
+void OrderService::complete(persistence::UserRow vendor, std::string order_id,
+                            Callback<Unit> done) {
+  run_transaction<Unit>(
+      impl_->runtime, "order complete",
+      [vendor, order_id](Tx& tx) -> Result<Unit> {
+        auto o = persistence::orders::find(tx, order_id);
+        if (!o) return Error::not_found();
+        if (o->vendor_user_id != vendor.id) {
+          auto e = Error::forbidden("Unauthorized access to this order.");
+          e.key = "error";
+          return e;
+        }
+        if (!persistence::workflow::complete(tx, order_id, vendor.id)) {
+          // Read again: a concurrent change is visible once the conditional update waited on it.
+          auto now = persistence::orders::find(tx, order_id);
+          auto e = Error::make(ErrorCode::invalid_input, "Cannot complete an order with status: " +
+                                                             (now ? now->status : o->status));
+          e.key = "error";
+          return e;
+        }
+        return Unit{};
+      },
+      std::move(done));
+}
+
 void OrderService::list(persistence::UserRow user, std::optional<std::string> status,
                         persistence::PageRequest page, Callback<persistence::Page<OrderRow>> done) {
   persistence::orders::Scope scope;
@@ -348,7 +401,7 @@ void OrderService::cancel(persistence::UserRow user, std::string order_id,
     }
     auto order = std::move(found).value();
     impl->stock.release(
-        order.variant_id, {order.id}, "cancelled",
+        order.variant_id, {order.id}, "cancelled", user.id,
         [impl, order, done = std::move(done)](Result<std::vector<std::string>> released) mutable {
           if (!released) return done(std::move(released).error());
           if (released->empty()) {

@@ -12,10 +12,18 @@
 #include "actors/stock.hpp"
 #include "persistence/account_repository.hpp"
 #include "persistence/order_repository.hpp"
+#include "persistence/payment_repository.hpp"
 
 namespace marketlink::actors {
 
 using persistence::OrderRow;
+
+// An order with its payment (if any) and its status history.
+struct OrderDetail {
+  OrderRow order;
+  std::optional<persistence::PaymentRow> payment;
+  std::vector<persistence::OrderEvent> history;
+};
 
 struct StoredResponse {
   int status = 0;
@@ -40,6 +48,14 @@ class OrderService {
   void create(persistence::UserRow customer, int64_t variant_id, Callback<OrderRow> done);
   void cancel(persistence::UserRow user, std::string order_id, Callback<OrderRow> done);
   void get(persistence::UserRow user, std::string order_id, Callback<OrderRow> done);
+  void detail(persistence::UserRow user, std::string order_id, Callback<OrderDetail> done);
+  // The invoice PDF of a paid order the user may see; 404 before payment (and until rendered).
+  void invoice(persistence::UserRow user, std::string order_id,
+               Callback<persistence::invoices::Stored> done);
+  // processing → completed by the order's vendor. Errors: another vendor's order 403
+  // {"error": "Unauthorized access to this order."}; not processing 400 {"error": "Cannot
+  // complete an order with status: <status>"}; not visible 404.
+  void complete(persistence::UserRow vendor, std::string order_id, Callback<Unit> done);
   void list(persistence::UserRow user, std::optional<std::string> status,
             persistence::PageRequest page, Callback<persistence::Page<OrderRow>> done);
 

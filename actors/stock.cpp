@@ -34,6 +34,7 @@ struct ReserveWork {
 struct ReleaseWork {
   std::vector<std::string> ids;
   std::string status;
+  std::string by;
   Callback<std::vector<std::string>> done;
 };
 struct ExclusiveWork {
@@ -283,9 +284,10 @@ void release_job(Resources& r, int64_t id, std::vector<ReleaseWork>& works, bool
   std::vector<std::string> all;
   for (const auto& w : works) all.insert(all.end(), w.ids.begin(), w.ids.end());
   const auto& status = works.front().status;
+  const auto& by = works.front().by;
   auto released =
       persistence::transact(r.db(), "release", [&](Tx& tx) -> Result<std::vector<std::string>> {
-        auto ids = persistence::orders::release(tx, id, all, status);
+        auto ids = persistence::orders::release(tx, id, all, status, by);
         if (!ids.empty())
           d.db_stock = persistence::stock::give_back(tx, id, static_cast<int>(ids.size()));
         return ids;
@@ -500,8 +502,10 @@ void maybe_start(StockActor* self) {
   } else if (std::holds_alternative<ReleaseWork>(q.front())) {
     auto works = std::make_shared<std::vector<ReleaseWork>>();
     const std::string status = std::get<ReleaseWork>(q.front()).status;
+    const std::string by = std::get<ReleaseWork>(q.front()).by;
     while (!q.empty() && works->size() < limit && std::holds_alternative<ReleaseWork>(q.front()) &&
-           std::get<ReleaseWork>(q.front()).status == status) {
+           std::get<ReleaseWork>(q.front()).status == status &&
+           std::get<ReleaseWork>(q.front()).by == by) {
       works->push_back(std::move(std::get<ReleaseWork>(q.front())));
       q.pop_front();
     }
@@ -700,8 +704,10 @@ void StockService::reserve(int64_t variant_id, std::string customer_id,
 }
 
 void StockService::release(int64_t variant_id, std::vector<std::string> order_ids,
-                           std::string status, Callback<std::vector<std::string>> done) {
-  impl_->send(variant_id, ReleaseWork{std::move(order_ids), std::move(status), std::move(done)});
+                           std::string status, std::string by,
+                           Callback<std::vector<std::string>> done) {
+  impl_->send(variant_id,
+              ReleaseWork{std::move(order_ids), std::move(status), std::move(by), std::move(done)});
 }
 
 void StockService::exclusive(int64_t variant_id, std::function<Result<StockChange>(Tx&)> change,

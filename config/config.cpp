@@ -229,7 +229,12 @@ LoadResult load(const Lookup& lookup) {
   r.integer("STOCK_BATCH_SIZE", c.stock_batch_size, 1, 10000);
   r.duration("STOCK_IDLE_SECONDS", c.stock_idle_timeout, 1, 7LL * 24 * 3600);
   r.duration("STOCK_SOLDOUT_RECHECK_MS", c.stock_soldout_recheck, 0, 60000);
+  r.duration("OUTBOX_POLL_SECONDS", c.outbox_poll_interval, 1, 3600);
+  r.duration("OUTBOX_LEASE_SECONDS", c.outbox_lease, 1, 24 * 3600);
+  r.integer("OUTBOX_MAX_ATTEMPTS", c.outbox_max_attempts, 1, 1000);
+  r.integer("OUTBOX_BATCH_SIZE", c.outbox_batch_size, 1, 10000);
 
+  r.string("MARKETLINK_FAULT", c.fault);
   r.string("LOG_LEVEL", c.log_level);
   static const std::vector<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
   if (std::find(levels.begin(), levels.end(), c.log_level) == levels.end()) {

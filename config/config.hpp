@@ -74,7 +74,17 @@ struct Config {
   std::chrono::seconds stock_idle_timeout{60};           // a stock actor stops after this idle time
   std::chrono::milliseconds stock_soldout_recheck{250};  // trust "sold out" in memory this long
 
+  // After-payment jobs (the outbox)
+  std::chrono::seconds outbox_poll_interval{2};  // due retries are picked up this often
+  std::chrono::seconds outbox_lease{60};  // a claimed job is retried after this if unfinished
+  int outbox_max_attempts = 10;           // then the job is dead until an operator retries
+  int outbox_batch_size = 64;
+
   std::string log_level = "info";
+
+  // Crash drills (MARKETLINK_FAULT), for tests only: "kill_after_payment_commit" makes the
+  // process SIGKILL itself right after a payment confirmation commits, before anything else.
+  std::string fault;
 };
 
 // Reads a variable by name; std::nullopt when it is not set.

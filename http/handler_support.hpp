@@ -6,9 +6,7 @@
 #include <boost/json/object.hpp>
 #include <initializer_list>
 
-#include "actors/accounts.hpp"
-#include "actors/catalog.hpp"
-#include "actors/orders.hpp"
+#include "actors/services.hpp"
 #include "http/error_mapping.hpp"
 #include "http/json_input.hpp"
 #include "http/request.hpp"
@@ -17,11 +15,22 @@
 namespace marketlink::http {
 
 struct App {
+  App(const config::Config& c, actors::Services& s)
+      : config(c),
+        runtime(s.runtime),
+        accounts(s.accounts),
+        catalog(s.catalog),
+        orders(s.orders),
+        payments(s.payments),
+        outbox(s.outbox) {}
+
   const config::Config& config;
   actors::Runtime& runtime;
   actors::Accounts& accounts;
   actors::Catalog& catalog;
   actors::OrderService& orders;
+  actors::PaymentService& payments;
+  actors::OutboxService& outbox;
 };
 
 Response json_response(int status, const boost::json::value& body);
@@ -87,6 +96,7 @@ void add_admin_routes(Router& router, App& app);
 void add_ops_routes(Router& router, App& app);
 void add_catalog_routes(Router& router, App& app);
 void add_order_routes(Router& router, App& app);
+void add_payment_routes(Router& router, App& app);
 
 // {"field":["message", ...], ...} of a list of field errors.
 boost::json::object fields_json(const std::vector<FieldError>& fields);

@@ -1,4 +1,4 @@
-// /api/v1/orders/: create (with Idempotency-Key), list, detail, cancel.
+// /api/v1/orders/: create (with Idempotency-Key), list, detail, cancel, mark-completed, invoice.
 #include <boost/json/serialize.hpp>
 #include <charconv>
 
@@ -21,12 +21,49 @@ boost::json::object created_json(const OrderRow& o) {
           {"created_at", o.created_at}};
 }
 
-boost::json::object detail_json(const OrderRow& o) {
-  return {{"order_id", o.id},           {"customer", o.customer_id},
-          {"vendor", o.vendor_id},      {"variant", o.variant_id},
-          {"status", o.status},         {"total_amount", o.total_amount.to_string()},
-          {"expires_at", o.expires_at}, {"created_at", o.created_at},
-          {"payment", nullptr}};
+boost::json::value payment_json(const std::optional<persistence::PaymentRow>& p) {
+  if (!p) return nullptr;
+  return boost::json::object{{"status", p->state},
+                             {"val_id", p->val_id},
+                             {"tran_id", p->tran_id},
+                             {"amount", p->amount},
+                             {"store_amount", p->store_amount},
+                             {"currency", p->currency},
+                             {"bank_tran_id", p->bank_tran_id},
+                             {"card_type", p->card_type},
+                             {"card_no", p->card_no},
+                             {"card_brand", p->card_brand},
+                             {"tran_date", p->tran_date},
+                             {"risk_level", std::to_string(p->risk_level)},
+                             {"risk_title", p->risk_title},
+                             {"needs_review", p->needs_review},
+                             {"refund_reason", p->reason},
+                             {"source", p->source},
+                             {"created_at", p->created_at}};
+}
+
+boost::json::object detail_json(const actors::OrderDetail& d) {
+  const auto& o = d.order;
+  boost::json::array history;
+  for (const auto& e : d.history) {
+    history.push_back({{"from", e.from}, {"to", e.to}, {"by", e.by}, {"at", e.at}});
+  }
+  return {{"order_id", o.id},
+          {"customer", o.customer_id},
+          {"vendor", o.vendor_id},
+          {"variant", o.variant_id},
+          {"status", o.status},
+          {"total_amount", o.total_amount.to_string()},
+          {"expires_at", o.expires_at},
+          {"created_at", o.created_at},
+          {"payment", payment_json(d.payment)},
+          {"history", std::move(history)}};
+}
+
+actors::Callback<actors::OrderDetail> reply_detail(const RequestPtr& req,
+                                                   const Responder& respond) {
+  return reply<actors::OrderDetail>(
+      req, respond, [](actors::OrderDetail& d) { return json_response(200, detail_json(d)); });
 }
 
 boost::json::object list_json(const OrderRow& o) {
@@ -130,9 +167,7 @@ void get_order(App& app, RequestPtr req, Responder respond) {
   require_user(app, req, respond, [&app, req, respond](UserRow user) {
     auto id = req->param("id");
     if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
-    app.orders.get(std::move(user), std::move(id), reply<OrderRow>(req, respond, [](OrderRow& o) {
-                     return json_response(200, detail_json(o));
-                   }));
+    app.orders.detail(std::move(user), std::move(id), reply_detail(req, respond));
   });
 }
 
@@ -140,10 +175,40 @@ void cancel_order(App& app, RequestPtr req, Responder respond) {
   require_user(app, req, respond, [&app, req, respond](UserRow user) {
     auto id = req->param("id");
     if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
-    app.orders.cancel(std::move(user), std::move(id),
-                      reply<OrderRow>(req, respond, [](OrderRow& o) {
-                        return json_response(200, detail_json(o));
-                      }));
+    app.orders.cancel(user, id, [&app, req, respond, user, id](Result<OrderRow> r) {
+      if (!r) return fail(respond, *req, r.error());
+      app.orders.detail(user, id, reply_detail(req, respond));
+    });
+  });
+}
+
+void mark_completed(App& app, RequestPtr req, Responder respond) {
+  require_role(app, req, respond, {"vendor"}, [&app, req, respond](UserRow vendor) {
+    auto id = req->param("id");
+    if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
+    app.orders.complete(std::move(vendor), std::move(id), reply<Unit>(req, respond, [](Unit&) {
+                          return json_response(200, {{"status", "order marked as completed"}});
+                        }));
+  });
+}
+
+void get_invoice(App& app, RequestPtr req, Responder respond) {
+  require_user(app, req, respond, [&app, req, respond](UserRow user) {
+    auto id = req->param("id");
+    if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
+    app.orders.invoice(std::move(user), id,
+                       reply<persistence::invoices::Stored>(
+                           req, respond, [id](persistence::invoices::Stored& inv) {
+                             Response r;
+                             r.content_type = "application/pdf";
+                             r.body = std::move(inv.pdf);
+                             r.headers.emplace_back(
+                                 "Content-Disposition",
+                                 "inline; filename=\"invoice-" + inv.number + ".pdf\"");
+                             r.headers.emplace_back("ETag", "\"" + inv.sha256 + "\"");
+                             r.headers.emplace_back("Cache-Control", "private, max-age=0");
+                             return r;
+                           }));
   });
 }
 
@@ -159,6 +224,8 @@ void add_order_routes(Router& router, App& app) {
   router.add("GET", "/api/v1/orders/", bind(list_orders));
   router.add("GET", "/api/v1/orders/{id}/", bind(get_order));
   router.add("POST", "/api/v1/orders/{id}/cancel/", bind(cancel_order));
+  router.add("POST", "/api/v1/orders/mark-completed/{id}/", bind(mark_completed));
+  router.add("GET", "/api/v1/orders/{id}/invoice/", bind(get_invoice));
 }
 
 }  // namespace marketlink::http

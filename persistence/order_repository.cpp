@@ -38,10 +38,11 @@ constexpr Statement kInsertOrders{
     "SELECT t.id, t.customer, $4, $3, $5::numeric, now() + $6 * interval '1 second' "
     "FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS t(id, customer, n) ORDER BY t.n "
     "RETURNING *) SELECT " ML_ORDER_COLUMNS " FROM o" ML_ORDER_JOIN};
-constexpr Statement kReleaseOrders{"orders_release",
-                                   "UPDATE orders SET status = $3, updated_at = now() WHERE id = "
-                                   "ANY($2::uuid[]) AND variant_id = $1 "
-                                   "AND status = 'pending' RETURNING id::text"};
+constexpr Statement kReleaseOrders{
+    "orders_release",
+    "UPDATE orders SET status = $3, status_by = $4, updated_at = now() WHERE id = "
+    "ANY($2::uuid[]) AND variant_id = $1 "
+    "AND status = 'pending' RETURNING id::text"};
 constexpr Statement kFindOrder{
     "orders_find", "SELECT " ML_ORDER_COLUMNS " FROM orders o" ML_ORDER_JOIN " WHERE o.id = $1"};
 constexpr Statement kSetSession{
@@ -156,9 +157,9 @@ std::vector<OrderRow> insert_batch(Tx& tx, int64_t variant_id, const std::string
 }
 
 std::vector<std::string> release(Tx& tx, int64_t variant_id, const std::vector<std::string>& ids,
-                                 const std::string& status) {
+                                 const std::string& status, const std::string& by) {
   std::vector<std::string> out;
-  for (const auto& r : tx.exec(kReleaseOrders, variant_id, array_literal(ids), status)) {
+  for (const auto& r : tx.exec(kReleaseOrders, variant_id, array_literal(ids), status, by)) {
     out.push_back(r[0].as<std::string>());
   }
   return out;

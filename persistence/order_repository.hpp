@@ -54,9 +54,10 @@ std::vector<OrderRow> insert_batch(Tx& tx, int64_t variant_id, const std::string
                                    Money price, const std::vector<std::string>& ids,
                                    const std::vector<std::string>& customers,
                                    long long ttl_seconds);
-// Flips pending orders of the variant to `status`; returns the ids that were pending.
+// Flips pending orders of the variant to `status` (a change made by `by`); returns the ids that
+// were pending.
 std::vector<std::string> release(Tx& tx, int64_t variant_id, const std::vector<std::string>& ids,
-                                 const std::string& status);
+                                 const std::string& status, const std::string& by);
 std::optional<OrderRow> find(Tx& tx, const std::string& id);
 void set_payment_session(Tx& tx, const std::string& id, const std::string& payment_url,
                          const std::string& session_key);

@@ -230,9 +230,10 @@ TEST_F(Orders, ASecondReleaseOfTheSameOrderChangesNothing) {
   auto release = [&] {
     std::promise<std::vector<std::string>> p;
     auto f = p.get_future();
-    server.stock().release(v.id, {id}, "cancelled", [&p](Result<std::vector<std::string>> r) {
-      p.set_value(r ? *r : std::vector<std::string>{"error"});
-    });
+    server.stock().release(v.id, {id}, "cancelled", "test",
+                           [&p](Result<std::vector<std::string>> r) {
+                             p.set_value(r ? *r : std::vector<std::string>{"error"});
+                           });
     return f.get();
   };
   EXPECT_EQ(release(), std::vector<std::string>{id});

@@ -16,12 +16,6 @@ using namespace marketlink::testing;
 
 namespace {
 
-uint16_t free_port() {
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::acceptor a(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
-
 // A private redis-server, so stopping it disturbs no other test.
 class PrivateRedis {
  public:

@@ -4,9 +4,11 @@
 #include "actors/tokens.hpp"
 #include "http/form_input.hpp"
 
+#include <openssl/evp.h>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+
 #include <boost/json/serialize.hpp>
 #include <thread>
 
@@ -32,6 +34,61 @@ std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
+
+// The fake computes its signatures itself (OpenSSL EVP), independently of the server's code.
+std::string digest_hex(const EVP_MD* md, const std::string& data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), out, &len, md, nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) {
+    hex.push_back(kHex[out[i] >> 4]);
+    hex.push_back(kHex[out[i] & 0xF]);
+  }
+  return hex;
+}
+
+// A gateway-style id: YYMMDDhhmmss + 15 alphanumerics (§3.2).
+std::string gateway_id() {
+  auto t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char stamp[16];
+  std::strftime(stamp, sizeof stamp, "%y%m%d%H%M%S", &tm);
+  return std::string(stamp) + actors::random_hex(8).substr(0, 15);
+}
+
+std::string now_text() {
+  auto t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm);
+  return text;
+}
+
+std::string url_escape(const std::string& s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else if (c == ' ') {
+      out.push_back('+');
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    }
+  }
+  return out;
+}
+
+struct Transaction {
+  std::string tran_id, amount, validated_amount, currency_type, risk_level, bank_tran_id, tran_date;
+  bool validated = false;
+};
 }  // namespace
 
 struct FakeSslcommerz::Impl : std::enable_shared_from_this<FakeSslcommerz::Impl> {
@@ -51,6 +108,7 @@ struct FakeSslcommerz::Impl : std::enable_shared_from_this<FakeSslcommerz::Impl>
   std::vector<Form> sessions;
   std::string refusal = "Invalid Information: tran_id already exists";
   std::vector<std::shared_ptr<beast::tcp_stream>> held;  // hung connections
+  std::map<std::string, Transaction> transactions;       // by val_id
 
   void accept() {
     acceptor.async_accept(net::make_strand(ioc),
@@ -69,7 +127,22 @@ struct FakeSslcommerz::Impl : std::enable_shared_from_this<FakeSslcommerz::Impl>
         *stream, *buffer, *req,
         [self = shared_from_this(), stream, buffer, req](beast::error_code ec, std::size_t) {
           if (ec) return;
-          const auto mode = self->owner.mode_.load();
+          const bool validator =
+              std::string_view(req->target()).rfind("/validator/api/validationserverAPI.php", 0) ==
+              0;
+          auto mode = self->owner.mode_.load();
+          if (validator) {
+            switch (self->owner.validation_mode_.load()) {
+              case ValidationMode::hang:
+                mode = Mode::hang;
+                break;
+              case ValidationMode::http_error:
+                mode = Mode::http_error;
+                break;
+              default:
+                mode = Mode::ok;
+            }
+          }
           if (mode == Mode::hang) {
             std::lock_guard lock(self->mutex);
             self->held.push_back(stream);
@@ -139,9 +212,64 @@ struct FakeSslcommerz::Impl : std::enable_shared_from_this<FakeSslcommerz::Impl>
       res.body() = boost::json::serialize(body);
       return res;
     }
+    if (target.rfind("/validator/api/validationserverAPI.php", 0) == 0) {
+      res.body() = validate(req);
+      return res;
+    }
     res.result(bhttp::status::not_found);
     res.body() = R"({"status":"FAILED","failedreason":"unknown endpoint"})";
     return res;
+  }
+
+  // §5: parameters in the query string (a form body is merged in, as some clients POST).
+  std::string validate(const bhttp::request<bhttp::string_body>& req) {
+    owner.validation_count_.fetch_add(1);
+    if (owner.validation_mode_.load() == ValidationMode::garbage) {
+      return "<html><body>Service Unavailable</body></html>";
+    }
+    const std::string target(req.target());
+    const auto q = target.find('?');
+    auto params = parse_form(q == std::string::npos ? "" : target.substr(q + 1));
+    for (auto& [k, v] : parse_form(req.body())) params.emplace(k, v);
+    boost::json::object body;
+    if (params["store_id"] != store_id || params["store_passwd"] != store_password) {
+      body = {{"status", "INVALID_TRANSACTION"}, {"APIConnect", "FAILED"}};
+      return boost::json::serialize(body);
+    }
+    std::lock_guard lock(mutex);
+    auto it = transactions.find(params["val_id"]);
+    if (it == transactions.end() || owner.validation_mode_.load() == ValidationMode::invalid) {
+      body = {{"status", "INVALID_TRANSACTION"}, {"APIConnect", "DONE"}};
+      return boost::json::serialize(body);
+    }
+    auto& t = it->second;
+    const std::string amount = t.validated_amount.empty() ? t.amount : t.validated_amount;
+    body = {{"status", t.validated ? "VALIDATED" : "VALID"},
+            {"tran_date", t.tran_date},
+            {"tran_id", t.tran_id},
+            {"val_id", it->first},
+            {"amount", amount},
+            {"store_amount", amount},
+            {"currency", "BDT"},
+            {"bank_tran_id", t.bank_tran_id},
+            {"card_type", "VISA-Dutch Bangla"},
+            {"card_no", "432155XXXXXX7491"},
+            {"card_issuer", "STANDARD CHARTERED BANK"},
+            {"card_brand", "VISA"},
+            {"card_category", "DEBIT"},
+            {"currency_type", t.currency_type},
+            {"currency_amount", amount},
+            {"currency_rate", "1.0000"},
+            {"base_fair", "0.00"},
+            {"value_a", t.tran_id},
+            {"risk_title", t.risk_level == "1" ? "Risky" : "Safe"},
+            {"risk_level", t.risk_level},
+            {"APIConnect", "DONE"},
+            {"validated_on", now_text()},
+            {"offer_avail", 1},
+            {"isTokeizeSuccess", 0}};
+    t.validated = true;
+    return boost::json::serialize(body);
   }
 };
 
@@ -168,6 +296,97 @@ FakeSslcommerz::~FakeSslcommerz() {
 void FakeSslcommerz::set_refusal_reason(std::string reason) {
   std::lock_guard lock(impl_->mutex);
   impl_->refusal = std::move(reason);
+}
+
+FakeSslcommerz::Form FakeSslcommerz::sign(Form fields, const std::string& password) {
+  fields.erase("verify_sign");
+  fields.erase("verify_sign_sha2");
+  fields.erase("verify_key");
+  std::string key;
+  for (const auto& [name, value] : fields) key += (key.empty() ? "" : ",") + name;
+  auto joined = [&](const std::string& hashed_password) {
+    auto all = fields;
+    all["store_passwd"] = hashed_password;
+    std::string s;
+    for (const auto& [name, value] : all) s += (s.empty() ? "" : "&") + name + "=" + value;
+    return s;
+  };
+  const auto md5 = digest_hex(EVP_md5(), joined(digest_hex(EVP_md5(), password)));
+  const auto sha = digest_hex(EVP_sha256(), joined(digest_hex(EVP_sha256(), password)));
+  fields["verify_key"] = key;
+  fields["verify_sign"] = md5;
+  fields["verify_sign_sha2"] = sha;
+  return fields;
+}
+
+std::string FakeSslcommerz::encode(const Form& fields) {
+  std::string out;
+  for (const auto& [name, value] : fields) {
+    if (!out.empty()) out += '&';
+    out += url_escape(name) + "=" + url_escape(value);
+  }
+  return out;
+}
+
+FakeSslcommerz::Form FakeSslcommerz::pay(const std::string& tran_id, const std::string& amount,
+                                         const PayOptions& options) {
+  Transaction t{
+      tran_id,      amount,    options.validated_amount, options.currency_type, options.risk_level,
+      gateway_id(), now_text()};
+  const auto val_id = gateway_id();
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->transactions[val_id] = t;
+  }
+  Form f{{"tran_id", tran_id},
+         {"val_id", val_id},
+         {"amount", amount},
+         {"card_type", "VISA-Dutch Bangla"},
+         {"store_amount", amount},
+         {"card_no", "432155XXXXXX7491"},
+         {"bank_tran_id", t.bank_tran_id},
+         {"status", "VALID"},
+         {"tran_date", t.tran_date},
+         {"error", ""},
+         {"currency", "BDT"},
+         {"card_issuer", "STANDARD CHARTERED BANK"},
+         {"card_brand", "VISA"},
+         {"card_sub_brand", "Classic"},
+         {"card_issuer_country", "Bangladesh"},
+         {"card_issuer_country_code", "BD"},
+         {"store_id", impl_->store_id},
+         {"currency_type", options.currency_type},
+         {"currency_amount", amount},
+         {"currency_rate", "1.0000"},
+         {"base_fair", "0.00"},
+         {"value_a", tran_id},
+         {"value_b", ""},
+         {"value_c", ""},
+         {"value_d", ""},
+         {"risk_level", options.risk_level},
+         {"risk_title", options.risk_level == "1" ? "Risky" : "Safe"}};
+  return sign(std::move(f), impl_->store_password);
+}
+
+FakeSslcommerz::Form FakeSslcommerz::unpaid(const std::string& tran_id, const std::string& amount,
+                                            const std::string& status) {
+  Form f{{"tran_id", tran_id},
+         {"amount", amount},
+         {"bank_tran_id", status == "FAILED" ? gateway_id() : ""},
+         {"status", status},
+         {"tran_date", now_text()},
+         {"error", status == "FAILED" ? "3D Security Validation Failed" : "Cancelled by User"},
+         {"currency", "BDT"},
+         {"store_id", impl_->store_id},
+         {"currency_type", "BDT"},
+         {"currency_amount", amount},
+         {"currency_rate", "1.0000"},
+         {"base_fair", "0.00"},
+         {"value_a", tran_id},
+         {"value_b", ""},
+         {"value_c", ""},
+         {"value_d", ""}};
+  return sign(std::move(f), impl_->store_password);
 }
 
 std::vector<FakeSslcommerz::Form> FakeSslcommerz::sessions() const {

@@ -1,6 +1,9 @@
 // A local fake of the SSLCommerz v4 gateway for tests and benchmarks (sslcommerz-protocol.md):
-// session init (POST /gwprocess/v4/api.php) speaking the real protocol, with switchable
-// misbehaviour: refuse (status FAILED), hang (never answer), drop (close without answering).
+// session init (POST /gwprocess/v4/api.php) with switchable misbehaviour (refuse, hang, drop,
+// HTTP error); the validation API (GET or POST /validator/api/validationserverAPI.php: VALID on
+// the first call for a val_id, VALIDATED after, INVALID_TRANSACTION for unknown ids, with a
+// configurable wrong amount or currency and its own hang / error / garbage modes); and signed
+// notifications built the way the gateway builds them (§3.2, §4), to POST to the merchant.
 #pragma once
 
 #include <atomic>
@@ -29,11 +32,38 @@ class FakeSslcommerz {
   }
 
   void set_mode(Mode mode) { mode_ = mode; }
+
+  // How the validation API answers. garbage: 200 with a body that is not JSON; invalid:
+  // INVALID_TRANSACTION for every val_id.
+  enum class ValidationMode { ok, invalid, hang, http_error, garbage };
+  void set_validation_mode(ValidationMode mode) { validation_mode_ = mode; }
+  std::size_t validation_count() const { return validation_count_.load(); }
   void set_refusal_reason(std::string reason);
 
   using Form = std::map<std::string, std::string>;
   std::vector<Form> sessions() const;  // every session-init form received
   std::size_t session_count() const { return session_count_.load(); }
+
+  struct PayOptions {
+    std::string validated_amount;  // what the validation API reports ("" = the amount paid)
+    std::string currency_type = "BDT";
+    std::string risk_level = "0";
+  };
+  // The customer pays `amount` for `tran_id`: the fake remembers the transaction under a new
+  // val_id and returns the signed VALID notification (IPN and success redirect carry the same).
+  Form pay(const std::string& tran_id, const std::string& amount, const PayOptions& options);
+  Form pay(const std::string& tran_id, const std::string& amount) {
+    return pay(tran_id, amount, PayOptions{});
+  }
+  // A signed notification for a payment that did not happen: FAILED, CANCELLED, EXPIRED or
+  // UNATTEMPTED, with the field set of §3.3.
+  Form unpaid(const std::string& tran_id, const std::string& amount, const std::string& status);
+
+  // Adds verify_key (every field, sorted), verify_sign (MD5) and verify_sign_sha2 (SHA-256) as
+  // the gateway does (§4.1), with the store password `password`.
+  static Form sign(Form fields, const std::string& password);
+  // application/x-www-form-urlencoded
+  static std::string encode(const Form& fields);
 
   struct Impl;
 
@@ -41,7 +71,9 @@ class FakeSslcommerz {
   std::shared_ptr<Impl> impl_;
   uint16_t port_ = 0;
   std::atomic<Mode> mode_{Mode::ok};
+  std::atomic<ValidationMode> validation_mode_{ValidationMode::ok};
   std::atomic<std::size_t> session_count_{0};
+  std::atomic<std::size_t> validation_count_{0};
   friend struct Impl;
 };
 

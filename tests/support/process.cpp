@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <stdexcept>
 
 extern char** environ;
@@ -47,6 +49,12 @@ int stop_process(pid_t pid) {
   int status = 0;
   waitpid(pid, &status, 0);
   return status;
+}
+
+uint16_t free_port() {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::acceptor a(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
 }
 
 }  // namespace marketlink::testing

@@ -24,6 +24,8 @@ config::Config test_config(const std::map<std::string, std::string>& overrides) 
       {"LOG_LEVEL", "warn"},
       {"SHUTDOWN_GRACE", "5"},
       {"BASE_DOMAIN", "http://testserver"},
+      {"OUTBOX_POLL_SECONDS", "1"},
+      {"OUTBOX_LEASE_SECONDS", "2"},
       {"SSLCOMMERZ_STORE_ID", kStoreId},
       {"WEBHOOK_SECRET", kStorePassword},
       {"SSLCOMMERZ_SESSION_URL", shared_gateway().session_url()},
@@ -47,14 +49,8 @@ config::Config test_config(const std::map<std::string, std::string>& overrides) 
 TestServer::TestServer(const std::map<std::string, std::string>& overrides)
     : config_(test_config(overrides)) {
   spdlog::set_level(spdlog::level::from_str(config_.log_level));
-  runtime_ = std::make_unique<actors::Runtime>(config_);
-  accounts_ = std::make_unique<actors::Accounts>(*runtime_, config_);
-  stock_ = std::make_unique<actors::StockService>(*runtime_, config_);
-  payments_ = std::make_unique<actors::PaymentService>(*runtime_, config_);
-  orders_ = std::make_unique<actors::OrderService>(*runtime_, config_, *stock_, *payments_);
-  catalog_ = std::make_unique<actors::Catalog>(*runtime_, *stock_);
-  app_ =
-      std::make_unique<http::App>(http::App{config_, *runtime_, *accounts_, *catalog_, *orders_});
+  services_ = std::make_unique<actors::Services>(config_);
+  app_ = std::make_unique<http::App>(http::App{config_, *services_});
   router_ = std::make_unique<http::Router>(http::build_router(*app_));
   server_ = std::make_unique<http::HttpServer>(config_, *router_);
   port_ = server_->start();
@@ -68,7 +64,7 @@ void TestServer::stop() {
   if (stopped_) return;
   stopped_ = true;
   server_->stop();
-  runtime_->shutdown();
+  services_->runtime.shutdown();
 }
 
 namespace {

@@ -39,10 +39,11 @@ class TestServer {
 
   uint16_t port() const { return port_; }
   const config::Config& config() const { return config_; }
-  actors::Runtime& runtime() { return *runtime_; }
+  actors::Runtime& runtime() { return services_->runtime; }
   http::HttpServer& http() { return *server_; }
-  actors::StockService& stock() { return *stock_; }
-  actors::OrderService& orders() { return *orders_; }
+  actors::StockService& stock() { return services_->stock; }
+  actors::OrderService& orders() { return services_->orders; }
+  actors::OutboxService& outbox() { return services_->outbox; }
   HttpClient client() const { return HttpClient(port_); }
 
   // Stops HTTP and actors now (for shutdown tests); idempotent.
@@ -53,12 +54,7 @@ class TestServer {
 
  private:
   config::Config config_;
-  std::unique_ptr<actors::Runtime> runtime_;
-  std::unique_ptr<actors::Accounts> accounts_;
-  std::unique_ptr<actors::StockService> stock_;
-  std::unique_ptr<actors::PaymentService> payments_;
-  std::unique_ptr<actors::OrderService> orders_;
-  std::unique_ptr<actors::Catalog> catalog_;
+  std::unique_ptr<actors::Services> services_;
   std::unique_ptr<http::App> app_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::HttpServer> server_;

@@ -1,0 +1,34 @@
+// Every service of the running system, started in dependency order and stopped in reverse. The
+// server (main.cpp) and the test server build the same set through this one struct.
+#pragma once
+
+#include "actors/accounts.hpp"
+#include "actors/catalog.hpp"
+#include "actors/orders.hpp"
+#include "actors/outbox.hpp"
+#include "actors/payments.hpp"
+#include "actors/runtime.hpp"
+#include "actors/stock.hpp"
+
+namespace marketlink::actors {
+
+struct Services {
+  explicit Services(const config::Config& config)
+      : runtime(config),
+        accounts(runtime, config),
+        stock(runtime, config),
+        outbox(runtime, config),
+        payments(runtime, config, stock, outbox),
+        orders(runtime, config, stock, payments),
+        catalog(runtime, stock) {}
+
+  Runtime runtime;
+  Accounts accounts;
+  StockService stock;
+  OutboxService outbox;
+  PaymentService payments;
+  OrderService orders;
+  Catalog catalog;
+};
+
+}  // namespace marketlink::actors

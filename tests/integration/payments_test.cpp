@@ -1,0 +1,527 @@
+// Payment notifications (IPN and redirects), the exactly-once confirmation, the outbox jobs
+// (invoice PDF, workflow start), mark-completed and the order history, against real PostgreSQL,
+// Redis and HTTP, with the fake SSLCommerz signing notifications and answering validations.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <boost/json/serialize.hpp>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <future>
+
+#include "tests/support/process.hpp"
+#include "tests/support/test_server.hpp"
+
+using namespace marketlink;
+using namespace marketlink::testing;
+
+namespace {
+
+using Form = FakeSslcommerz::Form;
+
+std::string str(const boost::json::value& v, const char* key) {
+  return std::string(v.as_object().at(key).as_string());
+}
+
+long long sql_count(const std::string& sql, const std::string& order_id) {
+  pqxx::work w(test_db().connection());
+  auto n = w.exec_params1(sql, order_id)[0].as<long long>();
+  w.commit();
+  return n;
+}
+long long payments_of(const std::string& id) {
+  return sql_count("SELECT count(*) FROM payments WHERE order_id = $1", id);
+}
+long long invoices_of(const std::string& id) {
+  return sql_count("SELECT count(*) FROM invoices WHERE order_id = $1", id);
+}
+long long jobs_of(const std::string& id) {
+  return sql_count("SELECT count(*) FROM outbox WHERE order_id = $1", id);
+}
+long long events_to(const std::string& id, const std::string& to) {
+  pqxx::work w(test_db().connection());
+  auto n =
+      w.exec_params1("SELECT count(*) FROM order_events WHERE order_id = $1 AND to_status = $2", id,
+                     to)[0]
+          .as<long long>();
+  w.commit();
+  return n;
+}
+std::string db_status(const std::string& id) {
+  pqxx::work w(test_db().connection());
+  auto s = w.exec_params1("SELECT status FROM orders WHERE id = $1", id)[0].as<std::string>();
+  w.commit();
+  return s;
+}
+std::string payment_state(const std::string& id) {
+  pqxx::work w(test_db().connection());
+  auto r = w.exec_params("SELECT state FROM payments WHERE order_id = $1", id);
+  w.commit();
+  return r.empty() ? "" : r[0][0].as<std::string>();
+}
+
+HttpResult post_form(uint16_t port, const std::string& path, const std::string& body,
+                     const std::string& type = "application/x-www-form-urlencoded") {
+  return HttpClient(port).request("POST", path, body, {{"Content-Type", type}});
+}
+HttpResult ipn(uint16_t port, const std::string& order_id, const Form& form) {
+  return post_form(port, "/webhooks/payment/" + order_id + "/", FakeSslcommerz::encode(form));
+}
+
+struct Placed {
+  TestVariant variant;
+  TestUser customer;
+  std::string order_id;
+};
+
+Placed place_order(TestServer& server, int stock = 3, const std::string& price = "1500.00") {
+  Placed p{make_variant(server, stock, price), server.register_user("customer"), ""};
+  auto r = server.client().request(
+      "POST", "/api/v1/orders/", R"({"variant":)" + std::to_string(p.variant.id) + "}",
+      {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + p.customer.access}});
+  if (r.status != 201) throw std::runtime_error("order not created: " + r.body);
+  p.order_id = str(r.json(), "order_id");
+  return p;
+}
+
+std::string pdf_text(const std::string& pdf) {
+  const std::string path = "/tmp/marketlink-invoice-" + unique_suffix() + ".pdf";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << pdf;
+  }
+  std::string text;
+  if (FILE* p = ::popen(("pdftotext -layout " + path + " - 2>&1").c_str(), "r")) {
+    char buf[4096];
+    std::size_t n = 0;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) text.append(buf, n);
+    ::pclose(p);
+  }
+  std::remove(path.c_str());
+  return text;
+}
+
+class Payments : public ::testing::Test {
+ protected:
+  TestServer& server = TestServer::shared();
+  HttpClient c = server.client();
+  FakeSslcommerz& gateway = shared_gateway();
+  void SetUp() override {
+    gateway.set_mode(FakeSslcommerz::Mode::ok);
+    gateway.set_validation_mode(FakeSslcommerz::ValidationMode::ok);
+  }
+  void TearDown() override { gateway.set_validation_mode(FakeSslcommerz::ValidationMode::ok); }
+  boost::json::object detail(const Placed& p) {
+    auto r = c.get("/api/v1/orders/" + p.order_id + "/", p.customer.access);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json().as_object();
+  }
+};
+
+}  // namespace
+
+TEST_F(Payments, ValidIpnPaysThenTheWorkflowStartsAndTheVendorCompletes) {
+  auto p = place_order(server);
+  auto r = ipn(server.port(), p.order_id, gateway.pay(p.order_id, "1500.00"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"success":true})");
+
+  ASSERT_TRUE(eventually([&] { return db_status(p.order_id) == "processing"; }));
+  auto d = detail(p);
+  EXPECT_EQ(str(d, "status"), "processing");
+  const auto& pay = d.at("payment").as_object();
+  EXPECT_EQ(str(pay, "status"), "confirmed");
+  EXPECT_EQ(str(pay, "amount"), "1500.00");
+  EXPECT_EQ(str(pay, "currency"), "BDT");
+  EXPECT_FALSE(pay.at("needs_review").as_bool());
+  const auto& history = d.at("history").as_array();
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(str(history[0], "from"), "pending");
+  EXPECT_EQ(str(history[0], "to"), "paid");
+  EXPECT_EQ(str(history[0], "by"), "gateway");
+  EXPECT_EQ(str(history[1], "to"), "processing");
+  EXPECT_EQ(str(history[1], "by"), "system:workflow");
+
+  // Only the owning vendor completes; others are told so.
+  auto other_vendor = make_variant(server, 1).vendor;
+  r = c.post("/api/v1/orders/mark-completed/" + p.order_id + "/", "", other_vendor.access);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.body, R"({"error":"Unauthorized access to this order."})");
+  r = c.post("/api/v1/orders/mark-completed/" + p.order_id + "/", "", p.customer.access);
+  EXPECT_EQ(r.status, 403);
+  r = c.post("/api/v1/orders/mark-completed/" + p.order_id + "/", "", p.variant.vendor.access);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"status":"order marked as completed"})");
+  r = c.post("/api/v1/orders/mark-completed/" + p.order_id + "/", "", p.variant.vendor.access);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, R"({"error":"Cannot complete an order with status: completed"})");
+  d = detail(p);
+  EXPECT_EQ(str(d, "status"), "completed");
+  EXPECT_EQ(str(d.at("history").as_array().back(), "by"), p.variant.vendor.id);
+}
+
+TEST_F(Payments, InvoiceIsAPdfWithTheOrderAndAmountAndOnlyAfterPayment) {
+  auto p = place_order(server, 3, "2750.50");
+  auto r = c.get("/api/v1/orders/" + p.order_id + "/invoice/", p.customer.access);
+  EXPECT_EQ(r.status, 404) << "no invoice before payment";
+  r = c.post("/api/v1/orders/mark-completed/" + p.order_id + "/", "", p.variant.vendor.access);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, R"({"error":"Cannot complete an order with status: pending"})");
+
+  ASSERT_EQ(ipn(server.port(), p.order_id, gateway.pay(p.order_id, "2750.50")).status, 200);
+  ASSERT_TRUE(eventually([&] { return invoices_of(p.order_id) == 1; }));
+  r = c.get("/api/v1/orders/" + p.order_id + "/invoice/", p.customer.access);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("content-type"), "application/pdf");
+  ASSERT_EQ(r.body.rfind("%PDF", 0), 0u);
+  const auto text = pdf_text(r.body);
+  EXPECT_NE(text.find(p.order_id), std::string::npos) << text;
+  EXPECT_NE(text.find("2750.50"), std::string::npos) << text;
+  EXPECT_NE(text.find("BDT"), std::string::npos) << text;
+  // The stored digest is the digest of the bytes served.
+  EXPECT_EQ(r.header("etag"), "\"" + actors::sha256_hex(r.body) + "\"");
+
+  // The vendor and an admin see it; another customer does not.
+  EXPECT_EQ(c.get("/api/v1/orders/" + p.order_id + "/invoice/", p.variant.vendor.access).status,
+            200);
+  EXPECT_EQ(
+      c.get("/api/v1/orders/" + p.order_id + "/invoice/", server.create_admin().access).status,
+      200);
+  auto stranger = server.register_user("customer");
+  EXPECT_EQ(c.get("/api/v1/orders/" + p.order_id + "/invoice/", stranger.access).status, 404);
+  EXPECT_EQ(c.get("/api/v1/orders/" + p.order_id + "/invoice/").status, 401);
+}
+
+TEST_F(Payments, DuplicateIpnAndTheRedirectChangeNothing) {
+  auto p = place_order(server);
+  const auto form = gateway.pay(p.order_id, "1500.00");
+  ASSERT_EQ(ipn(server.port(), p.order_id, form).status, 200);
+  const auto validations = gateway.validation_count();
+  auto again = ipn(server.port(), p.order_id, form);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.body, R"({"success":true})");
+  auto page = post_form(server.port(), "/orders/success/", FakeSslcommerz::encode(form));
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.header("content-type").find("text/html"), std::string::npos);
+  EXPECT_NE(page.body.find("Payment confirmed"), std::string::npos) << page.body;
+
+  ASSERT_TRUE(eventually([&] { return invoices_of(p.order_id) == 1; }));
+  ASSERT_TRUE(eventually([&] { return events_to(p.order_id, "processing") == 1; }));
+  EXPECT_EQ(payments_of(p.order_id), 1);
+  EXPECT_EQ(jobs_of(p.order_id), 2);
+  EXPECT_EQ(events_to(p.order_id, "paid"), 1);
+  EXPECT_EQ(gateway.validation_count(), validations) << "a known payment is not validated again";
+}
+
+TEST_F(Payments, SimultaneousNotificationsConfirmOnce) {
+  auto p = place_order(server);
+  const auto body = FakeSslcommerz::encode(gateway.pay(p.order_id, "1500.00"));
+  std::promise<void> go;
+  auto start = go.get_future().share();
+  std::vector<std::future<int>> results;
+  for (int i = 0; i < 8; ++i) {
+    results.push_back(std::async(std::launch::async, [&, i] {
+      HttpClient client(server.port());
+      client.get("/healthz");
+      start.wait();
+      const auto path = i % 2 == 0 ? "/webhooks/payment/" + p.order_id + "/" : "/orders/success/";
+      return client
+          .request("POST", path, body, {{"Content-Type", "application/x-www-form-urlencoded"}})
+          .status;
+    }));
+  }
+  go.set_value();
+  for (auto& f : results) EXPECT_EQ(f.get(), 200);
+  ASSERT_TRUE(eventually([&] { return invoices_of(p.order_id) == 1; }));
+  ASSERT_TRUE(eventually([&] { return events_to(p.order_id, "processing") == 1; }));
+  EXPECT_EQ(payments_of(p.order_id), 1);
+  EXPECT_EQ(jobs_of(p.order_id), 2);
+  EXPECT_EQ(events_to(p.order_id, "paid"), 1);
+}
+
+TEST_F(Payments, ASignedRedirectArrivingFirstConfirmsAndTheIpnIsADuplicate) {
+  auto p = place_order(server);
+  const auto form = gateway.pay(p.order_id, "1500.00");
+  // Some gateways send the browser back with GET; the same signed fields are in the query.
+  auto page = c.get("/orders/success/?" + FakeSslcommerz::encode(form));
+  EXPECT_EQ(page.status, 200) << page.body;
+  EXPECT_NE(page.body.find("Payment confirmed"), std::string::npos);
+  EXPECT_NE(page.body.find(p.order_id), std::string::npos);
+  EXPECT_EQ(payment_state(p.order_id), "confirmed");
+  EXPECT_EQ(ipn(server.port(), p.order_id, form).status, 200);
+  EXPECT_EQ(payments_of(p.order_id), 1);
+  pqxx::work w(test_db().connection());
+  EXPECT_EQ(w.exec_params1("SELECT source FROM payments WHERE order_id = $1", p.order_id)[0]
+                .as<std::string>(),
+            "redirect");
+}
+
+TEST_F(Payments, ForgedOrIncompleteSignaturesAre400AndChangeNothing) {
+  auto p = place_order(server);
+  auto form = gateway.pay(p.order_id, "1500.00");
+  const auto validations = gateway.validation_count();
+
+  auto forged = form;
+  forged["verify_sign"] = std::string(32, '0');
+  auto r = ipn(server.port(), p.order_id, forged);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, R"({"error":"Invalid verify_sign"})");
+
+  auto tampered = form;
+  tampered["amount"] = "15.00";  // signed as 1500.00
+  EXPECT_EQ(ipn(server.port(), p.order_id, tampered).status, 400);
+
+  auto absent = form;
+  absent["verify_key"] += ",not_posted";
+  r = ipn(server.port(), p.order_id, absent);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, R"({"error":"Invalid verify_sign"})");
+
+  auto unsigned_form = form;
+  unsigned_form.erase("verify_sign");
+  EXPECT_EQ(ipn(server.port(), p.order_id, unsigned_form).status, 400);
+
+  // Signed with another store's password.
+  auto other = FakeSslcommerz::sign(form, "not-our-password");
+  EXPECT_EQ(ipn(server.port(), p.order_id, other).status, 400);
+
+  // An unsigned redirect is a page saying nothing could be verified.
+  auto page = post_form(server.port(), "/orders/success/", "tran_id=" + p.order_id);
+  EXPECT_EQ(page.status, 400);
+  EXPECT_NE(page.body.find("could not be verified"), std::string::npos);
+  EXPECT_EQ(gateway.validation_count(), validations) << "nothing unsigned reaches the gateway";
+
+  EXPECT_EQ(db_status(p.order_id), "pending");
+  EXPECT_EQ(payments_of(p.order_id), 0);
+}
+
+TEST_F(Payments, MalformedBodiesAre4xxAndMultipartIsAccepted) {
+  auto p = place_order(server);
+  auto r = post_form(server.port(), "/webhooks/payment/" + p.order_id + "/", R"({"a":1})",
+                     "application/json");
+  EXPECT_EQ(r.status, 415) << r.body;
+  r = post_form(server.port(), "/webhooks/payment/" + p.order_id + "/", "--x\r\nbroken",
+                "multipart/form-data; boundary=x");
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = post_form(server.port(), "/webhooks/payment/" + p.order_id + "/", "a=%zz");
+  EXPECT_GE(r.status, 400);
+  EXPECT_LT(r.status, 500);
+  r = post_form(server.port(), "/webhooks/payment/not-a-uuid/", "a=b");
+  EXPECT_EQ(r.status, 404);
+
+  // The same signed fields as multipart/form-data.
+  std::string body;
+  for (const auto& [k, v] : gateway.pay(p.order_id, "1500.00")) {
+    body += "--BOUNDARY\r\nContent-Disposition: form-data; name=\"" + k + "\"\r\n\r\n" + v + "\r\n";
+  }
+  body += "--BOUNDARY--\r\n";
+  r = post_form(server.port(), "/webhooks/payment/" + p.order_id + "/", body,
+                "multipart/form-data; boundary=BOUNDARY");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(payment_state(p.order_id), "confirmed");
+}
+
+TEST_F(Payments, TransactionMismatchAndUnknownOrders) {
+  auto p = place_order(server);
+  auto other = place_order(server);
+  // Signed for `other`, posted to p's URL.
+  auto r = ipn(server.port(), p.order_id, gateway.pay(other.order_id, "1500.00"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, R"({"error":"Transaction mismatch"})");
+  const auto ghost = actors::random_uuid();
+  r = ipn(server.port(), ghost, gateway.pay(ghost, "1500.00"));
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.body, R"({"detail":"Order not found"})");
+  auto no_val = gateway.pay(p.order_id, "1500.00");
+  no_val.erase("val_id");
+  r = ipn(server.port(), p.order_id, FakeSslcommerz::sign(no_val, kStorePassword));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, R"({"error":"val_id missing"})");
+  EXPECT_EQ(db_status(p.order_id), "pending");
+  EXPECT_EQ(db_status(other.order_id), "pending");
+}
+
+TEST_F(Payments, ValidationApiSayingInvalidIs400AndNothingChanges) {
+  auto p = place_order(server);
+  gateway.set_validation_mode(FakeSslcommerz::ValidationMode::invalid);
+  auto r = ipn(server.port(), p.order_id, gateway.pay(p.order_id, "1500.00"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, R"({"error":"Payment not valid"})");
+  EXPECT_EQ(db_status(p.order_id), "pending");
+  EXPECT_EQ(payments_of(p.order_id), 0);
+}
+
+TEST_F(Payments, ValidationApiUnreachableIs503ThenTheRetryConfirms) {
+  auto p = place_order(server);
+  const auto form = gateway.pay(p.order_id, "1500.00");
+  for (auto mode :
+       {FakeSslcommerz::ValidationMode::http_error, FakeSslcommerz::ValidationMode::garbage,
+        FakeSslcommerz::ValidationMode::hang}) {
+    gateway.set_validation_mode(mode);
+    auto r = ipn(server.port(), p.order_id, form);
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_EQ(db_status(p.order_id), "pending");
+    EXPECT_EQ(payments_of(p.order_id), 0);
+  }
+  gateway.set_validation_mode(FakeSslcommerz::ValidationMode::ok);
+  EXPECT_EQ(ipn(server.port(), p.order_id, form).status, 200);
+  EXPECT_EQ(payment_state(p.order_id), "confirmed");
+}
+
+TEST_F(Payments, AmountOrCurrencyMismatchFailsTheOrderReleasesStockAndNeedsRefund) {
+  auto p = place_order(server, 2);
+  ASSERT_EQ(db_stock(p.variant.id), 1);
+  auto r = ipn(server.port(), p.order_id,
+               gateway.pay(p.order_id, "1500.00", {.validated_amount = "15.00"}));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, R"({"error":"Amount mismatch"})");
+  EXPECT_EQ(db_status(p.order_id), "failed");
+  EXPECT_EQ(db_stock(p.variant.id), 2);
+  EXPECT_EQ(payment_state(p.order_id), "needs_refund");
+  EXPECT_EQ(jobs_of(p.order_id), 0);
+
+  auto q = place_order(server, 2);
+  r = ipn(server.port(), q.order_id,
+          gateway.pay(q.order_id, "1500.00", {.validated_amount = "", .currency_type = "USD"}));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, R"({"error":"Amount mismatch"})");
+  EXPECT_EQ(db_status(q.order_id), "failed");
+  EXPECT_EQ(db_stock(q.variant.id), 2);
+
+  // Numerically equal amounts are not a mismatch.
+  auto s = place_order(server, 2);
+  r = ipn(server.port(), s.order_id,
+          gateway.pay(s.order_id, "1500.00", {.validated_amount = "1500.0000"}));
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
+TEST_F(Payments, FailedCancelledAndExpiredNotificationsReleaseTheStock) {
+  auto f = place_order(server, 2);
+  auto r = ipn(server.port(), f.order_id, gateway.unpaid(f.order_id, "1500.00", "FAILED"));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(db_status(f.order_id), "failed");
+  EXPECT_EQ(db_stock(f.variant.id), 2);
+  // The redirect that follows is a duplicate and its page says what happened.
+  auto page = c.get("/orders/fail/?" +
+                    FakeSslcommerz::encode(gateway.unpaid(f.order_id, "1500.00", "FAILED")));
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("Payment failed"), std::string::npos);
+  EXPECT_EQ(db_stock(f.variant.id), 2) << "released once";
+
+  for (const char* status : {"CANCELLED", "EXPIRED", "UNATTEMPTED"}) {
+    auto o = place_order(server, 2);
+    r = ipn(server.port(), o.order_id, gateway.unpaid(o.order_id, "1500.00", status));
+    EXPECT_EQ(r.status, 200) << status << " " << r.body;
+    EXPECT_EQ(db_status(o.order_id), "cancelled") << status;
+    EXPECT_EQ(db_stock(o.variant.id), 2) << status;
+  }
+  auto d = detail(f);
+  EXPECT_EQ(str(d.at("history").as_array().at(0), "by"), "gateway");
+}
+
+TEST_F(Payments, ValidAfterTheOrderWasCancelledIsRecordedForRefundNotPaid) {
+  auto p = place_order(server, 2);
+  auto r = c.post("/api/v1/orders/" + p.order_id + "/cancel/", "", p.customer.access);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(str(r.json().at("history").as_array().at(0), "by"), p.customer.id);
+  r = ipn(server.port(), p.order_id, gateway.pay(p.order_id, "1500.00"));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(db_status(p.order_id), "cancelled");
+  EXPECT_EQ(payment_state(p.order_id), "needs_refund");
+  EXPECT_EQ(jobs_of(p.order_id), 0);
+  EXPECT_EQ(db_stock(p.variant.id), 2) << "no stock taken back for a refund";
+  auto page = post_form(server.port(), "/orders/success/",
+                        FakeSslcommerz::encode(gateway.pay(p.order_id, "1500.00")));
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(payments_of(p.order_id), 1);
+}
+
+TEST_F(Payments, RiskyPaymentsArePaidAndMarkedForReview) {
+  auto p = place_order(server);
+  ASSERT_EQ(ipn(server.port(), p.order_id,
+                gateway.pay(p.order_id, "1500.00", {.validated_amount = "", .risk_level = "1"}))
+                .status,
+            200);
+  auto d = detail(p);
+  EXPECT_TRUE(d.at("payment").as_object().at("needs_review").as_bool());
+  EXPECT_EQ(str(d.at("payment"), "risk_level"), "1");
+}
+
+TEST_F(Payments, TheDatabaseRefusesAnOrderGoingBackwards) {
+  auto p = place_order(server);
+  ASSERT_EQ(ipn(server.port(), p.order_id, gateway.pay(p.order_id, "1500.00")).status, 200);
+  ASSERT_TRUE(eventually([&] { return db_status(p.order_id) == "processing"; }));
+  pqxx::work w(test_db().connection());
+  EXPECT_THROW(w.exec_params0("UPDATE orders SET status = 'paid' WHERE id = $1", p.order_id),
+               pqxx::sql_error);
+}
+
+TEST_F(Payments, ACrashedInvoiceActorIsRestartedAndLosesNoJob) {
+  server.outbox().inject_crash("invoice_actor");
+  auto p = place_order(server);
+  ASSERT_EQ(ipn(server.port(), p.order_id, gateway.pay(p.order_id, "1500.00")).status, 200);
+  // The actor died holding the job; the job comes back after its lease (2 s in tests).
+  ASSERT_TRUE(eventually([&] { return invoices_of(p.order_id) == 1; }, 20000));
+  bool restarted = false;
+  for (const auto& s : server.runtime().registry().snapshot()) {
+    if (s.name == "invoice_actor") restarted = s.restarts >= 1;
+  }
+  EXPECT_TRUE(restarted);
+  EXPECT_TRUE(eventually([&] {
+    return sql_count("SELECT count(*) FROM outbox WHERE order_id = $1 AND state = 'done'",
+                     p.order_id) == 2;
+  }));
+}
+
+TEST_F(Payments, KilledRightAfterTheConfirmationCommitTheJobsStillRunOnce) {
+  const auto cfg = server.config();
+  auto start_server = [&](uint16_t port, bool fault) {
+    std::map<std::string, std::string> env{{"DATABASE_URL", cfg.database_url},
+                                           {"REDIS_HOST", cfg.redis_host},
+                                           {"REDIS_PORT", std::to_string(cfg.redis_port)},
+                                           {"SECRET_KEY", cfg.secret_key},
+                                           {"HTTP_PORT", std::to_string(port)},
+                                           {"SSLCOMMERZ_STORE_ID", kStoreId},
+                                           {"WEBHOOK_SECRET", kStorePassword},
+                                           {"SSLCOMMERZ_SESSION_URL", gateway.session_url()},
+                                           {"SSLCOMMERZ_VALIDATION_URL", gateway.validation_url()},
+                                           {"OUTBOX_LEASE_SECONDS", "1"},
+                                           {"LOG_LEVEL", "warn"},
+                                           {"ENV_FILE", "/nonexistent"}};
+    if (fault) env["MARKETLINK_FAULT"] = "kill_after_payment_commit";
+    const pid_t pid = spawn_process(MARKETLINK_BINARY, {"serve"}, env);
+    EXPECT_TRUE(eventually([port] {
+      try {
+        return HttpClient(port).get("/healthz").status == 200;
+      } catch (const std::exception&) {
+        return false;
+      }
+    }));
+    return pid;
+  };
+  auto p = place_order(server);
+  const uint16_t port = free_port();
+  pid_t pid = start_server(port, true);
+  const auto form = gateway.pay(p.order_id, "1500.00");
+  EXPECT_THROW(ipn(port, p.order_id, form), std::exception) << "the process dies mid-request";
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  // Committed, nothing after it ran.
+  EXPECT_EQ(db_status(p.order_id), "paid");
+  EXPECT_EQ(jobs_of(p.order_id), 2);
+  EXPECT_EQ(invoices_of(p.order_id), 0);
+
+  pid = start_server(port, false);
+  ASSERT_TRUE(eventually([&] { return invoices_of(p.order_id) == 1; }, 20000));
+  ASSERT_TRUE(eventually([&] { return db_status(p.order_id) == "processing"; }));
+  // The gateway retries its IPN: a duplicate.
+  EXPECT_EQ(ipn(port, p.order_id, form).status, 200);
+  const int exit_status = stop_process(pid);
+  EXPECT_TRUE(WIFEXITED(exit_status) && WEXITSTATUS(exit_status) == 0);
+  EXPECT_EQ(invoices_of(p.order_id), 1);
+  EXPECT_EQ(events_to(p.order_id, "paid"), 1);
+  EXPECT_EQ(events_to(p.order_id, "processing"), 1);
+  EXPECT_EQ(payments_of(p.order_id), 1);
+}
