@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
+#include <deque>
 #include <map>
 #include <set>
 
@@ -31,11 +33,15 @@ struct RetryJobMsg {
   int64_t id = 0;
   Callback<bool> done;
 };
+struct SubmitJobsMsg {
+  std::vector<persistence::outbox::Job> jobs;
+};
 }  // namespace marketlink::actors::detail
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::JobsMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::OutboxStepMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::RetryJobMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::SubmitJobsMsg)
 
 namespace marketlink::actors {
 
@@ -43,6 +49,7 @@ using detail::JobResult;
 using detail::JobsMsg;
 using detail::OutboxStepMsg;
 using detail::RetryJobMsg;
+using detail::SubmitJobsMsg;
 using persistence::Tx;
 using OutboxJob = persistence::outbox::Job;
 
@@ -51,6 +58,7 @@ namespace {
 using wake_atom = caf::atom_constant<caf::atom("wake")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using crash_atom = caf::atom_constant<caf::atom("crash")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
 
 // Runs `fn` on `self` (an event-based actor) when the callback fires on any thread.
 template <class T, class F>
@@ -116,9 +124,7 @@ bool accept_batch(JobActor* self, JobsMsg& msg) {
   return true;
 }
 
-struct Rendered {
-  std::string order_id, number, pdf, sha256;
-};
+using Rendered = persistence::invoices::NewInvoice;
 
 // Invoices: read what is missing, render the PDFs on the CPU pool, store them and mark the jobs
 // done in one transaction (an order that already has its invoice just gets its job done).
@@ -150,39 +156,37 @@ void invoice_batch(JobActor* self, JobsMsg msg) {
                     auto pdf = render_invoice_pdf(d);
                     if (!pdf) return std::move(pdf).error();
                     auto digest = sha256_hex(*pdf);
-                    out.push_back({d.order_id, d.number, std::move(pdf).value(), digest});
+                    out.push_back({d.order_id, {d.number, std::move(pdf).value(), digest}});
                   }
                   return out;
                 },
-                on_actor<std::vector<Rendered>>(self, [self, jobs, done, fail](
-                                                          Result<std::vector<Rendered>> rendered) {
-                  if (!rendered) return fail(rendered.error());
-                  auto docs = std::make_shared<std::vector<Rendered>>(std::move(*rendered));
-                  run_transaction<std::vector<JobResult>>(
-                      *self->state.runtime, "invoice store",
-                      [docs, jobs](Tx& tx) -> Result<std::vector<JobResult>> {
-                        for (const auto& d : *docs) {
-                          persistence::invoices::store(tx, d.order_id, d.number, d.pdf, d.sha256);
-                        }
-                        auto have = persistence::invoices::existing(tx, order_ids(*jobs));
-                        std::vector<JobResult> results;
-                        std::vector<int64_t> finished;
-                        for (const auto& j : *jobs) {
-                          const bool ok = have.count(j.order_id) > 0;
-                          results.push_back(
-                              {j.id, ok, ok ? "" : "order " + j.order_id + " is not paid"});
-                          if (ok) finished.push_back(j.id);
-                        }
-                        persistence::outbox::mark_done(tx, finished);
-                        return results;
-                      },
-                      on_actor<std::vector<JobResult>>(
-                          self, [self, done, fail](Result<std::vector<JobResult>> results) {
-                            if (!results) return fail(results.error());
-                            report(self, *results);
-                            (*done)(std::move(results).value());
-                          }));
-                }));
+                on_actor<std::vector<Rendered>>(
+                    self, [self, jobs, done, fail](Result<std::vector<Rendered>> rendered) {
+                      if (!rendered) return fail(rendered.error());
+                      auto docs = std::make_shared<std::vector<Rendered>>(std::move(*rendered));
+                      run_transaction<std::vector<JobResult>>(
+                          *self->state.runtime, "invoice store",
+                          [docs, jobs](Tx& tx) -> Result<std::vector<JobResult>> {
+                            persistence::invoices::store(tx, *docs);
+                            auto have = persistence::invoices::existing(tx, order_ids(*jobs));
+                            std::vector<JobResult> results;
+                            std::vector<int64_t> finished;
+                            for (const auto& j : *jobs) {
+                              const bool ok = have.count(j.order_id) > 0;
+                              results.push_back(
+                                  {j.id, ok, ok ? "" : "order " + j.order_id + " is not paid"});
+                              if (ok) finished.push_back(j.id);
+                            }
+                            persistence::outbox::mark_done(tx, finished);
+                            return results;
+                          },
+                          on_actor<std::vector<JobResult>>(
+                              self, [self, done, fail](Result<std::vector<JobResult>> results) {
+                                if (!results) return fail(results.error());
+                                report(self, *results);
+                                (*done)(std::move(results).value());
+                              }));
+                    }));
           }));
 }
 
@@ -232,10 +236,21 @@ struct InFlight {
   int attempts = 0;
 };
 
+// One job actor and the jobs waiting for it: one batch at a time, so jobs that arrive while a
+// batch runs share the next one (one transaction for many jobs).
+struct Lane {
+  std::shared_ptr<internal::Slot> actor;
+  std::deque<OutboxJob> waiting;
+  bool busy = false;
+  bool lingering = false;  // waiting OUTBOX_LINGER_MS for a fuller batch
+  std::chrono::steady_clock::time_point busy_since;
+};
+enum LaneIndex : std::size_t { kInvoiceLane, kWorkflowLane };
+
 struct WorkerState {
   Runtime* runtime = nullptr;
   const config::Config* config = nullptr;
-  std::shared_ptr<internal::Slot> invoice, workflow;
+  std::array<Lane, 2> lanes;
   std::shared_ptr<ActorStats> stats;
   bool claiming = false;
   bool again = false;
@@ -249,8 +264,12 @@ int backoff_seconds(int attempts) {
   return std::min(300, 1 << std::min(attempts - 1, 9));
 }
 
-void settle(Worker* self, std::vector<JobResult> results) {
+void pump(Worker* self, std::size_t lane, bool flush);
+
+void settle(Worker* self, std::size_t lane, std::vector<JobResult> results) {
   auto& st = self->state;
+  st.lanes[lane].busy = false;
+  pump(self, lane, false);
   const auto cap = static_cast<std::size_t>(4 * st.config->outbox_batch_size);
   const bool was_full = st.in_flight.size() >= cap;
   for (auto& r : results) {
@@ -285,22 +304,57 @@ void settle(Worker* self, std::vector<JobResult> results) {
   if (was_full) drain(self);
 }
 
-void dispatch(Worker* self, const std::shared_ptr<internal::Slot>& slot,
-              std::vector<OutboxJob> jobs) {
-  if (jobs.empty()) return;
+// Sends the next batch of a lane to its actor, unless one is running. A batch that never comes
+// back (the actor crashed) frees the lane after the lease; its jobs come back from the table.
+void pump(Worker* self, std::size_t index, bool flush) {
+  auto& st = self->state;
+  auto& lane = st.lanes[index];
+  const auto now = std::chrono::steady_clock::now();
+  if (lane.busy && now - lane.busy_since > st.config->outbox_lease) lane.busy = false;
+  if (lane.busy || lane.waiting.empty()) return;
+  const auto batch = static_cast<std::size_t>(st.config->outbox_batch_size);
+  // A partial batch waits a moment for company: under load that turns many small transactions
+  // into few large ones; when quiet it costs OUTBOX_LINGER_MS of delay.
+  if (!flush && lane.waiting.size() < batch && st.config->outbox_linger.count() > 0) {
+    if (!lane.lingering) {
+      lane.lingering = true;
+      self->delayed_send(self, st.config->outbox_linger, flush_atom::value, index);
+    }
+    return;
+  }
+  std::vector<OutboxJob> jobs;
+  while (!lane.waiting.empty() && jobs.size() < batch) {
+    jobs.push_back(std::move(lane.waiting.front()));
+    lane.waiting.pop_front();
+  }
   auto me = caf::actor_cast<caf::actor>(self);
-  auto handle = slot->get();
-  auto reply = [self, me](std::vector<JobResult> results) {
-    caf::anon_send(me, OutboxStepMsg{[self, results = std::move(results)]() mutable {
-                     settle(self, std::move(results));
+  auto reply = [self, me, index](std::vector<JobResult> results) {
+    caf::anon_send(me, OutboxStepMsg{[self, index, results = std::move(results)]() mutable {
+                     settle(self, index, std::move(results));
                    }});
   };
+  lane.busy = true;
+  lane.busy_since = now;
+  auto handle = lane.actor->get();
   if (!handle) {
     std::vector<JobResult> results;
     for (const auto& j : jobs) results.push_back({j.id, false, "job actor is restarting"});
     return reply(std::move(results));
   }
   caf::anon_send(handle, JobsMsg{std::move(jobs), std::move(reply)});
+}
+
+// Queues claimed jobs on their lanes.
+void run_jobs(Worker* self, std::vector<OutboxJob> jobs) {
+  auto& st = self->state;
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& j : jobs) {
+    st.in_flight[j.id] = {now, j.attempts};
+    st.lanes[j.kind == "invoice" ? kInvoiceLane : kWorkflowLane].waiting.push_back(std::move(j));
+  }
+  st.stats->gauge(kInFlight, static_cast<int64_t>(st.in_flight.size()));
+  pump(self, kInvoiceLane, false);
+  pump(self, kWorkflowLane, false);
 }
 
 void drain(Worker* self) {
@@ -336,17 +390,10 @@ void drain(Worker* self) {
           st.stats->failed("claim: " + claimed.error().message);
           return;  // the next tick tries again
         }
-        const auto now = std::chrono::steady_clock::now();
-        std::vector<OutboxJob> invoices, workflows;
-        for (auto& j : *claimed) {
-          st.in_flight[j.id] = {now, j.attempts};
-          (j.kind == "invoice" ? invoices : workflows).push_back(std::move(j));
-        }
-        st.stats->add(kClaimed, static_cast<int64_t>(claimed->size()));
-        st.stats->gauge(kInFlight, static_cast<int64_t>(st.in_flight.size()));
-        dispatch(self, st.invoice, std::move(invoices));
-        dispatch(self, st.workflow, std::move(workflows));
-        if (st.again || static_cast<int>(claimed->size()) == limit) drain(self);
+        const auto n = static_cast<int>(claimed->size());
+        st.stats->add(kClaimed, n);
+        run_jobs(self, std::move(claimed).value());
+        if (st.again || n == limit) drain(self);
       }));
 }
 
@@ -356,8 +403,8 @@ caf::behavior outbox_worker(Worker* self, Runtime* runtime, const config::Config
   auto& st = self->state;
   st.runtime = runtime;
   st.config = config;
-  st.invoice = std::move(invoice);
-  st.workflow = std::move(workflow);
+  st.lanes[kInvoiceLane].actor = std::move(invoice);
+  st.lanes[kWorkflowLane].actor = std::move(workflow);
   st.stats = runtime->registry().enter("outbox_worker", "outbox", "root_supervisor", kWorkerGauges);
   st.stats->set_state("idle");
   // At start-up: whatever a crash or a restart left behind.
@@ -370,6 +417,8 @@ caf::behavior outbox_worker(Worker* self, Runtime* runtime, const config::Config
       },
       [self](tick_atom) {
         auto& st = self->state;
+        pump(self, kInvoiceLane, false);
+        pump(self, kWorkflowLane, false);
         drain(self);
         run_transaction<long long>(
             *st.runtime, "outbox depth",
@@ -378,6 +427,14 @@ caf::behavior outbox_worker(Worker* self, Runtime* runtime, const config::Config
               if (n) stats->gauge(kPending, *n);
             });
         self->delayed_send(self, st.config->outbox_poll_interval, tick_atom::value);
+      },
+      [self](flush_atom, std::size_t lane) {
+        self->state.lanes[lane].lingering = false;
+        pump(self, lane, true);
+      },
+      [self](SubmitJobsMsg& msg) {
+        self->state.stats->handled(self->mailbox().size());
+        run_jobs(self, std::move(msg.jobs));
       },
       [self](RetryJobMsg& msg) {
         self->state.stats->handled(self->mailbox().size());
@@ -427,6 +484,11 @@ OutboxService::~OutboxService() = default;
 
 void OutboxService::wake() {
   if (auto w = impl_->worker->get()) caf::anon_send(w, wake_atom::value);
+}
+
+void OutboxService::submit(std::vector<persistence::outbox::Job> jobs) {
+  if (auto w = impl_->worker->get()) caf::anon_send(w, SubmitJobsMsg{std::move(jobs)});
+  // No worker right now (restarting): the jobs run when their lease ends.
 }
 
 void OutboxService::retry(int64_t job_id, Callback<bool> done) {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "actors/runtime.hpp"
+#include "persistence/payment_repository.hpp"
 
 namespace marketlink::actors {
 
@@ -22,6 +23,8 @@ class OutboxService {
 
   // New jobs were committed: look now rather than at the next poll.
   void wake();
+  // Jobs this process committed already claimed (see payments::confirm): run them now.
+  void submit(std::vector<persistence::outbox::Job> jobs);
   // A dead job goes back to pending (operators); false when the job was not dead.
   void retry(int64_t job_id, Callback<bool> done);
   // Fault injection for tests and drills: "invoice_actor" or "workflow_actor" dies holding the

@@ -256,6 +256,36 @@ struct OrderLookup {
   bool has_payment = false;
 };
 
+// The outcome of one confirmation attempt inside a (shared) transaction.
+struct Confirmed {
+  std::optional<std::vector<persistence::outbox::Job>> jobs;  // set: this call paid the order
+  std::string status_now;                                     // otherwise: the order's status
+  bool refund_recorded = false;
+};
+
+Result<Confirmed> confirm_one(Tx& tx, const persistence::payments::NewPayment& p, int lease) {
+  Confirmed c;
+  c.jobs = persistence::payments::confirm(tx, p, lease);
+  if (c.jobs) return c;
+  // Lost a race: another notification confirmed it, or the order expired meanwhile.
+  auto order = persistence::orders::find(tx, p.order_id);
+  c.status_now = order ? order->status : "";
+  if (c.status_now == "cancelled" || c.status_now == "failed") {
+    auto refund = p;
+    refund.state = "needs_refund";
+    refund.reason = "order was " + c.status_now;
+    c.refund_recorded = persistence::payments::record_refund(tx, refund);
+  }
+  return c;
+}
+
+struct PendingConfirm {
+  persistence::payments::NewPayment payment;
+  Callback<Confirmed> done;
+};
+
+constexpr std::size_t kConfirmBatch = 64;
+
 struct PaymentState {
   Runtime* runtime = nullptr;
   StockService* stock = nullptr;
@@ -263,6 +293,9 @@ struct PaymentState {
   std::unique_ptr<GatewayClient> client;
   std::shared_ptr<ActorStats> stats;
   const config::Config* config = nullptr;
+  // Group commit: confirmations that arrive while one transaction runs share the next one.
+  std::vector<PendingConfirm> confirm_queue;
+  bool confirming = false;
 };
 
 using PaymentActor = caf::stateful_actor<PaymentState>;
@@ -275,6 +308,53 @@ Callback<T> on_actor(PaymentActor* self, F fn) {
     caf::anon_send(
         me, PaymentStepMsg{[fn = std::move(fn), r = std::move(r)]() mutable { fn(std::move(r)); }});
   };
+}
+
+// Runs the queued confirmations in one transaction; the next batch starts when it commits.
+void flush_confirms(PaymentActor* self) {
+  auto& st = self->state;
+  if (st.confirming || st.confirm_queue.empty()) return;
+  st.confirming = true;
+  const auto n = std::min(kConfirmBatch, st.confirm_queue.size());
+  auto batch = std::make_shared<std::vector<PendingConfirm>>(
+      std::make_move_iterator(st.confirm_queue.begin()),
+      std::make_move_iterator(st.confirm_queue.begin() + static_cast<std::ptrdiff_t>(n)));
+  st.confirm_queue.erase(st.confirm_queue.begin(),
+                         st.confirm_queue.begin() + static_cast<std::ptrdiff_t>(n));
+  std::vector<persistence::payments::NewPayment> payments;
+  for (const auto& c : *batch) payments.push_back(c.payment);
+  const int lease = static_cast<int>(st.config->outbox_lease.count());
+  run_transaction<std::vector<Confirmed>>(
+      *st.runtime, "payment confirm",
+      [payments = std::move(payments), lease](Tx& tx) -> Result<std::vector<Confirmed>> {
+        std::vector<Confirmed> out;
+        for (const auto& p : payments) {
+          auto c = confirm_one(tx, p, lease);
+          if (!c) return std::move(c).error();
+          out.push_back(std::move(c).value());
+        }
+        return out;
+      },
+      on_actor<std::vector<Confirmed>>(
+          self, [self, batch, lease](Result<std::vector<Confirmed>> r) {
+            auto& st = self->state;
+            if (r) {
+              for (std::size_t i = 0; i < batch->size(); ++i) (*batch)[i].done((*r)[i]);
+            } else if (batch->size() > 1 && r.error().code != ErrorCode::unavailable) {
+              // One statement failed and took the batch with it: each on its own, so only it fails.
+              for (auto& c : *batch) {
+                auto p = c.payment;
+                run_transaction<Confirmed>(
+                    *st.runtime, "payment confirm",
+                    [p, lease](Tx& tx) -> Result<Confirmed> { return confirm_one(tx, p, lease); },
+                    c.done);
+              }
+            } else {
+              for (auto& c : *batch) c.done(r.error());
+            }
+            st.confirming = false;
+            flush_confirms(self);
+          }));
 }
 
 // One notification's journey; every step runs on the payment actor.
@@ -298,13 +378,12 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
     posted_ = field(n_.fields, "status");
     if (!is_uuid(order_id_)) return finish(order_not_found());
     auto id = order_id_;
-    run_transaction<OrderLookup>(
+    run_read<OrderLookup>(
         *st.runtime, "payment lookup",
         [id](Tx& tx) -> Result<OrderLookup> {
-          auto order = persistence::orders::find(tx, id);
-          if (!order) return order_not_found();
-          return OrderLookup{std::move(*order),
-                             persistence::payments::find_by_order(tx, id).has_value()};
+          auto found = persistence::orders::find_for_payment(tx, id);
+          if (!found) return order_not_found();
+          return OrderLookup{std::move(found->first), found->second};
         },
         step<OrderLookup>([](NotificationJob& job, Result<OrderLookup> found) {
           if (!found) return job.finish(std::move(found).error());
@@ -373,50 +452,31 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
     confirm();
   }
 
-  // Order pending → paid, the payment and the outbox jobs, in one transaction.
+  // Order pending → paid, the payment and the outbox jobs, in one transaction (shared with the
+  // other confirmations waiting at that moment).
   void confirm() {
-    auto p = payment_;
-    struct Confirmed {
-      std::optional<std::vector<int64_t>> jobs;
-      std::string status_now;
-      bool refund_recorded = false;
-    };
-    run_transaction<Confirmed>(
-        *self_->state.runtime, "payment confirm",
-        [p](Tx& tx) -> Result<Confirmed> {
-          Confirmed c;
-          c.jobs = persistence::payments::confirm(tx, p);
-          if (c.jobs) return c;
-          // Lost a race: another notification confirmed it, or the order expired meanwhile.
-          auto order = persistence::orders::find(tx, p.order_id);
-          c.status_now = order ? order->status : "";
-          if (c.status_now == "cancelled" || c.status_now == "failed") {
-            auto refund = p;
-            refund.state = "needs_refund";
-            refund.reason = "order was " + c.status_now;
-            c.refund_recorded = persistence::payments::record_refund(tx, refund);
-          }
-          return c;
-        },
-        step<Confirmed>([](NotificationJob& job, Result<Confirmed> c) {
-          if (!c) return job.finish(std::move(c).error());
-          auto& st = job.self_->state;
-          if (c->jobs) {
-            if (st.config->fault == "kill_after_payment_commit") ::raise(SIGKILL);  // drill
-            st.stats->add(kConfirmed, 1);
-            st.outbox->wake();
-            job.order_.status = "paid";
-            return job.outcome(NotificationOutcome::Kind::confirmed);
-          }
-          job.order_.status = c->status_now;
-          if (c->refund_recorded) {
-            st.stats->add(kRefunds, 1);
-            spdlog::warn("payments: order {} was {} when its payment {} arrived; refund needed",
-                         job.order_.id, c->status_now, job.payment_.val_id);
-            return job.outcome(NotificationOutcome::Kind::refund_recorded);
-          }
-          job.outcome(NotificationOutcome::Kind::duplicate);
-        }));
+    auto& st = self_->state;
+    st.confirm_queue.push_back(
+        {payment_, step<Confirmed>([](NotificationJob& job, Result<Confirmed> c) {
+           if (!c) return job.finish(std::move(c).error());
+           auto& st = job.self_->state;
+           if (c->jobs) {
+             if (st.config->fault == "kill_after_payment_commit") ::raise(SIGKILL);  // drill
+             st.stats->add(kConfirmed, 1);
+             st.outbox->submit(std::move(*c->jobs));
+             job.order_.status = "paid";
+             return job.outcome(NotificationOutcome::Kind::confirmed);
+           }
+           job.order_.status = c->status_now;
+           if (c->refund_recorded) {
+             st.stats->add(kRefunds, 1);
+             spdlog::warn("payments: order {} was {} when its payment {} arrived; refund needed",
+                          job.order_.id, c->status_now, job.payment_.val_id);
+             return job.outcome(NotificationOutcome::Kind::refund_recorded);
+           }
+           job.outcome(NotificationOutcome::Kind::duplicate);
+         })});
+    flush_confirms(self_);
   }
 
   // VALID for an order that is no longer pending: the money must go back.

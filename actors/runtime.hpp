@@ -80,6 +80,20 @@ void run_transaction(Runtime& runtime, const char* what,
       [shared_done](Error e) { (*shared_done)(std::move(e)); });
 }
 
+// As run_transaction for a single read statement: no BEGIN/COMMIT around it.
+template <class T>
+void run_read(Runtime& runtime, const char* what, std::function<Result<T>(persistence::Tx&)> fn,
+              Callback<T> done) {
+  auto shared_done = std::make_shared<Callback<T>>(std::move(done));
+  runtime.submit(
+      PoolKind::db,
+      [what, fn = std::move(fn), shared_done](Resources& r) {
+        using Fn = std::function<Result<T>(persistence::Tx&)>;
+        (*shared_done)(persistence::transact<const Fn&, pqxx::nontransaction>(r.db(), what, fn));
+      },
+      [shared_done](Error e) { (*shared_done)(std::move(e)); });
+}
+
 // Runs fn(RedisClient&) on the Redis pool.
 template <class T>
 void run_redis(Runtime& runtime, std::function<Result<T>(persistence::RedisClient&)> fn,

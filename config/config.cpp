@@ -233,6 +233,7 @@ LoadResult load(const Lookup& lookup) {
   r.duration("OUTBOX_LEASE_SECONDS", c.outbox_lease, 1, 24 * 3600);
   r.integer("OUTBOX_MAX_ATTEMPTS", c.outbox_max_attempts, 1, 1000);
   r.integer("OUTBOX_BATCH_SIZE", c.outbox_batch_size, 1, 10000);
+  r.duration("OUTBOX_LINGER_MS", c.outbox_linger, 0, 10000);
 
   r.string("MARKETLINK_FAULT", c.fault);
   r.string("LOG_LEVEL", c.log_level);

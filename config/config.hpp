@@ -79,6 +79,7 @@ struct Config {
   std::chrono::seconds outbox_lease{60};  // a claimed job is retried after this if unfinished
   int outbox_max_attempts = 10;           // then the job is dead until an operator retries
   int outbox_batch_size = 64;
+  std::chrono::milliseconds outbox_linger{20};  // a partial batch waits this long for more jobs
 
   std::string log_level = "info";
 

@@ -76,11 +76,13 @@ Error translate_exception(std::exception_ptr ep, const char* what_for);
 // Runs `fn(Tx&)` in one read-committed transaction and commits when it returns a success.
 // `fn` returns Result<T>; an error result rolls back. A broken connection is retried once on a
 // fresh connection when nothing was sent yet; otherwise the caller gets 503 (unavailable).
-template <class F>
+// With Work = pqxx::nontransaction, each statement commits on its own (one round trip for a
+// single read, no BEGIN/COMMIT).
+template <class F, class Work = pqxx::work>
 auto transact(Database& db, const char* what_for, F&& fn) -> decltype(fn(std::declval<Tx&>())) {
   for (int attempt = 0;; ++attempt) {
     try {
-      pqxx::work w(db.connection());
+      Work w(db.connection());
       Tx tx(db, w);
       auto result = fn(tx);
       if (result.ok()) w.commit();

@@ -45,6 +45,10 @@ constexpr Statement kReleaseOrders{
     "AND status = 'pending' RETURNING id::text"};
 constexpr Statement kFindOrder{
     "orders_find", "SELECT " ML_ORDER_COLUMNS " FROM orders o" ML_ORDER_JOIN " WHERE o.id = $1"};
+constexpr Statement kFindForPayment{
+    "orders_find_for_payment", "SELECT " ML_ORDER_COLUMNS
+                               ", EXISTS (SELECT 1 FROM payments pay WHERE pay.order_id = o.id) "
+                               "FROM orders o" ML_ORDER_JOIN " WHERE o.id = $1"};
 constexpr Statement kSetSession{
     "orders_set_session",
     "UPDATE orders SET payment_url = $2, session_key = $3, updated_at = now() WHERE id = $1"};
@@ -169,6 +173,12 @@ std::optional<OrderRow> find(Tx& tx, const std::string& id) {
   auto res = tx.exec(kFindOrder, id);
   if (res.empty()) return std::nullopt;
   return order_from(res[0]);
+}
+
+std::optional<std::pair<OrderRow, bool>> find_for_payment(Tx& tx, const std::string& id) {
+  auto res = tx.exec(kFindForPayment, id);
+  if (res.empty()) return std::nullopt;
+  return std::pair{order_from(res[0]), res[0][12].as<bool>()};
 }
 
 void set_payment_session(Tx& tx, const std::string& id, const std::string& payment_url,

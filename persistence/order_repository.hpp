@@ -59,6 +59,8 @@ std::vector<OrderRow> insert_batch(Tx& tx, int64_t variant_id, const std::string
 std::vector<std::string> release(Tx& tx, int64_t variant_id, const std::vector<std::string>& ids,
                                  const std::string& status, const std::string& by);
 std::optional<OrderRow> find(Tx& tx, const std::string& id);
+// The order and whether it has a payment row, in one statement (a notification's first look).
+std::optional<std::pair<OrderRow, bool>> find_for_payment(Tx& tx, const std::string& id);
 void set_payment_session(Tx& tx, const std::string& id, const std::string& payment_url,
                          const std::string& session_key);
 

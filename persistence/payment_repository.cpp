@@ -13,7 +13,7 @@ namespace {
 // The values of a NewPayment, $2..$19 after the order id in $1.
 #define ML_PAYMENT_VALUES                                                                \
   "$2, $3, $4, $5, $6, NULLIF($7, '')::numeric, NULLIF($8, '')::numeric, $9, $10, $11, " \
-  "$12, $13, $14, $15::smallint, $16, $15::smallint = 1, $17, $18::jsonb"
+  "$12, $13, $14, $15::smallint, $16, $15::smallint = 1, $17, $18::json"
 #define ML_PAYMENT_INSERT_COLUMNS                                                    \
   "order_id, val_id, tran_id, state, reason, gateway_status, amount, store_amount, " \
   "currency, bank_tran_id, card_type, card_no, card_brand, tran_date, risk_level, "  \
@@ -31,9 +31,10 @@ constexpr Statement kConfirm{
     "payment AS (INSERT INTO payments (" ML_PAYMENT_INSERT_COLUMNS
     ") SELECT paid.id, " ML_PAYMENT_VALUES
     " FROM paid RETURNING order_id), "
-    "jobs AS (INSERT INTO outbox (kind, order_id) SELECT k.kind, payment.order_id FROM payment, "
-    "(VALUES ('invoice'), ('workflow_start')) AS k(kind) RETURNING id) "
-    "SELECT id FROM jobs ORDER BY id"};
+    "jobs AS (INSERT INTO outbox (kind, order_id, attempts, next_attempt_at) "
+    "SELECT k.kind, payment.order_id, 1, now() + $19 * interval '1 second' FROM payment, "
+    "(VALUES ('invoice'), ('workflow_start')) AS k(kind) RETURNING id, kind, order_id) "
+    "SELECT id, kind, order_id::text FROM jobs ORDER BY id"};
 constexpr Statement kRecordRefund{"payments_record_refund",
                                   "INSERT INTO payments (" ML_PAYMENT_INSERT_COLUMNS
                                   ") VALUES ($1, " ML_PAYMENT_VALUES
@@ -74,8 +75,10 @@ constexpr Statement kInvoiceData{
     "AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.order_id = o.id)"};
 constexpr Statement kInvoiceStore{
     "invoice_store",
-    "INSERT INTO invoices (order_id, number, pdf, sha256) VALUES ($1, $2, decode($3, 'hex'), $4) "
-    "ON CONFLICT (order_id) DO NOTHING RETURNING 1"};
+    "INSERT INTO invoices (order_id, number, pdf, sha256) "
+    "SELECT t.order_id, t.number, decode(t.pdf, 'hex'), t.sha256 FROM "
+    "unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS t(order_id, number, pdf, sha256) "
+    "ON CONFLICT (order_id) DO NOTHING"};
 constexpr Statement kInvoicesExisting{
     "invoices_existing", "SELECT order_id::text FROM invoices WHERE order_id = ANY($1::uuid[])"};
 constexpr Statement kInvoiceFind{
@@ -119,10 +122,13 @@ PaymentRow payment_from(const pqxx::row& r) {
   return p;
 }
 
-pqxx::result exec_payment(Tx& tx, const Statement& s, const payments::NewPayment& p) {
+template <class... Extra>
+pqxx::result exec_payment(Tx& tx, const Statement& s, const payments::NewPayment& p,
+                          Extra&&... extra) {
   return tx.exec(s, p.order_id, p.val_id, p.tran_id, p.state, p.reason, p.gateway_status, p.amount,
                  p.store_amount, p.currency, p.bank_tran_id, p.card_type, p.card_no, p.card_brand,
-                 p.tran_date, p.risk_level, p.risk_title, p.source, p.validation_json);
+                 p.tran_date, p.risk_level, p.risk_title, p.source, p.validation_json,
+                 std::forward<Extra>(extra)...);
 }
 
 std::string to_hex(const std::string& bytes) {
@@ -168,12 +174,14 @@ std::optional<PaymentRow> find_by_order(Tx& tx, const std::string& order_id) {
   return payment_from(res[0]);
 }
 
-std::optional<std::vector<int64_t>> confirm(Tx& tx, const NewPayment& p) {
-  auto res = exec_payment(tx, kConfirm, p);
+std::optional<std::vector<outbox::Job>> confirm(Tx& tx, const NewPayment& p, int lease_seconds) {
+  auto res = exec_payment(tx, kConfirm, p, lease_seconds);
   if (res.empty()) return std::nullopt;
-  std::vector<int64_t> ids;
-  for (const auto& r : res) ids.push_back(r[0].as<int64_t>());
-  return ids;
+  std::vector<outbox::Job> jobs;
+  for (const auto& r : res) {
+    jobs.push_back({r[0].as<int64_t>(), r[1].as<std::string>(), r[2].as<std::string>(), 1});
+  }
+  return jobs;
 }
 
 bool record_refund(Tx& tx, const NewPayment& p) {
@@ -251,9 +259,17 @@ std::set<std::string> existing(Tx& tx, const std::vector<std::string>& order_ids
   return out;
 }
 
-bool store(Tx& tx, const std::string& order_id, const std::string& number, const std::string& pdf,
-           const std::string& sha256) {
-  return !tx.exec(kInvoiceStore, order_id, number, to_hex(pdf), sha256).empty();
+void store(Tx& tx, const std::vector<NewInvoice>& invoices) {
+  if (invoices.empty()) return;
+  std::vector<std::string> ids, numbers, pdfs, digests;
+  for (const auto& inv : invoices) {
+    ids.push_back(inv.order_id);
+    numbers.push_back(inv.doc.number);  // INV-00000042: safe unquoted in an array literal
+    pdfs.push_back(to_hex(inv.doc.pdf));
+    digests.push_back(inv.doc.sha256);
+  }
+  tx.exec(kInvoiceStore, array_literal(ids), array_literal(numbers), array_literal(pdfs),
+          array_literal(digests));
 }
 
 std::optional<Stored> find(Tx& tx, const std::string& order_id) {

@@ -39,6 +39,15 @@ struct OrderEvent {
   std::string from, to, by, at;
 };
 
+namespace outbox {
+struct Job {
+  int64_t id = 0;
+  std::string kind;  // invoice | workflow_start
+  std::string order_id;
+  int attempts = 0;  // including this one
+};
+}  // namespace outbox
+
 namespace payments {
 
 // What the validation API confirmed, ready to be stored. Decimal fields are either empty or a
@@ -67,9 +76,10 @@ struct NewPayment {
 std::optional<PaymentRow> find_by_order(Tx& tx, const std::string& order_id);
 
 // In one statement: order pending → paid, the payment row, and the outbox jobs (invoice and
-// workflow start). Returns the new outbox job ids, or std::nullopt when the order was no longer
-// pending (then nothing was written).
-std::optional<std::vector<int64_t>> confirm(Tx& tx, const NewPayment& p);
+// workflow start), already claimed by the caller for `lease_seconds` (it runs them at once; if it
+// dies, any worker takes them after the lease). Returns the jobs, or std::nullopt when the order
+// was no longer pending (then nothing was written).
+std::optional<std::vector<outbox::Job>> confirm(Tx& tx, const NewPayment& p, int lease_seconds);
 
 // Records money that must go back (state needs_refund); false when the order already has a
 // payment row (a duplicate), in which case nothing is written.
@@ -78,13 +88,6 @@ bool record_refund(Tx& tx, const NewPayment& p);
 }  // namespace payments
 
 namespace outbox {
-
-struct Job {
-  int64_t id = 0;
-  std::string kind;  // invoice | workflow_start
-  std::string order_id;
-  int attempts = 0;  // including this one
-};
 
 // Claims up to `limit` due jobs for `lease_seconds` (another worker skips them meanwhile).
 std::vector<Job> claim_due(Tx& tx, int limit, int lease_seconds);
@@ -120,16 +123,19 @@ struct InvoiceData {
 // What the invoices of `order_ids` show, for those that have a confirmed payment and no invoice
 // yet.
 std::vector<InvoiceData> missing(Tx& tx, const std::vector<std::string>& order_ids);
-// Stores the PDF unless the order already has one; returns true when this call stored it.
 // Those of `order_ids` that have an invoice.
 std::set<std::string> existing(Tx& tx, const std::vector<std::string>& order_ids);
-bool store(Tx& tx, const std::string& order_id, const std::string& number, const std::string& pdf,
-           const std::string& sha256);
 struct Stored {
   std::string number;
   std::string pdf;
   std::string sha256;
 };
+struct NewInvoice {
+  std::string order_id;
+  Stored doc;
+};
+// Stores the PDFs in one statement, except for orders that already have one.
+void store(Tx& tx, const std::vector<NewInvoice>& invoices);
 std::optional<Stored> find(Tx& tx, const std::string& order_id);
 
 }  // namespace invoices

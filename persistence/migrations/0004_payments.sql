@@ -59,7 +59,7 @@ CREATE TABLE payments (
   risk_title      varchar(100) NOT NULL DEFAULT '',
   needs_review    boolean NOT NULL DEFAULT false,
   source          varchar(10) NOT NULL CHECK (source IN ('ipn', 'redirect')),
-  validation      jsonb NOT NULL,
+  validation      json NOT NULL,  -- the validation API's answer as received (checked, not parsed)
   created_at      timestamptz NOT NULL DEFAULT now()
 );
 -- The console's "needs review or refund" list.

@@ -1,6 +1,8 @@
-// marketlink_bench: order throughput and latency against a real server process, PostgreSQL
-// (default durability), Redis and the fake SSLCommerz, all on this machine. Prints a table.
+// marketlink_bench: order and payment throughput and latency against a real server process,
+// PostgreSQL (default durability), Redis and the fake SSLCommerz, all on this machine. Prints a
+// table.
 //   marketlink_bench <marketlink binary> [scale]   (scale 1.0 = the sizes in README)
+//   BENCH_ONLY=orders|payments|memory runs one group of scenarios.
 // Needs DATABASE_URL / REDIS_HOST / REDIS_PORT of a migrated database.
 
 #include <algorithm>
@@ -62,22 +64,24 @@ struct Server {
   uint16_t port = 0;
 };
 
-Server start_server(const std::string& binary, const std::string& gateway_url, int batch,
-                    int idle_seconds) {
+Server start_server(const marketlink::testing::FakeSslcommerz& gateway, const std::string& binary,
+                    int batch, int idle_seconds) {
   Server s;
   s.port = free_port();
-  s.pid = marketlink::testing::spawn_process(binary, {"serve"},
-                                             {{"SECRET_KEY", kSecret},
-                                              {"HTTP_PORT", std::to_string(s.port)},
-                                              {"SSLCOMMERZ_STORE_ID", "benchstore"},
-                                              {"WEBHOOK_SECRET", "bench-pass"},
-                                              {"SSLCOMMERZ_SESSION_URL", gateway_url},
-                                              {"STOCK_BATCH_SIZE", std::to_string(batch)},
-                                              {"STOCK_IDLE_SECONDS", std::to_string(idle_seconds)},
-                                              {"LOG_LEVEL", "warn"},
-                                              {"ENV_FILE", "/nonexistent"},
-                                              {"REGISTER_RATE_PER_MINUTE", "100000000"},
-                                              {"DB_POOL_SIZE", env("BENCH_DB_POOL", "16")}});
+  s.pid =
+      marketlink::testing::spawn_process(binary, {"serve"},
+                                         {{"SECRET_KEY", kSecret},
+                                          {"HTTP_PORT", std::to_string(s.port)},
+                                          {"SSLCOMMERZ_STORE_ID", "benchstore"},
+                                          {"WEBHOOK_SECRET", "bench-pass"},
+                                          {"SSLCOMMERZ_SESSION_URL", gateway.session_url()},
+                                          {"SSLCOMMERZ_VALIDATION_URL", gateway.validation_url()},
+                                          {"STOCK_BATCH_SIZE", std::to_string(batch)},
+                                          {"STOCK_IDLE_SECONDS", std::to_string(idle_seconds)},
+                                          {"LOG_LEVEL", "warn"},
+                                          {"ENV_FILE", "/nonexistent"},
+                                          {"REGISTER_RATE_PER_MINUTE", "100000000"},
+                                          {"DB_POOL_SIZE", env("BENCH_DB_POOL", "16")}});
   for (int i = 0; i < 5000; ++i) {
     try {
       net::io_context ioc;
@@ -152,28 +156,132 @@ net::awaitable<void> client(uint16_t port, const Load& load, std::atomic<std::si
   out.latencies_ms.insert(out.latencies_ms.end(), lat.begin(), lat.end());
 }
 
+template <class Spawn>
+LoadResult run_clients(int clients, Spawn spawn);
+
 LoadResult run_load(uint16_t port, const Load& load) {
+  unsigned seed = 0;
+  return run_clients(load.clients, [&](auto& next, auto& out, auto& m) {
+    return client(port, load, next, out, m, ++seed);
+  });
+}
+
+// A fixed list of requests sent by `clients` keep-alive connections; 2xx counts as done.
+struct Prepared {
+  std::string target, body, content_type, token;
+};
+
+net::awaitable<void> list_client(uint16_t port, const std::vector<Prepared>& list,
+                                 std::atomic<std::size_t>& next, LoadResult& out, std::mutex& m) {
+  auto ex = co_await net::this_coro::executor;
+  beast::tcp_stream stream(ex);
+  co_await stream.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port),
+                                net::use_awaitable);
+  beast::flat_buffer buffer;
+  std::vector<double> lat;
+  std::size_t ok = 0, other = 0;
+  while (true) {
+    const auto i = next.fetch_add(1);
+    if (i >= list.size()) break;
+    const auto& p = list[i];
+    bhttp::request<bhttp::string_body> req{bhttp::verb::post, p.target, 11};
+    req.set(bhttp::field::host, "127.0.0.1");
+    req.set(bhttp::field::content_type, p.content_type);
+    if (!p.token.empty()) req.set(bhttp::field::authorization, "Bearer " + p.token);
+    req.body() = p.body;
+    req.keep_alive(true);
+    req.prepare_payload();
+    const auto t0 = clock_type::now();
+    co_await bhttp::async_write(stream, req, net::use_awaitable);
+    bhttp::response<bhttp::string_body> res;
+    co_await bhttp::async_read(stream, buffer, res, net::use_awaitable);
+    lat.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - t0).count());
+    (res.result_int() / 100 == 2 ? ok : other) += 1;
+  }
+  std::lock_guard lock(m);
+  out.created += ok;
+  out.other += other;
+  out.latencies_ms.insert(out.latencies_ms.end(), lat.begin(), lat.end());
+}
+
+// End to end: each client books an order, pays it at the fake gateway and sends the signed VALID
+// notification, `total` times in all.
+net::awaitable<void> pay_client(uint16_t port, marketlink::testing::FakeSslcommerz& gateway,
+                                const Load& load, std::atomic<std::size_t>& next, LoadResult& out,
+                                std::mutex& m) {
+  auto ex = co_await net::this_coro::executor;
+  beast::tcp_stream stream(ex);
+  co_await stream.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port),
+                                net::use_awaitable);
+  beast::flat_buffer buffer;
+  std::vector<double> lat;
+  std::size_t confirmed = 0, other = 0;
+  while (true) {
+    const auto i = next.fetch_add(1);
+    if (i >= load.total) break;
+    const auto t0 = clock_type::now();
+    bhttp::request<bhttp::string_body> req{bhttp::verb::post, "/api/v1/orders/", 11};
+    req.set(bhttp::field::host, "127.0.0.1");
+    req.set(bhttp::field::content_type, "application/json");
+    req.set(bhttp::field::authorization, "Bearer " + load.tokens[i % load.tokens.size()]);
+    req.body() = "{\"variant\":" + std::to_string(load.variants[i % load.variants.size()]) + "}";
+    req.keep_alive(true);
+    req.prepare_payload();
+    co_await bhttp::async_write(stream, req, net::use_awaitable);
+    bhttp::response<bhttp::string_body> res;
+    co_await bhttp::async_read(stream, buffer, res, net::use_awaitable);
+    const auto key = res.body().find("\"order_id\":\"");
+    if (res.result_int() != 201 || key == std::string::npos) {
+      ++other;
+      continue;
+    }
+    const auto order_id = res.body().substr(key + 12, 36);
+    bhttp::request<bhttp::string_body> ipn{bhttp::verb::post, "/webhooks/payment/" + order_id + "/",
+                                           11};
+    ipn.set(bhttp::field::host, "127.0.0.1");
+    ipn.set(bhttp::field::content_type, "application/x-www-form-urlencoded");
+    ipn.body() = marketlink::testing::FakeSslcommerz::encode(gateway.pay(order_id, "1500.00"));
+    ipn.keep_alive(true);
+    ipn.prepare_payload();
+    co_await bhttp::async_write(stream, ipn, net::use_awaitable);
+    bhttp::response<bhttp::string_body> paid;
+    co_await bhttp::async_read(stream, buffer, paid, net::use_awaitable);
+    lat.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - t0).count());
+    (paid.result_int() == 200 ? confirmed : other) += 1;
+  }
+  std::lock_guard lock(m);
+  out.created += confirmed;
+  out.other += other;
+  out.latencies_ms.insert(out.latencies_ms.end(), lat.begin(), lat.end());
+}
+
+template <class Spawn>
+LoadResult run_clients(int clients, Spawn spawn) {
   net::io_context ioc(1);
   std::atomic<std::size_t> next{0};
   LoadResult out;
   std::mutex m;
-  for (int c = 0; c < load.clients; ++c) {
-    net::co_spawn(ioc, client(port, load, next, out, m, static_cast<unsigned>(c) + 1),
-                  [](std::exception_ptr ep) {
-                    if (ep) {
-                      try {
-                        std::rethrow_exception(ep);
-                      } catch (const std::exception& e) {
-                        std::cerr << "client failed: " << e.what() << "\n";
-                      }
-                    }
-                  });
+  for (int c = 0; c < clients; ++c) {
+    net::co_spawn(ioc, spawn(next, out, m), [](std::exception_ptr ep) {
+      if (ep) {
+        try {
+          std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          std::cerr << "client failed: " << e.what() << "\n";
+        }
+      }
+    });
   }
   const auto t0 = clock_type::now();
   ioc.run();
   out.seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
   std::sort(out.latencies_ms.begin(), out.latencies_ms.end());
   return out;
+}
+
+long long scalar(pqxx::connection& c, const std::string& sql, int64_t variant) {
+  pqxx::work w(c);
+  return w.exec_params1(sql, variant)[0].as<long long>();
 }
 
 double pct(const std::vector<double>& sorted, double p) {
@@ -274,12 +382,16 @@ int main(int argc, char** argv) {
   std::printf(
       "|--------------|-------|------------------------------------|----------------|--------------"
       "------------------|\n");
+  // BENCH_ONLY=orders|payments|memory runs one group.
+  const auto only = env("BENCH_ONLY");
+  auto wanted = [&only](const char* group) { return only.empty() || only == group; };
   for (int batch : {64, 1}) {
+    if (!wanted("orders")) break;
     // 1. Hot variant: one variant, 64 clients.
     {
       const auto stock = static_cast<int>(scaled(20000));
       auto s = seed(db, 1, stock, static_cast<int>(scaled(20000)));
-      auto server = start_server(binary, gateway.session_url(), batch, 60);
+      auto server = start_server(gateway, binary, batch, 60);
       Load load{s.tokens, s.variants, false, static_cast<std::size_t>(stock), 64};
       auto r = run_load(server.port, load);
       stop_server(server);
@@ -295,7 +407,7 @@ int main(int argc, char** argv) {
     // 2. Flash sale: 100 units, 10,000 requests from 256 clients.
     {
       auto s = seed(db, 1, 100, static_cast<int>(scaled(10000)));
-      auto server = start_server(binary, gateway.session_url(), batch, 60);
+      auto server = start_server(gateway, binary, batch, 60);
       Load load{s.tokens, s.variants, false, scaled(10000), 256};
       auto r = run_load(server.port, load);
       stop_server(server);
@@ -309,7 +421,7 @@ int main(int argc, char** argv) {
     // 3. Spread: 1,000 variants picked at random.
     {
       auto s = seed(db, 1000, 1000, static_cast<int>(scaled(20000)));
-      auto server = start_server(binary, gateway.session_url(), batch, 60);
+      auto server = start_server(gateway, binary, batch, 60);
       Load load{s.tokens, s.variants, true, scaled(20000), 64};
       auto r = run_load(server.port, load);
       stop_server(server);
@@ -321,11 +433,75 @@ int main(int argc, char** argv) {
           static_cast<int>(r.created) == 1000 * 1000 - left ? "ok: == stock taken" : "MISMATCH");
     }
   }
-  // 4. Memory: reservations touching 100,000 distinct variants.
-  {
+  // 4. Payments: IPN confirmations of orders created beforehand, then order + IPN end to end.
+  if (wanted("payments")) {
+    const auto n = static_cast<int>(scaled(10000));
+    auto s = seed(db, 1, 2 * n, n);
+    auto server = start_server(gateway, binary, 64, 60);
+    Load load{s.tokens, s.variants, false, static_cast<std::size_t>(n), 64};
+    run_load(server.port, load);  // n pending orders
+    std::vector<Prepared> ipns;
+    {
+      pqxx::work w(db);
+      for (const auto& r :
+           w.exec_params("SELECT id::text FROM orders WHERE variant_id = $1 AND status = 'pending'",
+                         s.variants[0])) {
+        const auto id = r[0].as<std::string>();
+        ipns.push_back({"/webhooks/payment/" + id + "/",
+                        marketlink::testing::FakeSslcommerz::encode(gateway.pay(id, "1500.00")),
+                        "application/x-www-form-urlencoded", ""});
+      }
+    }
+    auto r = run_clients(64, [&](auto& next, auto& out, auto& m) {
+      return list_client(server.port, ipns, next, out, m);
+    });
+    row("payments", 64, "IPN confirmations/s", fmt(static_cast<double>(r.created) / r.seconds), "");
+    row("payments", 64, "IPN latency p50 / p99 (ms)",
+        fmt(pct(r.latencies_ms, 0.5), 1) + " / " + fmt(pct(r.latencies_ms, 0.99), 1), "");
+    // End to end on the same variant: book, pay, notify.
+    Load pairs{s.tokens, s.variants, false, static_cast<std::size_t>(n), 64};
+    auto e = run_clients(64, [&](auto& next, auto& out, auto& m) {
+      return pay_client(server.port, gateway, pairs, next, out, m);
+    });
+    row("payments", 64, "order + IPN, confirmed/s", fmt(static_cast<double>(e.created) / e.seconds),
+        "");
+    row("payments", 64, "order + IPN latency p50/p99 (ms)",
+        fmt(pct(e.latencies_ms, 0.5), 1) + " / " + fmt(pct(e.latencies_ms, 0.99), 1), "");
+    // The outbox finishes the after-payment jobs: one invoice and one workflow start per payment.
+    const auto confirmed = static_cast<long long>(r.created + e.created);
+    const auto t0 = clock_type::now();
+    const std::string processing =
+        "SELECT count(*) FROM orders WHERE variant_id = $1 AND status = 'processing'";
+    while (scalar(db, processing, s.variants[0]) < confirmed &&
+           clock_type::now() - t0 < std::chrono::seconds(120)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    const auto drained = std::chrono::duration<double>(clock_type::now() - t0).count();
+    stop_server(server);
+    const auto payments =
+        scalar(db,
+               "SELECT count(*) FROM payments p JOIN orders o ON o.id = p.order_id "
+               "WHERE o.variant_id = $1",
+               s.variants[0]);
+    const auto invoices =
+        scalar(db,
+               "SELECT count(*) FROM invoices i JOIN orders o ON o.id = i.order_id "
+               "WHERE o.variant_id = $1",
+               s.variants[0]);
+    const auto moved = scalar(db, processing, s.variants[0]);
+    row("payments", 64, "confirmed / payments / invoices",
+        std::to_string(confirmed) + " / " + std::to_string(payments) + " / " +
+            std::to_string(invoices),
+        payments == confirmed && invoices == confirmed && moved == confirmed
+            ? "ok: one of each per order"
+            : "MISMATCH" + std::string(r.other + e.other ? " (errors!)" : ""));
+    row("payments", 64, "outbox drained after load (s)", fmt(drained, 1), "invoices + workflow");
+  }
+  // 5. Memory: reservations touching 100,000 distinct variants.
+  if (wanted("memory")) {
     const auto n = static_cast<int>(scaled(100000));
     auto s = seed(db, n, 1, n);
-    auto server = start_server(binary, gateway.session_url(), 64, 5);
+    auto server = start_server(gateway, binary, 64, 5);
     const long baseline = rss_kib(server.pid);
     Load load{s.tokens, s.variants, false, static_cast<std::size_t>(n), 64};
     auto r = run_load(server.port, load);
