@@ -115,6 +115,7 @@ int run_serve(const ml::config::Config& config) {
   ml::http::App app{config, services};
   const auto router = ml::http::build_router(app);
   ml::http::HttpServer server(config, router);
+  app.open_connections = [&server] { return server.open_connections(); };
   try {
     server.start();
   } catch (const std::exception& e) {

@@ -1,7 +1,14 @@
 // The inspection registry.
 #include "actors/registry.hpp"
 
+#include "actors/counters.hpp"
+
 namespace marketlink::actors {
+
+Counters& counters() {
+  static Counters c;
+  return c;
+}
 
 void ActorStats::failed(std::string error) {
   std::lock_guard lock(error_mutex_);

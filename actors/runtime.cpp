@@ -7,6 +7,7 @@
 
 #include <future>
 
+#include "actors/counters.hpp"
 #include "actors/runtime_internal.hpp"
 
 #include <spdlog/spdlog.h>
@@ -126,6 +127,7 @@ struct Runtime::Impl {
   caf::actor supervisor;
   std::mutex mutex;
   std::array<caf::actor, 3> pools;
+  std::map<std::string, std::shared_ptr<internal::Slot>> named;  // supervised children by name
   bool stopped = false;
   std::promise<void> pools_started;
 };
@@ -140,7 +142,8 @@ struct WorkerState {
 };
 
 caf::behavior worker(caf::stateful_actor<WorkerState>* self, caf::actor pool,
-                     const config::Config* config, std::shared_ptr<ActorStats> stats) {
+                     const config::Config* config, std::shared_ptr<ActorStats> stats,
+                     PoolKind kind) {
   self->state.resources = std::make_unique<Resources>(*config);
   self->state.stats = stats;
   stats->set_state("idle");
@@ -149,6 +152,7 @@ caf::behavior worker(caf::stateful_actor<WorkerState>* self, caf::actor pool,
       [=](JobMsg& job) {
         auto& st = self->state;
         st.stats->set_state("busy");
+        const auto started = std::chrono::steady_clock::now();
         try {
           job.run(*st.resources);
         } catch (const std::exception& e) {
@@ -159,6 +163,10 @@ caf::behavior worker(caf::stateful_actor<WorkerState>* self, caf::actor pool,
           st.stats->failed("unknown exception");
           job.fail(Error::internal("unknown exception"));
         }
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        if (kind == PoolKind::db) counters().db_seconds.observe(seconds);
+        if (kind == PoolKind::redis) counters().redis_seconds.observe(seconds);
         st.stats->handled(self->mailbox().size());
         st.stats->set_state("idle");
         self->send(pool, ready_atom::value);
@@ -187,7 +195,7 @@ void spawn_worker(caf::stateful_actor<PoolState>* self, std::size_t index) {
       std::string(pool_name(st.spec.kind)) + "/worker-" + std::to_string(index);
   auto stats = st.registry->enter(name, "worker", pool_name(st.spec.kind));
   auto w = self->spawn<caf::detached + caf::monitored>(worker, caf::actor_cast<caf::actor>(self),
-                                                       st.config, stats);
+                                                       st.config, stats, st.spec.kind);
   (*st.workers)[index] = w;
   st.index_of[w.id()] = index;
 }
@@ -411,6 +419,10 @@ std::shared_ptr<Slot> supervise(Runtime& runtime, const std::string& name, Facto
   auto slot = std::make_shared<Slot>();
   auto started = std::make_shared<std::promise<void>>();
   auto future = started->get_future();
+  {
+    std::lock_guard lock(runtime.impl().mutex);
+    runtime.impl().named[name] = slot;
+  }
   caf::anon_send(runtime.impl().supervisor, add_child_atom::value,
                  AddChildMsg{name, std::move(factory), slot, started});
   future.wait();
@@ -420,6 +432,34 @@ std::shared_ptr<Slot> supervise(Runtime& runtime, const std::string& name, Facto
 
 void Runtime::inject_crash(PoolKind kind, bool whole_pool) {
   if (auto handle = impl_->pool(kind)) caf::anon_send(handle, crash_atom::value, whole_pool);
+}
+
+bool Runtime::restart_child(const std::string& name) {
+  static const std::map<std::string, PoolKind> kPools{
+      {"db_pool", PoolKind::db}, {"redis_pool", PoolKind::redis}, {"hash_pool", PoolKind::hash}};
+  if (auto p = kPools.find(name); p != kPools.end()) {
+    if (!impl_->pool(p->second)) return false;
+    inject_crash(p->second, true);
+    return true;
+  }
+  std::shared_ptr<internal::Slot> slot;
+  {
+    std::lock_guard lock(impl_->mutex);
+    auto it = impl_->named.find(name);
+    if (it == impl_->named.end()) return false;
+    slot = it->second;
+  }
+  auto actor = slot->get();
+  if (!actor) return false;  // restarting already
+  caf::anon_send_exit(actor, caf::exit_reason::kill);
+  return true;
+}
+
+std::vector<std::string> Runtime::restartable() const {
+  std::vector<std::string> names{"db_pool", "redis_pool", "hash_pool"};
+  std::lock_guard lock(impl_->mutex);
+  for (const auto& [name, slot] : impl_->named) names.push_back(name);
+  return names;
 }
 
 void Runtime::shutdown() {

@@ -5,6 +5,8 @@
 
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "actors/registry.hpp"
 #include "config/config.hpp"
@@ -58,6 +60,12 @@ class Runtime {
   // Kills one worker of `pool` (or the whole pool actor) as a crash would; for tests and the
   // operator console's restart action.
   void inject_crash(PoolKind pool, bool whole_pool);
+
+  // Restarts a supervised child by name ("payment_actor", "outbox_worker", "db_pool", ...): it
+  // is killed and its supervisor starts it again, as after a crash. False for an unknown name.
+  bool restart_child(const std::string& name);
+  // The names restart_child accepts.
+  std::vector<std::string> restartable() const;
 
   struct Impl;  // opaque outside runtime.cpp
   Impl& impl() { return *impl_; }

@@ -4,6 +4,7 @@
 
 #include "actors/accounts.hpp"
 #include "actors/catalog.hpp"
+#include "actors/inspector.hpp"
 #include "actors/orders.hpp"
 #include "actors/outbox.hpp"
 #include "actors/payments.hpp"
@@ -15,6 +16,7 @@ namespace marketlink::actors {
 struct Services {
   explicit Services(const config::Config& config)
       : runtime(config),
+        inspector(runtime.registry()),
         accounts(runtime, config),
         stock(runtime, config),
         outbox(runtime, config),
@@ -23,6 +25,7 @@ struct Services {
         catalog(runtime, stock) {}
 
   Runtime runtime;
+  Inspector inspector;
   Accounts accounts;
   StockService stock;
   OutboxService outbox;

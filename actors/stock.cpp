@@ -22,6 +22,7 @@
 #include <unordered_map>
 #include <variant>
 
+#include "actors/counters.hpp"
 #include "actors/runtime_internal.hpp"
 #include "actors/tokens.hpp"
 
@@ -469,6 +470,11 @@ void apply(StockActor* self, StockDone& d) {
   stats.add(kAccepted, d.accepted);
   stats.add(kRejected, d.rejected);
   stats.add(kReleased, d.released);
+  auto& totals = counters();
+  totals.reservations_accepted.fetch_add(static_cast<uint64_t>(d.accepted));
+  totals.reservations_rejected.fetch_add(static_cast<uint64_t>(d.rejected));
+  totals.reservations_released.fetch_add(static_cast<uint64_t>(d.released));
+  if (d.batch > 0 && !d.sold_out) totals.batch_sizes.observe(d.batch);
   stats.gauge(kAvailable, st.available.value_or(-1));
   stats.gauge(kDegraded, st.degraded ? 1 : 0);
   // A variant that does not exist (or is hidden) keeps no actor: it may appear later.

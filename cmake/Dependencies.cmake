@@ -25,3 +25,6 @@ find_library(HPDF_LIBRARY NAMES hpdf REQUIRED)
 add_library(HPDF::HPDF UNKNOWN IMPORTED)
 set_target_properties(HPDF::HPDF PROPERTIES IMPORTED_LOCATION "${HPDF_LIBRARY}"
   INTERFACE_INCLUDE_DIRECTORIES "${HPDF_INCLUDE_DIR}")
+
+# prometheus-cpp (Debian's prometheus-cpp-dev ships its CMake package).
+find_package(prometheus-cpp CONFIG REQUIRED)

@@ -13,6 +13,7 @@ Router build_router(App& app) {
   add_catalog_routes(router, app);
   add_order_routes(router, app);
   add_payment_routes(router, app);
+  add_console_routes(router, app);
   return router;
 }
 

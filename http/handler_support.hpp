@@ -22,7 +22,9 @@ struct App {
         catalog(s.catalog),
         orders(s.orders),
         payments(s.payments),
-        outbox(s.outbox) {}
+        outbox(s.outbox),
+        stock(s.stock),
+        inspector(s.inspector) {}
 
   const config::Config& config;
   actors::Runtime& runtime;
@@ -31,6 +33,10 @@ struct App {
   actors::OrderService& orders;
   actors::PaymentService& payments;
   actors::OutboxService& outbox;
+  actors::StockService& stock;
+  actors::Inspector& inspector;
+  // Set once the HTTP server exists (for the console and /metrics).
+  std::function<std::size_t()> open_connections = [] { return std::size_t{0}; };
 };
 
 Response json_response(int status, const boost::json::value& body);
@@ -97,6 +103,7 @@ void add_ops_routes(Router& router, App& app);
 void add_catalog_routes(Router& router, App& app);
 void add_order_routes(Router& router, App& app);
 void add_payment_routes(Router& router, App& app);
+void add_console_routes(Router& router, App& app);
 
 // {"field":["message", ...], ...} of a list of field errors.
 boost::json::object fields_json(const std::vector<FieldError>& fields);

@@ -26,6 +26,7 @@ void Router::add(const std::string& method, const std::string& pattern, Handler 
     if (s.empty() || s.front() != '{') ++r.literals;
   }
   r.method = method;
+  r.pattern = pattern;
   r.handler = std::move(handler);
   routes_.push_back(std::move(r));
 }
@@ -60,6 +61,7 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
     if (r.method == method && r.literals > best_literals) {
       best_literals = r.literals;
       best.handler = &r.handler;
+      best.pattern = r.pattern;
       best.params = std::move(params);
     }
   }

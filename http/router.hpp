@@ -16,6 +16,7 @@ class Router {
 
   struct Match {
     const Handler* handler = nullptr;  // null: no route for this method
+    std::string pattern;               // the route's pattern, for metrics
     Headers params;
     std::string allow;  // methods of the path when it exists under other methods
     bool path_exists = false;
@@ -26,6 +27,7 @@ class Router {
   struct Route {
     std::vector<std::string> segments;  // "{name}" is a parameter
     std::string method;
+    std::string pattern;
     Handler handler;
     int literals = 0;
   };

@@ -17,6 +17,7 @@
 
 #include "actors/tokens.hpp"
 #include "http/error_mapping.hpp"
+#include "http/metrics.hpp"
 
 namespace marketlink::http {
 
@@ -197,6 +198,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return send(std::move(r));
     }
     req->params = std::move(match.params);
+    route_ = match.pattern;
 
     // The handler answers exactly once, from any thread; the deadline answers 504 otherwise.
     auto answered = std::make_shared<std::atomic<bool>>(false);
@@ -243,6 +245,9 @@ class Session : public std::enable_shared_from_this<Session> {
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_);
     access_log()->info("{} {} {} {:.2f}ms {}", method, path, status, busy_ ? elapsed.count() : 0.0,
                        id);
+    Metrics::instance().request(route_.empty() ? "unmatched" : route_, method, status,
+                                busy_ ? elapsed.count() / 1000.0 : 0.0);
+    route_.clear();
     busy_ = true;
     stream_.expires_after(server_.config.request_timeout);
     bhttp::async_write(stream_, *res,
@@ -269,7 +274,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string remote_;
-  std::string request_id_, method_, path_;
+  std::string request_id_, method_, path_, route_;
   std::chrono::steady_clock::time_point started_{};
   bool first_ = true;
   bool busy_ = false;

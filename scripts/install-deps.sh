@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config ccache git ca-certificates
   libcaf-dev libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libhiredis-dev libpqxx-dev libsimdjson-dev libspdlog-dev libssl-dev
-  libargon2-dev libjwt-dev libgtest-dev libhpdf-dev
+  libargon2-dev libjwt-dev libgtest-dev libhpdf-dev prometheus-cpp-dev
   postgresql-15 postgresql-client-15 redis-server
 )
 if [[ "${1:-}" == "--test" ]]; then

@@ -53,6 +53,7 @@ TestServer::TestServer(const std::map<std::string, std::string>& overrides)
   app_ = std::make_unique<http::App>(http::App{config_, *services_});
   router_ = std::make_unique<http::Router>(http::build_router(*app_));
   server_ = std::make_unique<http::HttpServer>(config_, *router_);
+  app_->open_connections = [server = server_.get()] { return server->open_connections(); };
   port_ = server_->start();
 }
 

@@ -1,0 +1,239 @@
+// The operator API: who may call it, the actor snapshot, /metrics, and the guarded actions (each
+// leaves an audit row), against the real server, PostgreSQL and Redis.
+#include <gtest/gtest.h>
+
+#include <boost/json/serialize.hpp>
+
+#include "actors/stock.hpp"
+#include "tests/support/test_server.hpp"
+
+using namespace marketlink;
+using namespace marketlink::testing;
+
+namespace {
+
+std::string str(const boost::json::value& v, const char* key) {
+  return std::string(v.as_object().at(key).as_string());
+}
+
+long long audit_rows(const std::string& action, const std::string& target) {
+  pqxx::work w(test_db().connection());
+  auto n = w.exec_params1("SELECT count(*) FROM audit_log WHERE action = $1 AND target = $2",
+                          action, target)[0]
+               .as<long long>();
+  w.commit();
+  return n;
+}
+
+const boost::json::object* find_node(const boost::json::array& nodes, const std::string& name) {
+  for (const auto& n : nodes) {
+    const auto& o = n.as_object();
+    if (o.at("name").as_string() == name) return &o;
+    if (const auto* inner = find_node(o.at("children").as_array(), name)) return inner;
+  }
+  return nullptr;
+}
+
+class Console : public ::testing::Test {
+ protected:
+  TestServer& server = TestServer::shared();
+  HttpClient c = server.client();
+  TestUser admin = server.create_admin();
+};
+
+}  // namespace
+
+TEST_F(Console, OpsEndpointsAreForAdminsOnly) {
+  auto customer = server.register_user("customer");
+  auto vendor = server.register_user("vendor");
+  for (const char* path : {"/api/v1/ops/actors/", "/api/v1/ops/overview/", "/api/v1/ops/stock/",
+                           "/api/v1/ops/payments/"}) {
+    EXPECT_EQ(c.get(path).status, 401) << path;
+    EXPECT_EQ(c.get(path, customer.access).status, 403) << path;
+    EXPECT_EQ(c.get(path, vendor.access).status, 403) << path;
+    auto r = c.get(path, admin.access);
+    EXPECT_EQ(r.status, 200) << path << " " << r.body;
+  }
+  for (const char* path : {"/api/v1/ops/variants/1/resync/", "/api/v1/ops/actors/x/restart/",
+                           "/api/v1/ops/outbox/1/retry/",
+                           "/api/v1/ops/orders/00000000-0000-0000-0000-000000000000/cancel/"}) {
+    EXPECT_EQ(c.post(path, "").status, 401) << path;
+    EXPECT_EQ(c.post(path, "", customer.access).status, 403) << path;
+  }
+}
+
+TEST_F(Console, ActorSnapshotIsATreeWithFiguresAndLimitsStockActors) {
+  auto v1 = make_variant(server, 5);
+  auto v2 = make_variant(server, 5);
+  for (auto id : {v1.id, v2.id}) {
+    auto customer = server.register_user("customer");
+    ASSERT_EQ(c.request("POST", "/api/v1/orders/", R"({"variant":)" + std::to_string(id) + "}",
+                        {{"Content-Type", "application/json"},
+                         {"Authorization", "Bearer " + customer.access}})
+                  .status,
+              201);
+  }
+  auto r = c.get("/api/v1/ops/actors/?limit=1", admin.access);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto snapshot = r.json();
+  const auto& tree = snapshot.at("tree").as_array();
+  const auto* root = find_node(tree, "root_supervisor");
+  ASSERT_NE(root, nullptr) << r.body;
+  for (const char* child :
+       {"payment_actor", "order_coordinator", "outbox_worker", "stock_supervisor", "db_pool"}) {
+    EXPECT_NE(find_node(root->at("children").as_array(), child), nullptr) << child;
+  }
+  const auto* outbox = find_node(tree, "outbox_worker");
+  ASSERT_NE(outbox, nullptr);
+  EXPECT_NE(find_node(outbox->at("children").as_array(), "invoice_actor"), nullptr);
+  const auto* stock = find_node(tree, "stock_supervisor");
+  ASSERT_NE(stock, nullptr);
+  EXPECT_EQ(stock->at("children").as_array().size(), 1u) << "limit=1";
+  EXPECT_GE(stock->at("children_omitted").as_int64(), 1);
+  const auto& first = stock->at("children").as_array()[0].as_object();
+  EXPECT_EQ(str(first, "kind"), "stock");
+  EXPECT_TRUE(first.at("figures").as_object().contains("available"));
+  EXPECT_TRUE(first.contains("per_second"));
+
+  r = c.get("/api/v1/ops/actors/?kind=stock&limit=1", admin.access);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.json().at("actors").as_array().size(), 1u);
+  EXPECT_GE(r.json().at("count").as_int64(), 2);
+  EXPECT_EQ(c.get("/api/v1/ops/actors/?limit=zero", admin.access).status, 400);
+
+  r = c.get("/api/v1/ops/overview/", admin.access);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(str(r.json(), "postgresql"), "ok");
+  EXPECT_EQ(str(r.json(), "redis"), "ok");
+  EXPECT_GE(r.json().at("orders").at("pending").as_int64(), 2);
+  EXPECT_GE(r.json().at("actors_by_kind").at("stock").as_int64(), 2);
+}
+
+TEST_F(Console, MetricsSpeakPrometheusToAllowedAddressesOnly) {
+  c.get("/healthz");
+  HttpResult r;
+  // Every actor has registered once the payment actor (it loads the CA store first) is up.
+  ASSERT_TRUE(eventually([&] {
+    r = c.get("/metrics");
+    return r.body.find("marketlink_actors{kind=\"payment\"} 1") != std::string::npos;
+  })) << r.body;
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.header("content-type").find("text/plain"), std::string::npos);
+  EXPECT_NE(r.body.find("# TYPE marketlink_http_requests_total counter"), std::string::npos);
+  EXPECT_NE(r.body.find("marketlink_http_requests_total{method=\"GET\",route=\"/healthz\""),
+            std::string::npos)
+      << r.body.substr(0, 2000);
+  EXPECT_NE(r.body.find("marketlink_http_request_duration_seconds_bucket"), std::string::npos);
+  EXPECT_NE(r.body.find("marketlink_store_call_seconds_count{store=\"postgresql\"}"),
+            std::string::npos);
+  EXPECT_NE(r.body.find("marketlink_reservations_total{outcome=\"accepted\"}"), std::string::npos);
+
+  TestServer closed(std::map<std::string, std::string>{{"METRICS_ALLOW", "10.0.0.0/8"}});
+  EXPECT_EQ(closed.client().get("/metrics").status, 403);
+}
+
+TEST_F(Console, ResyncPutsRedisBackToTheDatabaseValueAndIsAudited) {
+  auto v = make_variant(server, 7);
+  auto customer = server.register_user("customer");
+  ASSERT_EQ(c.request("POST", "/api/v1/orders/", R"({"variant":)" + std::to_string(v.id) + "}",
+                      {{"Content-Type", "application/json"},
+                       {"Authorization", "Bearer " + customer.access}})
+                .status,
+            201);
+  persistence::RedisClient redis(actors::redis_settings(server.config()));
+  ASSERT_TRUE(redis.command({"SET", actors::stock_key(v.id), "999"}).ok());
+  auto r = c.post("/api/v1/ops/variants/" + std::to_string(v.id) + "/resync/", "", admin.access);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json().at("stock").as_int64(), 6);
+  EXPECT_EQ(redis.get_int(actors::stock_key(v.id)).value(), 6);
+  EXPECT_EQ(audit_rows("ops.variant_resync", "variant:" + std::to_string(v.id)), 1);
+}
+
+TEST_F(Console, RestartGoesThroughTheSupervisorAndTheSystemKeepsWorking) {
+  auto r = c.post("/api/v1/ops/actors/no_such_actor/restart/", "", admin.access);
+  EXPECT_EQ(r.status, 404);
+  uint32_t before = 0;
+  for (const auto& s : server.runtime().registry().snapshot()) {
+    if (s.name == "order_coordinator") before = s.restarts;
+  }
+  r = c.post("/api/v1/ops/actors/order_coordinator/restart/", "", admin.access);
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_TRUE(eventually([&] {
+    for (const auto& s : server.runtime().registry().snapshot()) {
+      if (s.name == "order_coordinator") return s.restarts > before;
+    }
+    return false;
+  }));
+  // Orders go through the restarted coordinator.
+  auto v = make_variant(server, 2);
+  auto customer = server.register_user("customer");
+  EXPECT_TRUE(eventually([&] {
+    return c.request("POST", "/api/v1/orders/", R"({"variant":)" + std::to_string(v.id) + "}",
+                     {{"Content-Type", "application/json"},
+                      {"Authorization", "Bearer " + customer.access}})
+               .status == 201;
+  }));
+  EXPECT_GE(audit_rows("ops.actor_restart", "order_coordinator"), 1);
+}
+
+TEST_F(Console, CancelAPendingOrderReleasesItsStockAndIsAudited) {
+  auto v = make_variant(server, 3);
+  auto customer = server.register_user("customer");
+  auto created = c.request(
+      "POST", "/api/v1/orders/", R"({"variant":)" + std::to_string(v.id) + "}",
+      {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + customer.access}});
+  ASSERT_EQ(created.status, 201);
+  const auto id = str(created.json(), "order_id");
+  EXPECT_EQ(db_stock(v.id), 2);
+  auto r = c.post("/api/v1/ops/orders/" + id + "/cancel/", "", admin.access);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(db_stock(v.id), 3);
+  EXPECT_EQ(audit_rows("ops.order_cancel", "order:" + id), 1);
+  r = c.post("/api/v1/ops/orders/" + id + "/cancel/", "", admin.access);
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(db_stock(v.id), 3);
+}
+
+TEST_F(Console, RetryingADeadOutboxJobRunsItAgain) {
+  // A paid order whose invoice job an operator finds dead.
+  auto v = make_variant(server, 2);
+  auto customer = server.register_user("customer");
+  auto created = c.request(
+      "POST", "/api/v1/orders/", R"({"variant":)" + std::to_string(v.id) + "}",
+      {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + customer.access}});
+  ASSERT_EQ(created.status, 201);
+  const auto id = str(created.json(), "order_id");
+  auto form = shared_gateway().pay(id, "1500.00");
+  ASSERT_EQ(c.request("POST", "/webhooks/payment/" + id + "/", FakeSslcommerz::encode(form),
+                      {{"Content-Type", "application/x-www-form-urlencoded"}})
+                .status,
+            200);
+  int64_t job = 0;
+  ASSERT_TRUE(eventually([&] {
+    pqxx::work w(test_db().connection());
+    auto rows = w.exec_params(
+        "SELECT id FROM outbox WHERE order_id = $1 AND kind = 'invoice' AND state = 'done'", id);
+    if (rows.empty()) return false;
+    job = rows[0][0].as<int64_t>();
+    return true;
+  }));
+  {
+    pqxx::work w(test_db().connection());
+    w.exec_params0("DELETE FROM invoices WHERE order_id = $1", id);
+    w.exec_params0("UPDATE outbox SET state = 'dead', last_error = 'drill' WHERE id = $1", job);
+    w.commit();
+  }
+  auto r = c.get("/api/v1/ops/payments/", admin.access);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find(std::to_string(job)), std::string::npos) << "listed as dead";
+  r = c.post("/api/v1/ops/outbox/" + std::to_string(job) + "/retry/", "", admin.access);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(eventually([&] {
+    pqxx::work w(test_db().connection());
+    return w.exec_params1("SELECT count(*) FROM invoices WHERE order_id = $1", id)[0].as<int>() ==
+           1;
+  }));
+  EXPECT_EQ(audit_rows("ops.outbox_retry", "outbox:" + std::to_string(job)), 1);
+  r = c.post("/api/v1/ops/outbox/" + std::to_string(job) + "/retry/", "", admin.access);
+  EXPECT_EQ(r.status, 409) << "only dead jobs";
+}
