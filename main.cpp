@@ -116,6 +116,7 @@ int run_serve(const ml::config::Config& config) {
   const auto router = ml::http::build_router(app);
   ml::http::HttpServer server(config, router);
   app.open_connections = [&server] { return server.open_connections(); };
+  server.set_stream(ml::http::ops_stream(app));
   try {
     server.start();
   } catch (const std::exception& e) {

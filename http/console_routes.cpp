@@ -7,7 +7,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/json/serialize.hpp>
 #include "actors/inspector.hpp"
+
 #include "http/handler_support.hpp"
 #include "http/metrics.hpp"
 #include "persistence/account_repository.hpp"
@@ -400,7 +402,62 @@ void cancel_order(App& app, RequestPtr req, Responder respond) {
 
 }  // namespace
 
+std::string_view console_html();  // console_asset.cpp (generated)
+
+// The ops stream: the caller's admin token as Authorization: Bearer or ?token= (browsers cannot
+// set headers on a WebSocket).
+StreamEndpoint ops_stream(App& app) {
+  StreamEndpoint ep;
+  ep.path = "/api/v1/ops/stream/";
+  ep.authorize = [&app](RequestPtr req, std::function<void(std::optional<Response>)> done) {
+    auto with_header = std::make_shared<Request>(*req);
+    if (req->header("authorization") == nullptr) {
+      if (auto token = req->query_param("token"); token && !token->empty()) {
+        with_header->headers.emplace_back("authorization", "Bearer " + *token);
+      }
+    }
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    Responder refuse = [done, answered](Response r) {
+      if (!answered->exchange(true)) done(std::move(r));
+    };
+    require_role(app, with_header, refuse, {"admin"}, [done, answered](UserRow) {
+      if (!answered->exchange(true)) done(std::nullopt);
+    });
+  };
+  ep.next = [&app] {
+    auto all = app.inspector.sample();
+    std::vector<const ActorView*> stock;
+    for (const auto& a : all) {
+      if (a.stats.kind == "stock") stock.push_back(&a);
+    }
+    std::sort(stock.begin(), stock.end(), [](const ActorView* a, const ActorView* b) {
+      return figure(*a, "accepted") > figure(*b, "accepted");
+    });
+    boost::json::array rows;
+    for (std::size_t i = 0; i < stock.size() && i < 50; ++i) rows.push_back(stock_json(*stock[i]));
+    boost::json::object msg{
+        {"type", "snapshot"},
+        {"requests_total", Metrics::instance().requests_total()},
+        {"stock", {{"live_stock_actors", stock.size()}, {"variants", std::move(rows)}}},
+        {"actors", actors_body(std::move(all), std::nullopt, 50, app.inspector.uptime_seconds())}};
+    return boost::json::serialize(msg);
+  };
+  return ep;
+}
+
 void add_console_routes(Router& router, App& app) {
+  router.add("GET", "/console/", [](RequestPtr, Responder respond) {
+    Response r;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = std::string(console_html());
+    r.headers.emplace_back("Content-Security-Policy",
+                           "default-src 'none'; script-src 'unsafe-inline'; style-src "
+                           "'unsafe-inline'; connect-src 'self'; img-src 'self'; "
+                           "frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    respond(std::move(r));
+  });
   auto bind = [&app](auto fn) {
     return [&app, fn](RequestPtr req, Responder respond) {
       fn(app, std::move(req), std::move(respond));

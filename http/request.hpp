@@ -42,4 +42,14 @@ struct Response {
 using Responder = std::function<void(Response)>;
 using Handler = std::function<void(RequestPtr, Responder)>;
 
+// A WebSocket endpoint that pushes a message about once a second to each listener. A listener
+// holds at most one message in flight; one that falls 5 messages behind is disconnected, so a
+// slow client costs the server nothing but its socket.
+struct StreamEndpoint {
+  std::string path;  // e.g. "/api/v1/ops/stream/" (also matched without the trailing slash)
+  // Answers with a refusal (a 401/403 response) or std::nullopt to accept the upgrade.
+  std::function<void(RequestPtr, std::function<void(std::optional<Response>)>)> authorize;
+  std::function<std::string()> next;  // the next message (text)
+};
+
 }  // namespace marketlink::http

@@ -9,6 +9,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <boost/url/decode_view.hpp>
 #include <condition_variable>
 #include <future>
@@ -63,6 +64,75 @@ Response simple_error(ErrorCode code, std::string message, const std::string& re
 
 class Session;
 
+namespace websocket = boost::beast::websocket;
+
+// One WebSocket listener: a message per tick, at most one in flight, dropped when 5 behind.
+class StreamListener : public std::enable_shared_from_this<StreamListener> {
+ public:
+  StreamListener(beast::tcp_stream&& stream, std::function<std::string()> next)
+      : ws_(std::move(stream)), timer_(ws_.get_executor()), next_(std::move(next)) {}
+
+  void start(const bhttp::request<bhttp::string_body>& upgrade) {
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.read_message_max(4096);
+    ws_.async_accept(upgrade, [self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;
+      self->read();
+      self->tick();
+    });
+  }
+
+ private:
+  // Reads (and ignores) what the client sends, to see pings and the close.
+  void read() {
+    ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      if (ec) return self->stop();
+      self->in_.consume(n);
+      self->read();
+    });
+  }
+
+  void tick() {
+    if (stopped_) return;
+    if (!writing_) {
+      out_ = next_();
+      writing_ = true;
+      behind_ = 0;
+      ws_.text(true);
+      ws_.async_write(net::buffer(out_),
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        self->writing_ = false;
+                        if (ec) self->stop();
+                      });
+    } else if (++behind_ >= 5) {
+      spdlog::info("http: dropping a stream listener that fell behind");
+      return stop();
+    }
+    timer_.expires_after(std::chrono::seconds(1));
+    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->tick();
+    });
+  }
+
+  void stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    timer_.cancel();
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(ws_).close();
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  net::steady_timer timer_;
+  std::function<std::string()> next_;
+  beast::flat_buffer in_;
+  std::string out_;
+  bool writing_ = false;
+  bool stopped_ = false;
+  int behind_ = 0;
+};
+
 struct HttpServer::Impl {
   Impl(const config::Config& c, const Router& r)
       : config(c), router(r), ioc(c.http_threads), acceptor(net::make_strand(ioc)) {}
@@ -77,6 +147,7 @@ struct HttpServer::Impl {
 
   const config::Config& config;
   const Router& router;
+  std::optional<StreamEndpoint> stream;
   net::io_context ioc;
   tcp::acceptor acceptor;
   std::vector<std::thread> threads;
@@ -153,6 +224,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void handle(bhttp::request<bhttp::string_body>&& raw) {
+    const bool upgrade = websocket::is_upgrade(raw);
     busy_ = true;
     stream_.expires_never();
     started_ = std::chrono::steady_clock::now();
@@ -187,6 +259,26 @@ class Session : public std::enable_shared_from_this<Session> {
     req->path = std::string(boost::urls::decode_view(*decoded).begin(),
                             boost::urls::decode_view(*decoded).end());
     path_ = req->path;
+
+    if (const auto& ep = server_.stream;
+        ep && (req->path == ep->path || req->path + "/" == ep->path)) {
+      if (!upgrade) {
+        return send(simple_error(ErrorCode::invalid_input, "This endpoint speaks WebSocket only.",
+                                 req->request_id));
+      }
+      route_ = ep->path;
+      auto held = std::make_shared<bhttp::request<bhttp::string_body>>(std::move(raw));
+      // The callback keeps the session alive until the token has been checked.
+      auto executor = stream_.get_executor();
+      ep->authorize(req,
+                    [self = shared_from_this(), executor, held](std::optional<Response> refusal) {
+                      net::post(executor, [self, held, refusal = std::move(refusal)]() mutable {
+                        if (refusal) return self->send(std::move(*refusal));
+                        self->become_stream(*held);
+                      });
+                    });
+      return;
+    }
 
     auto match = server_.router.match(req->method, req->path);
     if (match.handler == nullptr) {
@@ -227,6 +319,15 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void send(Response r) { send_raw(std::move(r), keep_alive_ && !closing_, method_, path_); }
+
+  // Hands the connection to a stream listener; this session ends here.
+  void become_stream(const bhttp::request<bhttp::string_body>& upgrade) {
+    access_log()->info("{} {} 101 websocket {}", method_, path_, request_id_);
+    Metrics::instance().request(route_, method_, 101, 0.0);
+    deadline_.cancel();
+    stream_.expires_never();
+    std::make_shared<StreamListener>(std::move(stream_), server_.stream->next)->start(upgrade);
+  }
 
   void send_raw(Response r, bool keep_alive, std::string method, std::string path) {
     deadline_.cancel();
@@ -307,6 +408,10 @@ void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
   }
   if (session) session->start();
   do_accept();
+}
+
+void HttpServer::set_stream(StreamEndpoint endpoint) {
+  impl_->stream = std::move(endpoint);
 }
 
 HttpServer::HttpServer(const config::Config& config, const Router& router)

@@ -26,6 +26,8 @@ class HttpServer {
   void run_until_signal();
 
   std::size_t open_connections() const;
+  // Adds a WebSocket endpoint (before start()).
+  void set_stream(StreamEndpoint endpoint);
 
   struct Impl;
 

@@ -2,6 +2,9 @@
 // leaves an audit row), against the real server, PostgreSQL and Redis.
 #include <gtest/gtest.h>
 
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "actors/stock.hpp"
@@ -236,4 +239,51 @@ TEST_F(Console, RetryingADeadOutboxJobRunsItAgain) {
   EXPECT_EQ(audit_rows("ops.outbox_retry", "outbox:" + std::to_string(job)), 1);
   r = c.post("/api/v1/ops/outbox/" + std::to_string(job) + "/retry/", "", admin.access);
   EXPECT_EQ(r.status, 409) << "only dead jobs";
+}
+
+namespace {
+// Opens the ops stream with a real WebSocket client; returns the HTTP status of a refused
+// handshake (0 when accepted) and the first message.
+std::pair<int, std::string> open_stream(uint16_t port, const std::string& target) {
+  namespace net = boost::asio;
+  namespace beast = boost::beast;
+  net::io_context ioc;
+  beast::websocket::stream<beast::tcp_stream> ws(ioc);
+  beast::get_lowest_layer(ws).connect({net::ip::make_address("127.0.0.1"), port});
+  beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(10));
+  beast::websocket::response_type res;
+  beast::error_code ec;
+  ws.handshake(res, "127.0.0.1", target, ec);
+  if (ec) return {static_cast<int>(res.result_int()), res.body()};
+  beast::flat_buffer buffer;
+  ws.read(buffer);
+  std::string first = beast::buffers_to_string(buffer.data());
+  ws.close(beast::websocket::close_code::normal, ec);
+  return {0, first};
+}
+}  // namespace
+
+TEST_F(Console, TheStreamPushesSnapshotsToAdminsOverAWebSocket) {
+  auto customer = server.register_user("customer");
+  EXPECT_EQ(open_stream(server.port(), "/api/v1/ops/stream/").first, 401);
+  EXPECT_EQ(open_stream(server.port(), "/api/v1/ops/stream/?token=" + customer.access).first, 403);
+  EXPECT_EQ(open_stream(server.port(), "/api/v1/ops/stream/?token=garbage").first, 401);
+  auto [status, first] = open_stream(server.port(), "/api/v1/ops/stream/?token=" + admin.access);
+  ASSERT_EQ(status, 0) << "body: " << first;
+  auto msg = boost::json::parse(first).as_object();
+  EXPECT_EQ(msg.at("type").as_string(), "snapshot");
+  EXPECT_NE(find_node(msg.at("actors").at("tree").as_array(), "payment_actor"), nullptr);
+  EXPECT_TRUE(msg.at("stock").as_object().contains("variants"));
+  // A plain GET is told to upgrade.
+  EXPECT_EQ(c.get("/api/v1/ops/stream/", admin.access).status, 400);
+}
+
+TEST_F(Console, TheConsolePageIsServedWithItsAssetsInline) {
+  auto r = c.get("/console/");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.header("content-type").find("text/html"), std::string::npos);
+  EXPECT_NE(r.body.find("<title>MarketLink operations console</title>"), std::string::npos);
+  EXPECT_EQ(r.body.find("http://"), std::string::npos) << "no external asset";
+  EXPECT_EQ(r.body.find("https://"), std::string::npos) << "no external asset";
+  EXPECT_NE(r.header("content-security-policy").find("default-src 'none'"), std::string::npos);
 }
