@@ -567,9 +567,10 @@ caf::behavior payment_actor(PaymentActor* self, Runtime* runtime, const config::
   st.stock = stock;
   st.outbox = outbox;
   st.config = config;
+  // Registered first: the client below loads the system's CA store, which takes a moment.
+  st.stats = runtime->registry().enter("payment_actor", "payment", "root_supervisor", kGaugeNames);
   st.client = std::make_unique<GatewayClient>(
       std::chrono::duration_cast<std::chrono::milliseconds>(config->gateway_timeout));
-  st.stats = runtime->registry().enter("payment_actor", "payment", "root_supervisor", kGaugeNames);
   st.stats->set_state("running");
   return {
       [self](OpenSessionMsg& msg) {

@@ -76,6 +76,13 @@ TEST_F(Console, ActorSnapshotIsATreeWithFiguresAndLimitsStockActors) {
                   .status,
               201);
   }
+  // Supervised actors register as they start.
+  ASSERT_TRUE(eventually([&] {
+    for (const auto& s : server.runtime().registry().snapshot()) {
+      if (s.name == "payment_actor") return true;
+    }
+    return false;
+  }));
   auto r = c.get("/api/v1/ops/actors/?limit=1", admin.access);
   ASSERT_EQ(r.status, 200) << r.body;
   const auto snapshot = r.json();
@@ -243,8 +250,13 @@ TEST_F(Console, RetryingADeadOutboxJobRunsItAgain) {
 
 namespace {
 // Opens the ops stream with a real WebSocket client; returns the HTTP status of a refused
-// handshake (0 when accepted) and the first message.
-std::pair<int, std::string> open_stream(uint16_t port, const std::string& target) {
+// handshake (0 when accepted) and the first message that satisfies `wanted` (of at most 10, one
+// a second).
+std::pair<int, std::string> open_stream(
+    uint16_t port, const std::string& target,
+    const std::function<bool(const std::string&)>& wanted = [](const std::string&) {
+      return true;
+    }) {
   namespace net = boost::asio;
   namespace beast = boost::beast;
   net::io_context ioc;
@@ -255,9 +267,13 @@ std::pair<int, std::string> open_stream(uint16_t port, const std::string& target
   beast::error_code ec;
   ws.handshake(res, "127.0.0.1", target, ec);
   if (ec) return {static_cast<int>(res.result_int()), res.body()};
-  beast::flat_buffer buffer;
-  ws.read(buffer);
-  std::string first = beast::buffers_to_string(buffer.data());
+  std::string first;
+  for (int i = 0; i < 10; ++i) {
+    beast::flat_buffer buffer;
+    ws.read(buffer);
+    first = beast::buffers_to_string(buffer.data());
+    if (wanted(first)) break;
+  }
   ws.close(beast::websocket::close_code::normal, ec);
   return {0, first};
 }
@@ -268,7 +284,10 @@ TEST_F(Console, TheStreamPushesSnapshotsToAdminsOverAWebSocket) {
   EXPECT_EQ(open_stream(server.port(), "/api/v1/ops/stream/").first, 401);
   EXPECT_EQ(open_stream(server.port(), "/api/v1/ops/stream/?token=" + customer.access).first, 403);
   EXPECT_EQ(open_stream(server.port(), "/api/v1/ops/stream/?token=garbage").first, 401);
-  auto [status, first] = open_stream(server.port(), "/api/v1/ops/stream/?token=" + admin.access);
+  // Every supervised actor registers as it starts; wait for the snapshot that has them all.
+  auto [status, first] = open_stream(
+      server.port(), "/api/v1/ops/stream/?token=" + admin.access,
+      [](const std::string& m) { return m.find("\"payment_actor\"") != std::string::npos; });
   ASSERT_EQ(status, 0) << "body: " << first;
   auto msg = boost::json::parse(first).as_object();
   EXPECT_EQ(msg.at("type").as_string(), "snapshot");
