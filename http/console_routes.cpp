@@ -249,16 +249,7 @@ void get_overview(App& app, RequestPtr req, Responder respond) {
                {"outbox", {{"pending", c->outbox_pending}, {"dead", c->outbox_dead}}},
                {"vendors_awaiting_activation", c->vendors_awaiting}});
         });
-    actors::run_redis<Unit>(
-        app.runtime,
-        [](persistence::RedisClient& redis) -> Result<Unit> {
-          auto r = redis.command({"PING"});
-          if (!r) return std::move(r).error();
-          return Unit{};
-        },
-        [state](Result<Unit> r) {
-          state->part({{"redis", r ? "ok" : "unreachable"}});
-        });
+    ping_redis(app, [state](bool ok) { state->part({{"redis", ok ? "ok" : "unreachable"}}); });
   });
 }
 

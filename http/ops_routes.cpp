@@ -40,6 +40,14 @@ void readyz(App& app, RequestPtr, Responder respond) {
       [state](Result<Unit> r) {
         state->done(true, r ? std::nullopt : std::optional<std::string>("unreachable"));
       });
+  ping_redis(app, [state](bool ok) {
+    state->done(false, ok ? std::nullopt : std::optional<std::string>("unreachable"));
+  });
+}
+
+}  // namespace
+
+void ping_redis(App& app, std::function<void(bool)> done) {
   actors::run_redis<Unit>(
       app.runtime,
       [](persistence::RedisClient& redis) -> Result<Unit> {
@@ -47,12 +55,8 @@ void readyz(App& app, RequestPtr, Responder respond) {
         if (!r) return std::move(r).error();
         return Unit{};
       },
-      [state](Result<Unit> r) {
-        state->done(false, r ? std::nullopt : std::optional<std::string>("unreachable"));
-      });
+      [done = std::move(done)](Result<Unit> r) { done(r.ok()); });
 }
-
-}  // namespace
 
 void add_ops_routes(Router& router, App& app) {
   router.add("GET", "/healthz", [](RequestPtr, Responder respond) {

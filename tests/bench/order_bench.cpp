@@ -113,6 +113,23 @@ struct LoadResult {
   std::vector<double> latencies_ms;
 };
 
+// One keep-alive POST on `stream`; the response.
+net::awaitable<bhttp::response<bhttp::string_body>> post(
+    beast::tcp_stream& stream, beast::flat_buffer& buffer, const std::string& target,
+    const std::string& content_type, const std::string& token, std::string body) {
+  bhttp::request<bhttp::string_body> req{bhttp::verb::post, target, 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  req.set(bhttp::field::content_type, content_type);
+  if (!token.empty()) req.set(bhttp::field::authorization, "Bearer " + token);
+  req.body() = std::move(body);
+  req.keep_alive(true);
+  req.prepare_payload();
+  co_await bhttp::async_write(stream, req, net::use_awaitable);
+  bhttp::response<bhttp::string_body> res;
+  co_await bhttp::async_read(stream, buffer, res, net::use_awaitable);
+  co_return res;
+}
+
 net::awaitable<void> client(uint16_t port, const Load& load, std::atomic<std::size_t>& next,
                             LoadResult& out, std::mutex& m, unsigned seed) {
   auto ex = co_await net::this_coro::executor;
@@ -128,17 +145,10 @@ net::awaitable<void> client(uint16_t port, const Load& load, std::atomic<std::si
     if (i >= load.total) break;
     const auto variant = load.random_variant ? load.variants[rng() % load.variants.size()]
                                              : load.variants[i % load.variants.size()];
-    bhttp::request<bhttp::string_body> req{bhttp::verb::post, "/api/v1/orders/", 11};
-    req.set(bhttp::field::host, "127.0.0.1");
-    req.set(bhttp::field::content_type, "application/json");
-    req.set(bhttp::field::authorization, "Bearer " + load.tokens[i % load.tokens.size()]);
-    req.body() = "{\"variant\":" + std::to_string(variant) + "}";
-    req.keep_alive(true);
-    req.prepare_payload();
     const auto t0 = clock_type::now();
-    co_await bhttp::async_write(stream, req, net::use_awaitable);
-    bhttp::response<bhttp::string_body> res;
-    co_await bhttp::async_read(stream, buffer, res, net::use_awaitable);
+    auto res = co_await post(stream, buffer, "/api/v1/orders/", "application/json",
+                             load.tokens[i % load.tokens.size()],
+                             "{\"variant\":" + std::to_string(variant) + "}");
     lat.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - t0).count());
     const int status = static_cast<int>(res.result_int());
     if (status == 201) {
@@ -184,17 +194,8 @@ net::awaitable<void> list_client(uint16_t port, const std::vector<Prepared>& lis
     const auto i = next.fetch_add(1);
     if (i >= list.size()) break;
     const auto& p = list[i];
-    bhttp::request<bhttp::string_body> req{bhttp::verb::post, p.target, 11};
-    req.set(bhttp::field::host, "127.0.0.1");
-    req.set(bhttp::field::content_type, p.content_type);
-    if (!p.token.empty()) req.set(bhttp::field::authorization, "Bearer " + p.token);
-    req.body() = p.body;
-    req.keep_alive(true);
-    req.prepare_payload();
     const auto t0 = clock_type::now();
-    co_await bhttp::async_write(stream, req, net::use_awaitable);
-    bhttp::response<bhttp::string_body> res;
-    co_await bhttp::async_read(stream, buffer, res, net::use_awaitable);
+    auto res = co_await post(stream, buffer, p.target, p.content_type, p.token, p.body);
     lat.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - t0).count());
     (res.result_int() / 100 == 2 ? ok : other) += 1;
   }
@@ -220,32 +221,18 @@ net::awaitable<void> pay_client(uint16_t port, marketlink::testing::FakeSslcomme
     const auto i = next.fetch_add(1);
     if (i >= load.total) break;
     const auto t0 = clock_type::now();
-    bhttp::request<bhttp::string_body> req{bhttp::verb::post, "/api/v1/orders/", 11};
-    req.set(bhttp::field::host, "127.0.0.1");
-    req.set(bhttp::field::content_type, "application/json");
-    req.set(bhttp::field::authorization, "Bearer " + load.tokens[i % load.tokens.size()]);
-    req.body() = "{\"variant\":" + std::to_string(load.variants[i % load.variants.size()]) + "}";
-    req.keep_alive(true);
-    req.prepare_payload();
-    co_await bhttp::async_write(stream, req, net::use_awaitable);
-    bhttp::response<bhttp::string_body> res;
-    co_await bhttp::async_read(stream, buffer, res, net::use_awaitable);
+    auto res = co_await post(
+        stream, buffer, "/api/v1/orders/", "application/json", load.tokens[i % load.tokens.size()],
+        "{\"variant\":" + std::to_string(load.variants[i % load.variants.size()]) + "}");
     const auto key = res.body().find("\"order_id\":\"");
     if (res.result_int() != 201 || key == std::string::npos) {
       ++other;
       continue;
     }
     const auto order_id = res.body().substr(key + 12, 36);
-    bhttp::request<bhttp::string_body> ipn{bhttp::verb::post, "/webhooks/payment/" + order_id + "/",
-                                           11};
-    ipn.set(bhttp::field::host, "127.0.0.1");
-    ipn.set(bhttp::field::content_type, "application/x-www-form-urlencoded");
-    ipn.body() = marketlink::testing::FakeSslcommerz::encode(gateway.pay(order_id, "1500.00"));
-    ipn.keep_alive(true);
-    ipn.prepare_payload();
-    co_await bhttp::async_write(stream, ipn, net::use_awaitable);
-    bhttp::response<bhttp::string_body> paid;
-    co_await bhttp::async_read(stream, buffer, paid, net::use_awaitable);
+    auto paid = co_await post(
+        stream, buffer, "/webhooks/payment/" + order_id + "/", "application/x-www-form-urlencoded",
+        "", marketlink::testing::FakeSslcommerz::encode(gateway.pay(order_id, "1500.00")));
     lat.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - t0).count());
     (paid.result_int() == 200 ? confirmed : other) += 1;
   }
