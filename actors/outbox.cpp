@@ -260,6 +260,11 @@ using Worker = caf::stateful_actor<WorkerState>;
 
 void drain(Worker* self);
 
+// Jobs held in memory at most (claimed and not yet finished): four batches.
+std::size_t in_flight_cap(const config::Config& c) {
+  return 4 * static_cast<std::size_t>(c.outbox_batch_size);
+}
+
 int backoff_seconds(int attempts) {
   return std::min(300, 1 << std::min(attempts - 1, 9));
 }
@@ -270,7 +275,7 @@ void settle(Worker* self, std::size_t lane, std::vector<JobResult> results) {
   auto& st = self->state;
   st.lanes[lane].busy = false;
   pump(self, lane, false);
-  const auto cap = static_cast<std::size_t>(4 * st.config->outbox_batch_size);
+  const auto cap = in_flight_cap(*st.config);
   const bool was_full = st.in_flight.size() >= cap;
   for (auto& r : results) {
     auto it = st.in_flight.find(r.id);
@@ -338,6 +343,7 @@ void pump(Worker* self, std::size_t index, bool flush) {
   auto handle = lane.actor->get();
   if (!handle) {
     std::vector<JobResult> results;
+    results.reserve(jobs.size());
     for (const auto& j : jobs) results.push_back({j.id, false, "job actor is restarting"});
     return reply(std::move(results));
   }
@@ -369,7 +375,7 @@ void drain(Worker* self) {
     it = now - it->second.claimed_at > st.config->outbox_lease ? st.in_flight.erase(it)
                                                                : std::next(it);
   }
-  const auto cap = static_cast<std::size_t>(4 * st.config->outbox_batch_size);
+  const auto cap = in_flight_cap(*st.config);
   if (st.in_flight.size() >= cap) return;  // settle() drains again when there is room
   const int limit =
       std::min<int>(st.config->outbox_batch_size, static_cast<int>(cap - st.in_flight.size()));
