@@ -425,7 +425,19 @@ StreamEndpoint ops_stream(App& app) {
       if (!answered->exchange(true)) done(std::nullopt);
     });
   };
-  ep.next = [&app] {
+  // One snapshot a second serves every listener.
+  struct Cache {
+    std::mutex mutex;
+    std::chrono::steady_clock::time_point built{};
+    std::string message;
+  };
+  auto cache = std::make_shared<Cache>();
+  ep.next = [&app, cache] {
+    std::lock_guard lock(cache->mutex);
+    const auto now = std::chrono::steady_clock::now();
+    if (!cache->message.empty() && now - cache->built < std::chrono::milliseconds(900)) {
+      return cache->message;
+    }
     auto all = app.inspector.sample();
     std::vector<const ActorView*> stock;
     for (const auto& a : all) {
@@ -441,7 +453,9 @@ StreamEndpoint ops_stream(App& app) {
         {"requests_total", Metrics::instance().requests_total()},
         {"stock", {{"live_stock_actors", stock.size()}, {"variants", std::move(rows)}}},
         {"actors", actors_body(std::move(all), std::nullopt, 50, app.inspector.uptime_seconds())}};
-    return boost::json::serialize(msg);
+    cache->message = boost::json::serialize(msg);
+    cache->built = now;
+    return cache->message;
   };
   return ep;
 }
