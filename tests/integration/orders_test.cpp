@@ -365,7 +365,8 @@ TEST(StockActors, IdleActorsStopAndComeBackWithTheirState) {
   auto v = make_variant(s, 3);
   auto customer = s.register_user("customer");
   ASSERT_EQ(order(s, customer, v.id).status, 201);
-  EXPECT_EQ(s.stock().live_actors(), 1u);
+  EXPECT_GE(s.stock().live_actors(), 1u);
+  // This variant's actor (the start-up sweep may run others, for orders earlier tests left).
   auto in_registry = [&] {
     for (auto& e : s.runtime().registry().snapshot()) {
       if (e.name == "stock/" + std::to_string(v.id)) return true;
@@ -373,9 +374,8 @@ TEST(StockActors, IdleActorsStopAndComeBackWithTheirState) {
     return false;
   };
   EXPECT_TRUE(in_registry());
-  ASSERT_TRUE(eventually([&] { return s.stock().live_actors() == 0; }))
-      << "stopped after the idle time";
-  EXPECT_FALSE(in_registry());
+  ASSERT_TRUE(eventually([&] { return !in_registry(); })) << "stopped after the idle time";
+  EXPECT_TRUE(eventually([&] { return s.stock().live_actors() == 0; })) << "all idle ones stop";
   // A new actor reloads the stock from PostgreSQL.
   ASSERT_EQ(order(s, customer, v.id).status, 201);
   EXPECT_EQ(db_stock(v.id), 1);
