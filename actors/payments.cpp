@@ -105,19 +105,30 @@ FormFields session_form(const config::Config& c, const SessionRequest& r) {
           {"value_a", r.order_id}};
 }
 
-// Reads the session-init answer: SUCCESS with GatewayPageURL, or FAILED with failedreason.
-Result<GatewaySession> read_session_reply(const Result<HttpReply>& reply) {
-  if (!reply) return gateway_unreachable();
-  if (reply->status != 200) return gateway_unreachable();
+// The gateway's answer as a JSON object; std::nullopt when it did not answer, answered other than
+// 200, or sent something that is not a JSON object.
+std::optional<boost::json::object> json_reply(const Result<HttpReply>& reply) {
+  if (!reply || reply->status != 200) return std::nullopt;
   boost::system::error_code ec;
   auto json = boost::json::parse(reply->body, ec);
-  if (ec || !json.is_object()) return gateway_unreachable();
-  const auto& o = json.as_object();
-  auto text = [&](const char* key) -> std::string {
-    auto it = o.find(key);
-    return it != o.end() && it->value().is_string() ? std::string(it->value().as_string())
-                                                    : std::string();
-  };
+  if (ec || !json.is_object()) return std::nullopt;
+  return std::move(json.as_object());
+}
+
+// A text field of a gateway answer ("" when absent); integers too when `integers` is set.
+std::string json_text(const boost::json::object& o, const char* key, bool integers = false) {
+  auto it = o.find(key);
+  if (it == o.end()) return {};
+  if (it->value().is_string()) return std::string(it->value().as_string());
+  if (integers && it->value().is_int64()) return std::to_string(it->value().as_int64());
+  return {};
+}
+
+// Reads the session-init answer: SUCCESS with GatewayPageURL, or FAILED with failedreason.
+Result<GatewaySession> read_session_reply(const Result<HttpReply>& reply) {
+  auto json = json_reply(reply);
+  if (!json) return gateway_unreachable();
+  auto text = [&o = *json](const char* key) { return json_text(o, key); };
   if (text("status") == "SUCCESS" && !text("GatewayPageURL").empty()) {
     return GatewaySession{text("GatewayPageURL"), text("sessionkey")};
   }
@@ -188,18 +199,9 @@ struct Validation {
 
 // Non-200, a body that is not a JSON object, or no answer: the gateway could not be asked.
 Result<Validation> read_validation(const Result<HttpReply>& reply) {
-  if (!reply || reply->status != 200) return validation_unreachable();
-  boost::system::error_code ec;
-  auto json = boost::json::parse(reply->body, ec);
-  if (ec || !json.is_object()) return validation_unreachable();
-  const auto& o = json.as_object();
-  auto text = [&](const char* key) -> std::string {
-    auto it = o.find(key);
-    if (it == o.end()) return {};
-    if (it->value().is_string()) return std::string(it->value().as_string());
-    if (it->value().is_int64()) return std::to_string(it->value().as_int64());
-    return {};
-  };
+  auto json = json_reply(reply);
+  if (!json) return validation_unreachable();
+  auto text = [&o = *json](const char* key) { return json_text(o, key, true); };
   Validation v;
   v.status = text("status");
   v.tran_id = text("tran_id");
@@ -215,7 +217,7 @@ Result<Validation> read_validation(const Result<HttpReply>& reply) {
   v.tran_date = text("tran_date");
   v.risk_title = text("risk_title");
   v.risk_level = text("risk_level") == "1" ? 1 : 0;
-  v.json = boost::json::serialize(json);
+  v.json = boost::json::serialize(*json);
   return v;
 }
 

@@ -127,27 +127,22 @@ void update_vendor_profile(App& app, RequestPtr req, Responder respond, bool par
 }  // namespace
 
 void add_account_routes(Router& router, App& app) {
-  auto bind = [&app](auto fn) {
-    return [&app, fn](RequestPtr req, Responder respond) {
-      fn(app, std::move(req), std::move(respond));
-    };
-  };
-  router.add("POST", "/api/v1/auth/register/", bind(register_user));
-  router.add("POST", "/api/v1/auth/login/", bind(login));
-  router.add("POST", "/api/v1/auth/token/refresh/", bind(refresh));
-  router.add("POST", "/api/v1/auth/logout/", bind(logout));
-  router.add("GET", "/api/v1/auth/profile/", bind(get_profile));
-  router.add("PUT", "/api/v1/auth/profile/", bind([](App& a, RequestPtr r, Responder s) {
+  router.add("POST", "/api/v1/auth/register/", route(app, register_user));
+  router.add("POST", "/api/v1/auth/login/", route(app, login));
+  router.add("POST", "/api/v1/auth/token/refresh/", route(app, refresh));
+  router.add("POST", "/api/v1/auth/logout/", route(app, logout));
+  router.add("GET", "/api/v1/auth/profile/", route(app, get_profile));
+  router.add("PUT", "/api/v1/auth/profile/", route(app, [](App& a, RequestPtr r, Responder s) {
                update_profile(a, std::move(r), std::move(s), false);
              }));
-  router.add("PATCH", "/api/v1/auth/profile/", bind([](App& a, RequestPtr r, Responder s) {
+  router.add("PATCH", "/api/v1/auth/profile/", route(app, [](App& a, RequestPtr r, Responder s) {
                update_profile(a, std::move(r), std::move(s), true);
              }));
-  router.add("GET", "/api/v1/vendors/profile/", bind(get_vendor_profile));
-  router.add("PUT", "/api/v1/vendors/profile/", bind([](App& a, RequestPtr r, Responder s) {
+  router.add("GET", "/api/v1/vendors/profile/", route(app, get_vendor_profile));
+  router.add("PUT", "/api/v1/vendors/profile/", route(app, [](App& a, RequestPtr r, Responder s) {
                update_vendor_profile(a, std::move(r), std::move(s), false);
              }));
-  router.add("PATCH", "/api/v1/vendors/profile/", bind([](App& a, RequestPtr r, Responder s) {
+  router.add("PATCH", "/api/v1/vendors/profile/", route(app, [](App& a, RequestPtr r, Responder s) {
                update_vendor_profile(a, std::move(r), std::move(s), true);
              }));
 }

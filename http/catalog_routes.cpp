@@ -309,29 +309,24 @@ void delete_variant(App& app, RequestPtr req, Responder respond) {
 }  // namespace
 
 void add_catalog_routes(Router& router, App& app) {
-  auto bind = [&app](auto fn) {
-    return [&app, fn](RequestPtr req, Responder respond) {
-      fn(app, std::move(req), std::move(respond));
-    };
-  };
   auto bind_partial = [&app](auto fn, bool partial) {
     return [&app, fn, partial](RequestPtr req, Responder respond) {
       fn(app, std::move(req), std::move(respond), partial);
     };
   };
-  router.add("GET", "/api/v1/services/", bind(list_services));
-  router.add("POST", "/api/v1/services/", bind(create_service));
-  router.add("GET", "/api/v1/services/{id}/", bind(get_service));
+  router.add("GET", "/api/v1/services/", route(app, list_services));
+  router.add("POST", "/api/v1/services/", route(app, create_service));
+  router.add("GET", "/api/v1/services/{id}/", route(app, get_service));
   router.add("PUT", "/api/v1/services/{id}/", bind_partial(update_service, false));
   router.add("PATCH", "/api/v1/services/{id}/", bind_partial(update_service, true));
-  router.add("DELETE", "/api/v1/services/{id}/", bind(delete_service));
-  router.add("GET", "/api/v1/services/{id}/variants/", bind(service_variants));
-  router.add("GET", "/api/v1/services/variants/", bind(list_variants));
-  router.add("POST", "/api/v1/services/variants/", bind(create_variant));
-  router.add("GET", "/api/v1/services/variants/{id}/", bind(get_variant));
+  router.add("DELETE", "/api/v1/services/{id}/", route(app, delete_service));
+  router.add("GET", "/api/v1/services/{id}/variants/", route(app, service_variants));
+  router.add("GET", "/api/v1/services/variants/", route(app, list_variants));
+  router.add("POST", "/api/v1/services/variants/", route(app, create_variant));
+  router.add("GET", "/api/v1/services/variants/{id}/", route(app, get_variant));
   router.add("PUT", "/api/v1/services/variants/{id}/", bind_partial(update_variant, false));
   router.add("PATCH", "/api/v1/services/variants/{id}/", bind_partial(update_variant, true));
-  router.add("DELETE", "/api/v1/services/variants/{id}/", bind(delete_variant));
+  router.add("DELETE", "/api/v1/services/variants/{id}/", route(app, delete_variant));
 }
 
 }  // namespace marketlink::http

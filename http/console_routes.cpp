@@ -473,11 +473,6 @@ void add_console_routes(Router& router, App& app) {
     r.headers.emplace_back("Cache-Control", "no-cache");
     respond(std::move(r));
   });
-  auto bind = [&app](auto fn) {
-    return [&app, fn](RequestPtr req, Responder respond) {
-      fn(app, std::move(req), std::move(respond));
-    };
-  };
   router.add("GET", "/metrics", [&app](RequestPtr req, Responder respond) {
     if (!address_allowed(req->remote_address, app.config.metrics_allow)) {
       return fail(respond, *req, Error::forbidden("Metrics are not served to this address."));
@@ -487,14 +482,14 @@ void add_console_routes(Router& router, App& app) {
     r.body = Metrics::instance().render(app.inspector.sample(), app.open_connections());
     respond(std::move(r));
   });
-  router.add("GET", "/api/v1/ops/actors/", bind(get_actors));
-  router.add("GET", "/api/v1/ops/stock/", bind(get_stock));
-  router.add("GET", "/api/v1/ops/overview/", bind(get_overview));
-  router.add("GET", "/api/v1/ops/payments/", bind(get_payments));
-  router.add("POST", "/api/v1/ops/variants/{id}/resync/", bind(resync_variant));
-  router.add("POST", "/api/v1/ops/actors/{name}/restart/", bind(restart_actor));
-  router.add("POST", "/api/v1/ops/outbox/{id}/retry/", bind(retry_job));
-  router.add("POST", "/api/v1/ops/orders/{id}/cancel/", bind(cancel_order));
+  router.add("GET", "/api/v1/ops/actors/", route(app, get_actors));
+  router.add("GET", "/api/v1/ops/stock/", route(app, get_stock));
+  router.add("GET", "/api/v1/ops/overview/", route(app, get_overview));
+  router.add("GET", "/api/v1/ops/payments/", route(app, get_payments));
+  router.add("POST", "/api/v1/ops/variants/{id}/resync/", route(app, resync_variant));
+  router.add("POST", "/api/v1/ops/actors/{name}/restart/", route(app, restart_actor));
+  router.add("POST", "/api/v1/ops/outbox/{id}/retry/", route(app, retry_job));
+  router.add("POST", "/api/v1/ops/orders/{id}/cancel/", route(app, cancel_order));
 }
 
 }  // namespace marketlink::http

@@ -58,6 +58,13 @@ void optional_user(App& app, const RequestPtr& req, const Responder& respond,
 void require_role(App& app, const RequestPtr& req, const Responder& respond,
                   std::initializer_list<const char*> roles, std::function<void(UserRow)> next);
 
+// A route handler from a function of the App, the request and the responder.
+inline Handler route(App& app, void (*fn)(App&, RequestPtr, Responder)) {
+  return [&app, fn](RequestPtr req, Responder respond) {
+    fn(app, std::move(req), std::move(respond));
+  };
+}
+
 // Turns an actor result into a response: ok → on_ok(value), error → the error envelope.
 template <class T, class F>
 actors::Callback<T> reply(const RequestPtr& req, const Responder& respond, F on_ok) {

@@ -9,16 +9,16 @@ namespace {
 
 using persistence::OrderRow;
 
-boost::json::object created_json(const OrderRow& o) {
-  return {{"order_id", o.id},
-          {"customer", o.customer_id},
-          {"vendor", o.vendor_id},
-          {"variant", o.variant_id},
-          {"status", o.status},
-          {"total_amount", o.total_amount.to_string()},
-          {"payment_url", o.payment_url},
-          {"expires_at", o.expires_at},
-          {"created_at", o.created_at}};
+// The fields an order shows in the creation answer and in the detail (only the former carries
+// payment_url), in api.md's order.
+boost::json::object order_json(const OrderRow& o, bool with_payment_url) {
+  boost::json::object j{{"order_id", o.id},      {"customer", o.customer_id},
+                        {"vendor", o.vendor_id}, {"variant", o.variant_id},
+                        {"status", o.status},    {"total_amount", o.total_amount.to_string()}};
+  if (with_payment_url) j["payment_url"] = o.payment_url;
+  j["expires_at"] = o.expires_at;
+  j["created_at"] = o.created_at;
+  return j;
 }
 
 boost::json::value payment_json(const std::optional<persistence::PaymentRow>& p) {
@@ -43,21 +43,14 @@ boost::json::value payment_json(const std::optional<persistence::PaymentRow>& p)
 }
 
 boost::json::object detail_json(const actors::OrderDetail& d) {
-  const auto& o = d.order;
   boost::json::array history;
   for (const auto& e : d.history) {
     history.push_back({{"from", e.from}, {"to", e.to}, {"by", e.by}, {"at", e.at}});
   }
-  return {{"order_id", o.id},
-          {"customer", o.customer_id},
-          {"vendor", o.vendor_id},
-          {"variant", o.variant_id},
-          {"status", o.status},
-          {"total_amount", o.total_amount.to_string()},
-          {"expires_at", o.expires_at},
-          {"created_at", o.created_at},
-          {"payment", payment_json(d.payment)},
-          {"history", std::move(history)}};
+  auto j = order_json(d.order, false);
+  j["payment"] = payment_json(d.payment);
+  j["history"] = std::move(history);
+  return j;
 }
 
 actors::Callback<actors::OrderDetail> reply_detail(const RequestPtr& req,
@@ -126,7 +119,7 @@ void create_order(App& app, RequestPtr req, Responder respond) {
       };
       if (!variant) return send(error_response(variant.error(), req->request_id));
       app.orders.create(customer, *variant, [req, send](Result<OrderRow> order) {
-        send(order ? json_response(201, created_json(*order))
+        send(order ? json_response(201, order_json(*order, true))
                    : error_response(order.error(), req->request_id));
       });
     };
@@ -215,17 +208,12 @@ void get_invoice(App& app, RequestPtr req, Responder respond) {
 }  // namespace
 
 void add_order_routes(Router& router, App& app) {
-  auto bind = [&app](auto fn) {
-    return [&app, fn](RequestPtr req, Responder respond) {
-      fn(app, std::move(req), std::move(respond));
-    };
-  };
-  router.add("POST", "/api/v1/orders/", bind(create_order));
-  router.add("GET", "/api/v1/orders/", bind(list_orders));
-  router.add("GET", "/api/v1/orders/{id}/", bind(get_order));
-  router.add("POST", "/api/v1/orders/{id}/cancel/", bind(cancel_order));
-  router.add("POST", "/api/v1/orders/mark-completed/{id}/", bind(mark_completed));
-  router.add("GET", "/api/v1/orders/{id}/invoice/", bind(get_invoice));
+  router.add("POST", "/api/v1/orders/", route(app, create_order));
+  router.add("GET", "/api/v1/orders/", route(app, list_orders));
+  router.add("GET", "/api/v1/orders/{id}/", route(app, get_order));
+  router.add("POST", "/api/v1/orders/{id}/cancel/", route(app, cancel_order));
+  router.add("POST", "/api/v1/orders/mark-completed/{id}/", route(app, mark_completed));
+  router.add("GET", "/api/v1/orders/{id}/invoice/", route(app, get_invoice));
 }
 
 }  // namespace marketlink::http

@@ -164,15 +164,10 @@ void redirect(App& app, RequestPtr req, Responder respond) {
 }  // namespace
 
 void add_payment_routes(Router& router, App& app) {
-  auto bind = [&app](auto fn) {
-    return [&app, fn](RequestPtr req, Responder respond) {
-      fn(app, std::move(req), std::move(respond));
-    };
-  };
-  router.add("POST", "/webhooks/payment/{id}/", bind(ipn));
+  router.add("POST", "/webhooks/payment/{id}/", route(app, ipn));
   for (const char* path : {"/orders/success/", "/orders/fail/", "/orders/cancel/"}) {
-    router.add("POST", path, bind(redirect));
-    router.add("GET", path, bind(redirect));
+    router.add("POST", path, route(app, redirect));
+    router.add("GET", path, route(app, redirect));
   }
 }
 

@@ -70,11 +70,7 @@ TEST_F(Console, ActorSnapshotIsATreeWithFiguresAndLimitsStockActors) {
   auto v2 = make_variant(server, 5);
   for (auto id : {v1.id, v2.id}) {
     auto customer = server.register_user("customer");
-    ASSERT_EQ(c.request("POST", "/api/v1/orders/", R"({"variant":)" + std::to_string(id) + "}",
-                        {{"Content-Type", "application/json"},
-                         {"Authorization", "Bearer " + customer.access}})
-                  .status,
-              201);
+    ASSERT_EQ(post_order(server, customer, id).status, 201);
   }
   // Supervised actors register as they start.
   ASSERT_TRUE(eventually([&] {
@@ -145,11 +141,7 @@ TEST_F(Console, MetricsSpeakPrometheusToAllowedAddressesOnly) {
 TEST_F(Console, ResyncPutsRedisBackToTheDatabaseValueAndIsAudited) {
   auto v = make_variant(server, 7);
   auto customer = server.register_user("customer");
-  ASSERT_EQ(c.request("POST", "/api/v1/orders/", R"({"variant":)" + std::to_string(v.id) + "}",
-                      {{"Content-Type", "application/json"},
-                       {"Authorization", "Bearer " + customer.access}})
-                .status,
-            201);
+  ASSERT_EQ(post_order(server, customer, v.id).status, 201);
   persistence::RedisClient redis(actors::redis_settings(server.config()));
   ASSERT_TRUE(redis.command({"SET", actors::stock_key(v.id), "999"}).ok());
   auto r = c.post("/api/v1/ops/variants/" + std::to_string(v.id) + "/resync/", "", admin.access);
@@ -177,21 +169,14 @@ TEST_F(Console, RestartGoesThroughTheSupervisorAndTheSystemKeepsWorking) {
   // Orders go through the restarted coordinator.
   auto v = make_variant(server, 2);
   auto customer = server.register_user("customer");
-  EXPECT_TRUE(eventually([&] {
-    return c.request("POST", "/api/v1/orders/", R"({"variant":)" + std::to_string(v.id) + "}",
-                     {{"Content-Type", "application/json"},
-                      {"Authorization", "Bearer " + customer.access}})
-               .status == 201;
-  }));
+  EXPECT_TRUE(eventually([&] { return post_order(server, customer, v.id).status == 201; }));
   EXPECT_GE(audit_rows("ops.actor_restart", "order_coordinator"), 1);
 }
 
 TEST_F(Console, CancelAPendingOrderReleasesItsStockAndIsAudited) {
   auto v = make_variant(server, 3);
   auto customer = server.register_user("customer");
-  auto created = c.request(
-      "POST", "/api/v1/orders/", R"({"variant":)" + std::to_string(v.id) + "}",
-      {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + customer.access}});
+  auto created = post_order(server, customer, v.id);
   ASSERT_EQ(created.status, 201);
   const auto id = str(created.json(), "order_id");
   EXPECT_EQ(db_stock(v.id), 2);
@@ -208,9 +193,7 @@ TEST_F(Console, RetryingADeadOutboxJobRunsItAgain) {
   // A paid order whose invoice job an operator finds dead.
   auto v = make_variant(server, 2);
   auto customer = server.register_user("customer");
-  auto created = c.request(
-      "POST", "/api/v1/orders/", R"({"variant":)" + std::to_string(v.id) + "}",
-      {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + customer.access}});
+  auto created = post_order(server, customer, v.id);
   ASSERT_EQ(created.status, 201);
   const auto id = str(created.json(), "order_id");
   auto form = shared_gateway().pay(id, "1500.00");

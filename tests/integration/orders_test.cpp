@@ -23,15 +23,6 @@ long long redis_stock(const config::Config& cfg, int64_t variant) {
   return v ? *v : -999;
 }
 
-HttpResult order(TestServer& server, const TestUser& customer, int64_t variant,
-                 const std::vector<std::pair<std::string, std::string>>& extra = {}) {
-  std::vector<std::pair<std::string, std::string>> headers{
-      {"Content-Type", "application/json"}, {"Authorization", "Bearer " + customer.access}};
-  for (auto& h : extra) headers.push_back(h);
-  return server.client().request("POST", "/api/v1/orders/",
-                                 R"({"variant":)" + std::to_string(variant) + "}", headers);
-}
-
 // `n` customers order at once; returns the statuses.
 std::vector<int> stampede(TestServer& server, int64_t variant, int n) {
   std::vector<TestUser> customers;
@@ -71,7 +62,7 @@ class Orders : public ::testing::Test {
 TEST_F(Orders, CreateReturnsPaymentUrlAndOpensTheGatewaySessionWithTheProtocolFields) {
   auto v = make_variant(server, 3);
   auto customer = server.register_user("customer", R"(,"first_name":"Karim","last_name":"Uddin")");
-  auto r = order(server, customer, v.id);
+  auto r = post_order(server, customer, v.id);
   ASSERT_EQ(r.status, 201) << r.body;
   auto j = r.json().as_object();
   const auto id = str(j, "order_id");
@@ -112,18 +103,18 @@ TEST_F(Orders, SoldOutUnknownHiddenAndBadInput) {
   auto v = make_variant(server, 1);
   auto a = server.register_user("customer");
   auto b = server.register_user("customer");
-  ASSERT_EQ(order(server, a, v.id).status, 201);
-  auto full = order(server, b, v.id);
+  ASSERT_EQ(post_order(server, a, v.id).status, 201);
+  auto full = post_order(server, b, v.id);
   EXPECT_EQ(full.status, 400);
   EXPECT_EQ(boost::json::serialize(full.json()),
             R"({"detail":"This service variant is fully booked."})");
-  auto unknown = order(server, b, 987654321);
+  auto unknown = post_order(server, b, 987654321);
   EXPECT_EQ(unknown.status, 400);
   EXPECT_EQ(boost::json::serialize(unknown.json()),
             R"({"variant":["Invalid pk \"987654321\" - object does not exist."]})");
   auto hidden = make_variant(server, 5);
   ASSERT_EQ(c.del("/api/v1/services/" + hidden.service_id + "/", hidden.vendor.access).status, 204);
-  EXPECT_EQ(order(server, b, hidden.id).status, 400);
+  EXPECT_EQ(post_order(server, b, hidden.id).status, 400);
   EXPECT_EQ(db_stock(hidden.id), 5);
   EXPECT_EQ(c.post("/api/v1/orders/", R"({"variant":1})").status, 401);
   EXPECT_EQ(c.post("/api/v1/orders/", R"({"variant":1})", v.vendor.access).status, 403);
@@ -161,7 +152,7 @@ TEST_F(Orders, GatewayRefusalFailsTheOrderAndReturnsTheStock) {
   auto customer = server.register_user("customer");
   shared_gateway().set_refusal_reason("Invalid Information: tran_id already exists");
   shared_gateway().set_mode(FakeSslcommerz::Mode::refuse);
-  auto r = order(server, customer, v.id);
+  auto r = post_order(server, customer, v.id);
   EXPECT_EQ(r.status, 502);
   EXPECT_EQ(str(r.json(), "detail"),
             "Payment Gateway Error: Invalid Information: tran_id already exists");
@@ -169,11 +160,11 @@ TEST_F(Orders, GatewayRefusalFailsTheOrderAndReturnsTheStock) {
   EXPECT_EQ(db_stock(v.id), 2);
   EXPECT_EQ(redis_stock(server.config(), v.id), 2);
   shared_gateway().set_mode(FakeSslcommerz::Mode::drop);
-  auto dropped = order(server, customer, v.id);
+  auto dropped = post_order(server, customer, v.id);
   EXPECT_EQ(dropped.status, 502);
   EXPECT_EQ(str(dropped.json(), "detail"), "Payment gateway communication failed.");
   shared_gateway().set_mode(FakeSslcommerz::Mode::http_error);
-  EXPECT_EQ(order(server, customer, v.id).status, 502);
+  EXPECT_EQ(post_order(server, customer, v.id).status, 502);
   EXPECT_EQ(count_orders(v.id, "failed"), 3);
   EXPECT_EQ(db_stock(v.id), 2);
   EXPECT_EQ(redis_stock(server.config(), v.id), 2);
@@ -186,14 +177,14 @@ TEST(OrdersGateway, HangingOrUnreachableGatewayIs502AndReleases) {
       Overrides{{"SSLCOMMERZ_SESSION_URL", hanging.session_url()}, {"GATEWAY_TIMEOUT", "1"}});
   auto v = make_variant(s, 1);
   auto customer = s.register_user("customer");
-  auto r = order(s, customer, v.id);
+  auto r = post_order(s, customer, v.id);
   EXPECT_EQ(r.status, 502);
   EXPECT_EQ(str(r.json(), "detail"), "Payment gateway communication failed.");
   EXPECT_EQ(db_stock(v.id), 1);
   EXPECT_EQ(count_orders(v.id, "failed"), 1);
   TestServer nowhere(
       Overrides{{"SSLCOMMERZ_SESSION_URL", "http://127.0.0.1:1/gwprocess/v4/api.php"}});
-  auto unreachable = order(nowhere, customer, v.id);
+  auto unreachable = post_order(nowhere, customer, v.id);
   EXPECT_EQ(unreachable.status, 502);
   EXPECT_EQ(db_stock(v.id), 1);
   EXPECT_EQ(redis_stock(s.config(), v.id), 1);
@@ -204,7 +195,7 @@ TEST_F(Orders, CancelReleasesOnceAndFollowsTheRoles) {
   auto owner = server.register_user("customer");
   auto other = server.register_user("customer");
   auto admin = server.create_admin();
-  auto id = str(order(server, owner, v.id).json(), "order_id");
+  auto id = str(post_order(server, owner, v.id).json(), "order_id");
   EXPECT_EQ(db_stock(v.id), 2);
   EXPECT_EQ(c.post("/api/v1/orders/" + id + "/cancel/", "", other.access).status, 404);
   EXPECT_EQ(c.post("/api/v1/orders/" + id + "/cancel/", "", v.vendor.access).status, 403);
@@ -218,7 +209,7 @@ TEST_F(Orders, CancelReleasesOnceAndFollowsTheRoles) {
   EXPECT_EQ(again.status, 409);
   EXPECT_EQ(str(again.json(), "detail"), "Only pending orders can be cancelled.");
   EXPECT_EQ(db_stock(v.id), 3);
-  auto second = str(order(server, owner, v.id).json(), "order_id");
+  auto second = str(post_order(server, owner, v.id).json(), "order_id");
   EXPECT_EQ(c.post("/api/v1/orders/" + second + "/cancel/", "", admin.access).status, 200);
   EXPECT_EQ(db_stock(v.id), 3);
 }
@@ -226,7 +217,7 @@ TEST_F(Orders, CancelReleasesOnceAndFollowsTheRoles) {
 TEST_F(Orders, ASecondReleaseOfTheSameOrderChangesNothing) {
   auto v = make_variant(server, 2);
   auto customer = server.register_user("customer");
-  auto id = str(order(server, customer, v.id).json(), "order_id");
+  auto id = str(post_order(server, customer, v.id).json(), "order_id");
   auto release = [&] {
     std::promise<std::vector<std::string>> p;
     auto f = p.get_future();
@@ -246,7 +237,7 @@ TEST(OrdersExpiry, UnpaidOrdersExpireAndGiveTheirStockBack) {
   TestServer s(Overrides{{"ORDER_RESERVATION_TTL", "1"}, {"ORDER_SWEEP_INTERVAL", "1"}});
   auto v = make_variant(s, 2);
   auto customer = s.register_user("customer");
-  auto r = order(s, customer, v.id);
+  auto r = post_order(s, customer, v.id);
   ASSERT_EQ(r.status, 201);
   EXPECT_EQ(db_stock(v.id), 1);
   ASSERT_TRUE(eventually([&] { return count_orders(v.id, "cancelled") == 1; }));
@@ -261,7 +252,7 @@ TEST(OrdersExpiry, PendingOrdersLeftByACrashAreReleasedAtStartUp) {
     TestServer first;
     v = make_variant(first, 4);
     auto customer = first.register_user("customer");
-    id = str(order(first, customer, v.id).json(), "order_id");
+    id = str(post_order(first, customer, v.id).json(), "order_id");
     // The process "crashes" while the order is pending and its time runs out meanwhile.
     pqxx::work w(test_db().connection());
     w.exec_params0("UPDATE orders SET expires_at = now() - interval '1 minute' WHERE id = $1", id);
@@ -277,26 +268,26 @@ TEST_F(Orders, IdempotencyKeyReplaysTheFirstResponseAndRejectsAnotherBody) {
   auto v = make_variant(server, 5);
   auto customer = server.register_user("customer");
   const auto key = "key-" + unique_suffix();
-  auto first = order(server, customer, v.id, {{"Idempotency-Key", key}});
+  auto first = post_order(server, customer, v.id, {{"Idempotency-Key", key}});
   ASSERT_EQ(first.status, 201);
-  auto again = order(server, customer, v.id, {{"Idempotency-Key", key}});
+  auto again = post_order(server, customer, v.id, {{"Idempotency-Key", key}});
   EXPECT_EQ(again.status, 201);
   EXPECT_EQ(again.body, first.body);
   EXPECT_EQ(again.header("idempotent-replayed"), "true");
   EXPECT_EQ(db_stock(v.id), 4) << "reserved once";
   auto other = make_variant(server, 5);
-  auto mismatch = order(server, customer, other.id, {{"Idempotency-Key", key}});
+  auto mismatch = post_order(server, customer, other.id, {{"Idempotency-Key", key}});
   EXPECT_EQ(mismatch.status, 422);
   EXPECT_EQ(db_stock(other.id), 5);
   auto someone_else = server.register_user("customer");
-  EXPECT_EQ(order(server, someone_else, v.id, {{"Idempotency-Key", key}}).status, 201)
+  EXPECT_EQ(post_order(server, someone_else, v.id, {{"Idempotency-Key", key}}).status, 201)
       << "keys are per customer";
   // An error answer is replayed too (same status, same body).
   auto empty = make_variant(server, 0);
   const auto key2 = "key-" + unique_suffix();
-  auto sold = order(server, customer, empty.id, {{"Idempotency-Key", key2}});
+  auto sold = post_order(server, customer, empty.id, {{"Idempotency-Key", key2}});
   EXPECT_EQ(sold.status, 400);
-  auto sold_again = order(server, customer, empty.id, {{"Idempotency-Key", key2}});
+  auto sold_again = post_order(server, customer, empty.id, {{"Idempotency-Key", key2}});
   EXPECT_EQ(sold_again.status, 400);
   EXPECT_EQ(sold_again.body, sold.body);
 }
@@ -306,8 +297,8 @@ TEST_F(Orders, ListAndDetailAreScopedToTheCallersOrders) {
   auto a = server.register_user("customer");
   auto b = server.register_user("customer");
   auto admin = server.create_admin();
-  auto mine = str(order(server, a, v.id).json(), "order_id");
-  auto theirs = str(order(server, b, v.id).json(), "order_id");
+  auto mine = str(post_order(server, a, v.id).json(), "order_id");
+  auto theirs = str(post_order(server, b, v.id).json(), "order_id");
   EXPECT_EQ(c.get("/api/v1/orders/" + theirs + "/", a.access).status, 404);
   EXPECT_EQ(c.get("/api/v1/orders/" + mine + "/", a.access).status, 200);
   EXPECT_EQ(c.get("/api/v1/orders/" + mine + "/", v.vendor.access).status, 200);
@@ -364,7 +355,7 @@ TEST(StockActors, IdleActorsStopAndComeBackWithTheirState) {
   TestServer s(Overrides{{"STOCK_IDLE_SECONDS", "1"}});
   auto v = make_variant(s, 3);
   auto customer = s.register_user("customer");
-  ASSERT_EQ(order(s, customer, v.id).status, 201);
+  ASSERT_EQ(post_order(s, customer, v.id).status, 201);
   EXPECT_GE(s.stock().live_actors(), 1u);
   // This variant's actor (the start-up sweep may run others, for orders earlier tests left).
   auto in_registry = [&] {
@@ -377,7 +368,7 @@ TEST(StockActors, IdleActorsStopAndComeBackWithTheirState) {
   ASSERT_TRUE(eventually([&] { return !in_registry(); })) << "stopped after the idle time";
   EXPECT_TRUE(eventually([&] { return s.stock().live_actors() == 0; })) << "all idle ones stop";
   // A new actor reloads the stock from PostgreSQL.
-  ASSERT_EQ(order(s, customer, v.id).status, 201);
+  ASSERT_EQ(post_order(s, customer, v.id).status, 201);
   EXPECT_EQ(db_stock(v.id), 1);
   EXPECT_EQ(redis_stock(s.config(), v.id), 1);
 }

@@ -77,9 +77,7 @@ struct Placed {
 
 Placed place_order(TestServer& server, int stock = 3, const std::string& price = "1500.00") {
   Placed p{make_variant(server, stock, price), server.register_user("customer"), ""};
-  auto r = server.client().request(
-      "POST", "/api/v1/orders/", R"({"variant":)" + std::to_string(p.variant.id) + "}",
-      {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + p.customer.access}});
+  auto r = post_order(server, p.customer, p.variant.id);
   if (r.status != 201) throw std::runtime_error("order not created: " + r.body);
   p.order_id = str(r.json(), "order_id");
   return p;

@@ -171,6 +171,15 @@ TestVariant make_variant(TestServer& server, int stock, const std::string& price
   return v;
 }
 
+HttpResult post_order(TestServer& server, const TestUser& customer, int64_t variant,
+                      const std::vector<std::pair<std::string, std::string>>& extra) {
+  std::vector<std::pair<std::string, std::string>> headers{
+      {"Content-Type", "application/json"}, {"Authorization", "Bearer " + customer.access}};
+  for (const auto& h : extra) headers.push_back(h);
+  return server.client().request("POST", "/api/v1/orders/",
+                                 R"({"variant":)" + std::to_string(variant) + "}", headers);
+}
+
 int db_stock(int64_t variant) {
   pqxx::work w(test_db().connection());
   auto v = w.exec_params1("SELECT stock FROM service_variants WHERE id = $1", variant)[0].as<int>();

@@ -87,6 +87,9 @@ struct TestVariant {
 // A new active vendor with a service whose one variant has `stock` units at `price`.
 TestVariant make_variant(TestServer& server, int stock, const std::string& price = "1500.00");
 int db_stock(int64_t variant);
+// POST /api/v1/orders/ for `variant` as `customer` (with `extra` headers, e.g. Idempotency-Key).
+HttpResult post_order(TestServer& server, const TestUser& customer, int64_t variant,
+                      const std::vector<std::pair<std::string, std::string>>& extra = {});
 int count_orders(int64_t variant, const std::string& status);
 
 // The process-wide fake gateway the test configuration points at.
