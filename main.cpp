@@ -7,13 +7,13 @@
 #include <iostream>
 #include <string>
 
-#include "actors/accounts.hpp"
-#include "actors/runtime.hpp"
+#include "actors/accounts/accounts.hpp"
+#include "actors/runtime/runtime.hpp"
 #include "actors/services.hpp"
 #include "config/config.hpp"
 #include "http/app.hpp"
 #include "http/handler_support.hpp"
-#include "http/server.hpp"
+#include "http/server/server.hpp"
 #include "persistence/migrations.hpp"
 
 namespace ml = marketlink;

@@ -2,14 +2,14 @@
 // server (main.cpp) and the test server build the same set through this one struct.
 #pragma once
 
-#include "actors/accounts.hpp"
-#include "actors/catalog.hpp"
-#include "actors/inspector.hpp"
-#include "actors/orders.hpp"
-#include "actors/outbox.hpp"
-#include "actors/payments.hpp"
-#include "actors/runtime.hpp"
-#include "actors/stock.hpp"
+#include "actors/accounts/accounts.hpp"
+#include "actors/catalog/catalog.hpp"
+#include "actors/orders/order_service.hpp"
+#include "actors/outbox/outbox_service.hpp"
+#include "actors/payments/payment_service.hpp"
+#include "actors/runtime/inspector.hpp"
+#include "actors/runtime/runtime.hpp"
+#include "actors/stock/stock_service.hpp"
 
 namespace marketlink::actors {
 

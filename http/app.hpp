@@ -1,7 +1,7 @@
 // Builds the route table of the whole API.
 #pragma once
 
-#include "http/router.hpp"
+#include "http/server/router.hpp"
 
 namespace marketlink::http {
 struct App;

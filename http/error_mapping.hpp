@@ -1,7 +1,7 @@
 // The one place where an ErrorCode becomes an HTTP status and a JSON error body.
 #pragma once
 
-#include "http/request.hpp"
+#include "http/server/request.hpp"
 #include "persistence/result.hpp"
 
 namespace marketlink::http {

@@ -8,9 +8,9 @@
 
 #include "actors/services.hpp"
 #include "http/error_mapping.hpp"
-#include "http/json_input.hpp"
-#include "http/request.hpp"
-#include "http/router.hpp"
+#include "http/input/json_input.hpp"
+#include "http/server/request.hpp"
+#include "http/server/router.hpp"
 
 namespace marketlink::http {
 

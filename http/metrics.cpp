@@ -13,8 +13,8 @@
 #include <map>
 #include <mutex>
 
-#include "actors/counters.hpp"
-#include "actors/inspector.hpp"
+#include "actors/runtime/counters.hpp"
+#include "actors/runtime/inspector.hpp"
 
 namespace marketlink::http {
 

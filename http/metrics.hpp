@@ -1,6 +1,7 @@
 // Prometheus metrics (prometheus-cpp): HTTP requests by route and status with latency
 // histograms, recorded by the server; everything else is read at scrape time from the inspection
-// registry and the process counters (actors/counters.hpp), so the actors pay nothing for it.
+// registry and the process counters (actors/runtime/counters.hpp), so the actors pay nothing for
+// it.
 #pragma once
 
 #include <cstdint>

@@ -20,7 +20,7 @@
 #include <random>
 #include <thread>
 
-#include "actors/tokens.hpp"
+#include "actors/accounts/tokens.hpp"
 #include "tests/support/fake_sslcommerz.hpp"
 #include "tests/support/process.hpp"
 

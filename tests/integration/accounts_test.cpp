@@ -1,7 +1,7 @@
 // /api/v1/auth/: registration, login, tokens, profile — real HTTP, real PostgreSQL and Redis.
 #include <gtest/gtest.h>
 
-#include "actors/tokens.hpp"
+#include "actors/accounts/tokens.hpp"
 #include "tests/support/test_server.hpp"
 
 using namespace marketlink;

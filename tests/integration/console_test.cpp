@@ -7,7 +7,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include "actors/stock.hpp"
+#include "actors/stock/stock_service.hpp"
 #include "tests/support/test_server.hpp"
 
 using namespace marketlink;

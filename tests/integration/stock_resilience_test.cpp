@@ -7,7 +7,7 @@
 #include <future>
 #include <thread>
 
-#include "actors/stock.hpp"
+#include "actors/stock/stock_service.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_server.hpp"
 

@@ -1,8 +1,8 @@
 // The fake gateway: a small Beast server.
 #include "tests/support/fake_sslcommerz.hpp"
 
-#include "actors/tokens.hpp"
-#include "http/form_input.hpp"
+#include "actors/accounts/tokens.hpp"
+#include "http/input/form_input.hpp"
 
 #include <openssl/evp.h>
 #include <boost/asio/strand.hpp>

@@ -8,11 +8,11 @@
 #include <string>
 #include <thread>
 
-#include "actors/accounts.hpp"
-#include "actors/runtime.hpp"
+#include "actors/accounts/accounts.hpp"
+#include "actors/runtime/runtime.hpp"
 #include "config/config.hpp"
 #include "http/handler_support.hpp"
-#include "http/server.hpp"
+#include "http/server/server.hpp"
 #include "tests/support/fake_sslcommerz.hpp"
 #include "tests/support/http_client.hpp"
 

@@ -1,0 +1,505 @@
+// Account flows. Each step runs on the pool its work belongs to; callbacks chain the steps.
+// `this` is captured by the steps: an Accounts object outlives its Runtime's jobs (main and the
+// tests shut the runtime down before destroying it).
+#include "actors/accounts/accounts.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace marketlink::actors {
+namespace {
+
+namespace users = persistence::users;
+namespace profiles = persistence::vendor_profiles;
+namespace refresh_tokens = persistence::refresh_tokens;
+using persistence::Tx;
+
+Error bad_credentials() {
+  return Error::make(ErrorCode::bad_credentials,
+                     "No active account found with the given credentials");
+}
+
+Error email_taken() {
+  return Error::field("email", "User with this email already exists.");
+}
+
+std::size_t utf8_length(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// Registers the refresh token row of a new pair inside `tx` and returns both tokens.
+TokenPair issue_pair(Tx& tx, const TokenService& tokens, const std::string& user_id,
+                     const std::string& family_id) {
+  const auto now = unix_now();
+  auto refresh = tokens.issue("refresh", user_id, now);
+  auto access = tokens.issue("access", user_id, now);
+  refresh_tokens::insert(tx, refresh.claims.jti, user_id, family_id, refresh.claims.exp);
+  return {std::move(access.token), std::move(refresh.token)};
+}
+
+}  // namespace
+
+bool valid_email(std::string_view email) {
+  if (email.empty() || email.size() > 254) return false;
+  const auto at = email.rfind('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 >= email.size()) return false;
+  const auto local = email.substr(0, at);
+  const auto domain = email.substr(at + 1);
+  if (local.size() > 64) return false;
+  for (unsigned char c : email) {
+    if (c <= 0x20 || c == 0x7F || c == '"' || c == '(' || c == ')' || c == ',' || c == ':' ||
+        c == ';' || c == '<' || c == '>' || c == '[' || c == ']' || c == '\\') {
+      return false;
+    }
+  }
+  if (local.front() == '.' || local.back() == '.' || local.find("..") != std::string_view::npos) {
+    return false;
+  }
+  if (local.find('@') != std::string_view::npos) return false;
+  const auto dot = domain.rfind('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 >= domain.size()) return false;
+  if (domain.front() == '-' || domain.find("..") != std::string_view::npos) return false;
+  const auto tld = domain.substr(dot + 1);
+  return tld.size() >= 2;
+}
+
+std::string normalize_email(std::string_view email) {
+  const auto at = email.rfind('@');
+  if (at == std::string_view::npos) return std::string(email);
+  return std::string(email.substr(0, at + 1)) + lower(email.substr(at + 1));
+}
+
+void validate_registration(const RegisterInput& in, FieldErrors& errors) {
+  auto required = [&](const char* name, const std::optional<std::string>& v) {
+    if (errors.has(name)) return false;
+    if (!v) {
+      errors.add(name, "This field is required.");
+      return false;
+    }
+    if (v->empty()) {
+      errors.add(name, "This field may not be blank.");
+      return false;
+    }
+    return true;
+  };
+  if (required("email", in.email) && !valid_email(*in.email)) {
+    errors.add("email", "Enter a valid email address.");
+  }
+  const bool has_password = required("password", in.password);
+  const bool has_password2 = required("password2", in.password2);
+  if (required("role", in.role) && *in.role != "customer" && *in.role != "vendor") {
+    errors.add("role", "\"" + *in.role + "\" is not a valid choice.");
+  }
+  for (auto [name, value] :
+       {std::pair{"first_name", &in.first_name}, {"last_name", &in.last_name}}) {
+    if (*value && utf8_length(**value) > 150 && !errors.has(name)) {
+      errors.add(name, "Ensure this field has no more than 150 characters.");
+    }
+  }
+  if (in.business_name && utf8_length(*in.business_name) > 255 && !errors.has("business_name")) {
+    errors.add("business_name", "Ensure this field has no more than 255 characters.");
+  }
+  if (has_password && has_password2 && *in.password != *in.password2) {
+    errors.add("password", "Password fields didn't match.");
+  } else if (has_password) {
+    for (auto& problem : password_problems(*in.password)) errors.add("password", problem);
+  }
+}
+
+Accounts::Accounts(Runtime& runtime, const config::Config& config)
+    : runtime_(runtime),
+      config_(config),
+      tokens_(config.secret_key, config.jwt_access_ttl, config.jwt_refresh_ttl),
+      hash_params_{config.argon2_memory_kib, config.argon2_iterations, 1},
+      dummy_hash_(hash_password("not-a-real-password", hash_params_)) {}
+
+std::optional<UserRow> Accounts::cached_user(const std::string& id) {
+  std::shared_lock lock(cache_mutex_);
+  auto it = user_cache_.find(id);
+  if (it == user_cache_.end() || it->second.expires < std::chrono::steady_clock::now())
+    return std::nullopt;
+  return it->second.user;
+}
+
+void Accounts::remember_user(const UserRow& user) {
+  if (config_.auth_cache_ttl.count() == 0) return;
+  std::unique_lock lock(cache_mutex_);
+  if (user_cache_.size() > 100000) user_cache_.clear();  // bounded; refills on demand
+  user_cache_[user.id] = {user, std::chrono::steady_clock::now() + config_.auth_cache_ttl};
+}
+
+void Accounts::forget_user(const std::string& id) {
+  std::unique_lock lock(cache_mutex_);
+  user_cache_.erase(id);
+}
+
+void Accounts::authenticate(std::string access_token, Callback<UserRow> done) {
+  auto claims = tokens_.verify(access_token, "access", unix_now());
+  if (!claims) return done(std::move(claims).error());
+  if (auto user = cached_user(claims->user_id)) return done(std::move(*user));
+  bool start = false;
+  {
+    std::lock_guard lock(lookup_mutex_);
+    lookups_waiting_[claims->user_id].push_back(std::move(done));
+    if (!lookup_in_flight_) start = lookup_in_flight_ = true;
+  }
+  if (start) lookup_users();
+}
+
+void Accounts::lookup_users() {
+  std::unordered_map<std::string, std::vector<Callback<UserRow>>> batch;
+  {
+    std::lock_guard lock(lookup_mutex_);
+    batch.swap(lookups_waiting_);
+    if (batch.empty()) {
+      lookup_in_flight_ = false;
+      return;
+    }
+  }
+  auto waiting = std::make_shared<decltype(batch)>(std::move(batch));
+  std::vector<std::string> ids;
+  ids.reserve(waiting->size());
+  for (const auto& [id, callbacks] : *waiting) ids.push_back(id);
+  run_transaction<std::vector<UserRow>>(
+      runtime_, "authenticate",
+      [ids = std::move(ids)](Tx& tx) -> Result<std::vector<UserRow>> {
+        return users::find_by_ids(tx, ids);
+      },
+      [this, waiting](Result<std::vector<UserRow>> found) {
+        std::unordered_map<std::string, UserRow> by_id;
+        if (found) {
+          for (auto& u : *found) by_id.emplace(u.id, std::move(u));
+        }
+        for (auto& [id, callbacks] : *waiting) {
+          Result<UserRow> outcome = Error::unavailable();
+          if (!found) {
+            outcome = found.error();
+          } else if (auto it = by_id.find(id); it == by_id.end()) {
+            Error e = Error::make(ErrorCode::token_invalid, "User not found");
+            e.body_code = "user_not_found";
+            outcome = std::move(e);
+          } else if (!it->second.is_active) {
+            Error e = Error::make(ErrorCode::token_invalid, "User is inactive");
+            e.body_code = "user_inactive";
+            outcome = std::move(e);
+          } else {
+            remember_user(it->second);
+            outcome = it->second;
+          }
+          for (auto& cb : callbacks) cb(outcome);
+        }
+        lookup_users();  // whatever queued meanwhile
+      });
+}
+
+void Accounts::register_user(RegisterInput in, std::string client_address,
+                             Callback<RegisterOutput> done) {
+  const auto window = unix_now() / 60;
+  const auto limit = config_.register_per_minute;
+  run_redis<long long>(
+      runtime_,
+      [key = persistence::redis_keys::rate_window("register", client_address, window)](
+          persistence::RedisClient& redis) {
+        return redis.increment_window(key, std::chrono::seconds(60));
+      },
+      [this, in = std::move(in), limit, done = std::move(done)](Result<long long> count) mutable {
+        if (!count) return done(std::move(count).error());
+        if (*count > limit) {
+          Error e = Error::make(ErrorCode::too_many_requests, "Request was throttled.");
+          e.retry_after = std::chrono::seconds(60 - unix_now() % 60);
+          return done(std::move(e));
+        }
+        // Taken before `in` moves into the continuation (argument evaluation order is unspecified).
+        std::string password = *in.password;
+        run_cpu<std::string>(
+            runtime_,
+            [password = std::move(password), params = hash_params_]() -> Result<std::string> {
+              return hash_password(password, params);
+            },
+            [this, in = std::move(in), done = std::move(done)](Result<std::string> hash) mutable {
+              if (!hash) return done(std::move(hash).error());
+              persistence::NewUser user{normalize_email(*in.email), std::move(*hash),
+                                        in.first_name.value_or(""), in.last_name.value_or(""),
+                                        *in.role};
+              run_transaction<RegisterOutput>(
+                  runtime_, "register",
+                  [this, user = std::move(user), business = in.business_name.value_or(""),
+                   address = in.address.value_or("")](Tx& tx) -> Result<RegisterOutput> {
+                    auto row = users::insert(tx, user);
+                    if (!row) {
+                      if (row.error().code == ErrorCode::conflict) return email_taken();
+                      return std::move(row).error();
+                    }
+                    if (row->role == "vendor") profiles::insert(tx, row->id, business, address);
+                    auto tokens = issue_pair(tx, tokens_, row->id, random_uuid());
+                    return RegisterOutput{std::move(*row), std::move(tokens)};
+                  },
+                  [done = std::move(done)](Result<RegisterOutput> out) {
+                    // Two registrations of one email at once: the unique index decides.
+                    if (!out && out.error().code == ErrorCode::conflict) return done(email_taken());
+                    done(std::move(out));
+                  });
+            });
+      });
+}
+
+void Accounts::login(std::string email, std::string password, Callback<TokenPair> done) {
+  const auto key = persistence::redis_keys::login_failures(lower(email));
+  const auto max_failures = config_.login_max_failures;
+  run_redis<std::pair<long long, std::chrono::seconds>>(
+      runtime_,
+      [key](persistence::RedisClient& redis) -> Result<std::pair<long long, std::chrono::seconds>> {
+        auto failures = redis.get_int(key);
+        if (!failures) return std::move(failures).error();
+        auto ttl = redis.ttl(key);
+        if (!ttl) return std::move(ttl).error();
+        return std::pair{*failures, *ttl};
+      },
+      [this, key, max_failures, email = std::move(email), password = std::move(password),
+       done = std::move(done)](Result<std::pair<long long, std::chrono::seconds>> lock) mutable {
+        if (!lock) return done(std::move(lock).error());
+        if (lock->first >= max_failures) {
+          Error e = Error::make(ErrorCode::too_many_requests,
+                                "Too many failed login attempts. Try again later.");
+          e.retry_after = std::max(lock->second, std::chrono::seconds(1));
+          return done(std::move(e));
+        }
+        run_transaction<std::optional<UserRow>>(
+            runtime_, "login lookup",
+            [email](Tx& tx) -> Result<std::optional<UserRow>> {
+              return users::find_by_email(tx, email);
+            },
+            [this, key, password = std::move(password),
+             done = std::move(done)](Result<std::optional<UserRow>> found) mutable {
+              if (!found) return done(std::move(found).error());
+              auto user = std::move(*found);
+              const std::string stored = user ? user->password_hash : dummy_hash_;
+              using Checked = std::pair<PasswordCheck, std::optional<std::string>>;
+              run_cpu<Checked>(
+                  runtime_,
+                  [password = std::move(password), stored,
+                   params = hash_params_]() -> Result<Checked> {
+                    auto check = verify_password(password, stored, params);
+                    std::optional<std::string> upgraded;
+                    if (check == PasswordCheck::match_needs_upgrade)
+                      upgraded = hash_password(password, params);
+                    return Checked{check, std::move(upgraded)};
+                  },
+                  [this, key, user = std::move(user),
+                   done = std::move(done)](Result<Checked> checked) mutable {
+                    if (!checked) return done(std::move(checked).error());
+                    if (!user || !user->is_active || checked->first == PasswordCheck::mismatch) {
+                      const auto lock_time = config_.login_lock_time;
+                      return run_redis<long long>(
+                          runtime_,
+                          [key, lock_time](persistence::RedisClient& redis) {
+                            return redis.increment_window(key, lock_time);
+                          },
+                          [done = std::move(done)](Result<long long> counted) {
+                            if (!counted) return done(std::move(counted).error());
+                            done(bad_credentials());
+                          });
+                    }
+                    issue_login_tokens(std::move(*user), std::move(checked->second),
+                                       [this, key, done = std::move(done)](Result<TokenPair> pair) {
+                                         if (pair) {
+                                           runtime_.submit(
+                                               PoolKind::redis,
+                                               [key](Resources& r) { (void)r.redis().del(key); },
+                                               [](const Error&) {});
+                                         }
+                                         done(std::move(pair));
+                                       });
+                  });
+            });
+      });
+}
+
+void Accounts::issue_login_tokens(UserRow user, std::optional<std::string> new_hash,
+                                  Callback<TokenPair> done) {
+  run_transaction<TokenPair>(
+      runtime_, "login",
+      [this, user = std::move(user), new_hash = std::move(new_hash)](Tx& tx) -> Result<TokenPair> {
+        if (new_hash) {
+          users::set_password_hash(tx, user.id, *new_hash);
+          spdlog::info("accounts: upgraded password hash of user {}", user.id);
+        }
+        users::touch_last_login(tx, user.id);
+        return issue_pair(tx, tokens_, user.id, random_uuid());
+      },
+      std::move(done));
+}
+
+void Accounts::refresh(std::string refresh_token, Callback<TokenPair> done) {
+  auto claims = tokens_.verify(refresh_token, "refresh", unix_now());
+  if (!claims) return done(std::move(claims).error());
+  // Reuse must revoke the family *and* answer 401, so the transaction commits either way.
+  struct Outcome {
+    std::optional<TokenPair> pair;
+  };
+  run_transaction<Outcome>(
+      runtime_, "refresh",
+      [this, jti = claims->jti](Tx& tx) -> Result<Outcome> {
+        auto consumed = refresh_tokens::consume(tx, jti);
+        switch (consumed.outcome) {
+          case refresh_tokens::Consume::unknown:
+            return Outcome{};
+          case refresh_tokens::Consume::reused:
+            spdlog::warn("accounts: refresh token reuse for user {}; revoking its family",
+                         consumed.user_id);
+            refresh_tokens::revoke_family(tx, consumed.family_id);
+            return Outcome{};
+          case refresh_tokens::Consume::consumed:
+            break;
+        }
+        auto user = users::find_by_id(tx, consumed.user_id);
+        if (!user || !user->is_active) return Outcome{};
+        return Outcome{issue_pair(tx, tokens_, user->id, consumed.family_id)};
+      },
+      [done = std::move(done)](Result<Outcome> out) {
+        if (!out) return done(std::move(out).error());
+        if (!out->pair) return done(token_error());
+        done(std::move(*out->pair));
+      });
+}
+
+void Accounts::logout(UserRow user, std::string refresh_token, Callback<Unit> done) {
+  auto claims = tokens_.verify(refresh_token, "refresh", unix_now());
+  if (!claims || claims->user_id != user.id) return done(token_error());
+  run_transaction<Unit>(
+      runtime_, "logout",
+      [jti = claims->jti, user_id = user.id](Tx& tx) -> Result<Unit> {
+        auto family = refresh_tokens::live_family(tx, jti, user_id);
+        if (!family) return token_error();
+        refresh_tokens::revoke_family(tx, *family);
+        return Unit{};
+      },
+      std::move(done));
+}
+
+void Accounts::update_profile(UserRow user, ProfilePatch patch, Callback<UserRow> done) {
+  forget_user(user.id);
+  run_transaction<UserRow>(
+      runtime_, "update profile",
+      [user = std::move(user), patch = std::move(patch)](Tx& tx) -> Result<UserRow> {
+        auto updated = users::update_profile(
+            tx, user.id, patch.email ? normalize_email(*patch.email) : user.email,
+            patch.first_name.value_or(user.first_name), patch.last_name.value_or(user.last_name));
+        if (!updated && updated.error().code == ErrorCode::conflict) return email_taken();
+        return updated;
+      },
+      [done = std::move(done)](Result<UserRow> out) {
+        if (!out && out.error().code == ErrorCode::conflict) return done(email_taken());
+        done(std::move(out));
+      });
+}
+
+void Accounts::vendor_profile(UserRow user, Callback<VendorProfileRow> done) {
+  run_transaction<VendorProfileRow>(
+      runtime_, "vendor profile",
+      [user_id = user.id](Tx& tx) -> Result<VendorProfileRow> {
+        if (auto p = profiles::find_by_user(tx, user_id)) return std::move(*p);
+        // A vendor imported without a profile gets an empty, inactive one (get_or_create).
+        return profiles::insert(tx, user_id, "", "");
+      },
+      std::move(done));
+}
+
+void Accounts::update_vendor_profile(UserRow user, VendorPatch patch,
+                                     Callback<VendorProfileRow> done) {
+  run_transaction<VendorProfileRow>(
+      runtime_, "update vendor profile",
+      [user_id = user.id, patch = std::move(patch)](Tx& tx) -> Result<VendorProfileRow> {
+        auto current = profiles::find_by_user(tx, user_id);
+        if (!current) current = profiles::insert(tx, user_id, "", "");
+        auto updated =
+            profiles::update(tx, user_id, patch.business_name.value_or(current->business_name),
+                             patch.address.value_or(current->address));
+        if (!updated) return Error::not_found();
+        return std::move(*updated);
+      },
+      std::move(done));
+}
+
+void Accounts::list_vendors(std::optional<bool> active, PageRequest page,
+                            Callback<Page<VendorProfileRow>> done) {
+  run_transaction<Page<VendorProfileRow>>(
+      runtime_, "list vendors",
+      [active, page](Tx& tx) -> Result<Page<VendorProfileRow>> {
+        return profiles::list(tx, active, page);
+      },
+      std::move(done));
+}
+
+void Accounts::set_vendor_active(UserRow admin, std::string profile_id, bool active,
+                                 Callback<VendorProfileRow> done) {
+  run_transaction<VendorProfileRow>(
+      runtime_, "set vendor active",
+      [admin_id = admin.id, profile_id = std::move(profile_id),
+       active](Tx& tx) -> Result<VendorProfileRow> {
+        auto row = profiles::set_active(tx, profile_id, active);
+        if (!row) return Error::not_found();
+        persistence::audit::record(tx, admin_id, active ? "vendor.activate" : "vendor.deactivate",
+                                   "vendor_profile:" + profile_id, "ok");
+        return std::move(*row);
+      },
+      std::move(done));
+}
+
+void Accounts::list_users(std::optional<std::string> role, PageRequest page,
+                          Callback<Page<UserRow>> done) {
+  run_transaction<Page<UserRow>>(
+      runtime_, "list users",
+      [role = std::move(role), page](Tx& tx) -> Result<Page<UserRow>> {
+        return users::list(tx, role, page);
+      },
+      std::move(done));
+}
+
+void Accounts::set_user_active(UserRow admin, std::string user_id, bool active,
+                               Callback<UserRow> done) {
+  if (!active && admin.id == user_id) {
+    return done(Error::make(ErrorCode::invalid_input, "You cannot deactivate your own account."));
+  }
+  forget_user(user_id);
+  run_transaction<UserRow>(
+      runtime_, "set user active",
+      [admin_id = admin.id, user_id, active](Tx& tx) -> Result<UserRow> {
+        auto row = users::set_active(tx, user_id, active);
+        if (!row) return Error::not_found();
+        if (!active) refresh_tokens::revoke_user(tx, user_id);
+        persistence::audit::record(tx, admin_id, active ? "user.activate" : "user.deactivate",
+                                   "user:" + user_id, "ok");
+        return std::move(*row);
+      },
+      [this, user_id, done = std::move(done)](Result<UserRow> r) {
+        forget_user(user_id);  // also after the commit: no request may re-cache the old row
+        done(std::move(r));
+      });
+}
+
+Result<UserRow> Accounts::create_superuser(persistence::Database& db, const std::string& email,
+                                           const std::string& password, const HashParams& params) {
+  if (!valid_email(email)) return Error::field("email", "Enter a valid email address.");
+  FieldErrors errors;
+  for (auto& p : password_problems(password)) errors.add("password", p);
+  if (!errors.empty()) return std::move(errors).to_error();
+  persistence::NewUser user{
+      normalize_email(email), hash_password(password, params), "", "", "admin", true, true};
+  auto out = persistence::transact(
+      db, "createsuperuser", [&](Tx& tx) -> Result<UserRow> { return users::insert(tx, user); });
+  if (!out && out.error().code == ErrorCode::conflict) return email_taken();
+  return out;
+}
+
+}  // namespace marketlink::actors

@@ -1,0 +1,416 @@
+// Order coordination (CAF): the coordinator runs each creation as a chain of steps whose results
+// come back to it as messages, so all bookkeeping happens on the actor; the sweeper cancels
+// expired pending orders through the stock actors (which return their stock exactly once).
+#include "actors/orders/order_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+#include "actors/runtime/internal.hpp"
+
+namespace marketlink::actors::detail {
+struct CreateOrderMsg {
+  persistence::UserRow customer;
+  int64_t variant_id = 0;
+  Callback<OrderRow> done;
+};
+// A continuation to run on the coordinator.
+struct StepMsg {
+  std::function<void()> run;
+};
+}  // namespace marketlink::actors::detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::CreateOrderMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::StepMsg)
+
+namespace marketlink::actors {
+
+using detail::CreateOrderMsg;
+using detail::StepMsg;
+using persistence::Tx;
+
+namespace {
+
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+
+enum CoordinatorGauge : std::size_t { kInFlight, kCreated, kFailedGateway, kRejected };
+const std::vector<std::string> kCoordinatorGauges{"in_flight", "created", "failed_at_gateway",
+                                                  "rejected"};
+
+enum SweeperGauge : std::size_t { kSweeps, kCancelled };
+const std::vector<std::string> kSweeperGauges{"sweeps", "cancelled"};
+
+std::string full_name(const persistence::UserRow& u) {
+  std::string name = u.first_name;
+  if (!u.last_name.empty()) name += (name.empty() ? "" : " ") + u.last_name;
+  return name.empty() ? u.email : name;
+}
+
+struct CoordinatorState {
+  Runtime* runtime = nullptr;
+  StockService* stock = nullptr;
+  PaymentService* payments = nullptr;
+  std::shared_ptr<ActorStats> stats;
+};
+
+using Coordinator = caf::stateful_actor<CoordinatorState>;
+
+// Wraps `fn` so it runs on the coordinator when the callback fires (on any thread).
+template <class T, class F>
+Callback<T> on_actor(Coordinator* self, F fn) {
+  auto me = caf::actor_cast<caf::actor>(self);
+  return [me, fn = std::move(fn)](Result<T> r) mutable {
+    caf::anon_send(me,
+                   StepMsg{[fn = std::move(fn), r = std::move(r)]() mutable { fn(std::move(r)); }});
+  };
+}
+
+void create_order(Coordinator* self, CreateOrderMsg msg) {
+  auto& st = self->state;
+  st.stats->add(kInFlight, 1);
+  auto done = std::make_shared<Callback<OrderRow>>(std::move(msg.done));
+  auto finish = [self, done](Result<OrderRow> r) {
+    self->state.stats->add(kInFlight, -1);
+    (*done)(std::move(r));
+  };
+  const auto customer = msg.customer;
+  st.stock->reserve(
+      msg.variant_id, customer.id,
+      on_actor<OrderRow>(self, [self, customer, finish](Result<OrderRow> reserved) {
+        auto& st = self->state;
+        if (!reserved) {
+          st.stats->add(kRejected, 1);
+          return finish(std::move(reserved).error());
+        }
+        auto order = std::move(reserved).value();
+        SessionRequest request{order.id, order.total_amount, full_name(customer), customer.email,
+                               order.service_name + " - " + order.variant_name};
+        st.payments->open_session(
+            std::move(request),
+            on_actor<GatewaySession>(self, [self, order, finish](Result<GatewaySession> session) {
+              auto& st = self->state;
+              if (!session) {
+                // Refused or unreachable: the order fails and its stock comes back at once.
+                st.stats->add(kFailedGateway, 1);
+                const auto& error = session.error();
+                st.stock->release(order.variant_id, {order.id}, "failed", "gateway",
+                                  on_actor<std::vector<std::string>>(
+                                      self, [finish, error](Result<std::vector<std::string>>) {
+                                        finish(error);
+                                      }));
+                return;
+              }
+              auto opened = std::move(session).value();
+              run_transaction<OrderRow>(
+                  *st.runtime, "order session",
+                  [order, opened](Tx& tx) -> Result<OrderRow> {
+                    persistence::orders::set_payment_session(tx, order.id, opened.payment_url,
+                                                             opened.session_key);
+                    auto copy = order;
+                    copy.payment_url = opened.payment_url;
+                    return copy;
+                  },
+                  on_actor<OrderRow>(self, [self, finish](Result<OrderRow> stored) {
+                    if (stored) self->state.stats->add(kCreated, 1);
+                    // If storing failed, the order keeps no payment_url and the sweeper cancels it.
+                    finish(std::move(stored));
+                  }));
+            }));
+      }));
+}
+
+caf::behavior order_coordinator(Coordinator* self, Runtime* runtime, StockService* stock,
+                                PaymentService* payments) {
+  auto& st = self->state;
+  st.runtime = runtime;
+  st.stock = stock;
+  st.payments = payments;
+  st.stats = runtime->registry().enter("order_coordinator", "orders", "root_supervisor",
+                                       kCoordinatorGauges);
+  st.stats->set_state("running");
+  return {
+      [self](CreateOrderMsg& msg) {
+        self->state.stats->handled(self->mailbox().size());
+        create_order(self, std::move(msg));
+      },
+      [self](StepMsg& step) {
+        self->state.stats->handled(self->mailbox().size());
+        step.run();
+      },
+  };
+}
+
+struct SweeperState {
+  Runtime* runtime = nullptr;
+  StockService* stock = nullptr;
+  const config::Config* config = nullptr;
+  std::shared_ptr<ActorStats> stats;
+  bool sweeping = false;
+};
+
+using Sweeper = caf::stateful_actor<SweeperState>;
+
+caf::behavior expiry_sweeper(Sweeper* self, Runtime* runtime, StockService* stock,
+                             const config::Config* config) {
+  auto& st = self->state;
+  st.runtime = runtime;
+  st.stock = stock;
+  st.config = config;
+  st.stats =
+      runtime->registry().enter("expiry_sweeper", "sweeper", "root_supervisor", kSweeperGauges);
+  st.stats->set_state("idle");
+  // At start-up first: orders left pending by a crash or restart.
+  self->send(self, sweep_atom::value);
+  auto run_sweep = [self] {
+    auto& st = self->state;
+    if (st.sweeping) return;
+    st.sweeping = true;
+    st.stats->set_state("sweeping");
+    const long long orphan_after = 2 * st.config->gateway_timeout.count() + 5;
+    run_transaction<std::vector<persistence::orders::Expired>>(
+        *st.runtime, "expired orders",
+        [orphan_after](Tx& tx) -> Result<std::vector<persistence::orders::Expired>> {
+          return persistence::orders::expired(tx, orphan_after, 1000);
+        },
+        [me = caf::actor_cast<caf::actor>(self),
+         self](Result<std::vector<persistence::orders::Expired>> expired) {
+          caf::anon_send(me, StepMsg{[self, expired = std::move(expired)]() mutable {
+                           auto& st = self->state;
+                           st.stats->add(kSweeps, 1);
+                           if (!expired || expired->empty()) {
+                             st.sweeping = false;
+                             st.stats->set_state("idle");
+                             return;
+                           }
+                           std::map<int64_t, std::vector<std::string>> by_variant;
+                           for (auto& e : *expired) by_variant[e.variant_id].push_back(e.id);
+                           auto pending = std::make_shared<std::size_t>(by_variant.size());
+                           for (auto& [variant, ids] : by_variant) {
+                             st.stock->release(variant, ids, "cancelled", "system:expiry",
+                                               [me = caf::actor_cast<caf::actor>(self), self,
+                                                pending](Result<std::vector<std::string>> r) {
+                                                 caf::anon_send(
+                                                     me, StepMsg{[self, pending, r = std::move(r)] {
+                                                       auto& st = self->state;
+                                                       if (r)
+                                                         st.stats->add(
+                                                             kCancelled,
+                                                             static_cast<int64_t>(r->size()));
+                                                       if (--*pending == 0) {
+                                                         st.sweeping = false;
+                                                         st.stats->set_state("idle");
+                                                       }
+                                                     }});
+                                               });
+                           }
+                         }});
+        });
+  };
+  return {
+      [self, run_sweep](sweep_atom) {
+        self->state.stats->handled(self->mailbox().size());
+        run_sweep();
+      },
+      [self, run_sweep](tick_atom) {
+        run_sweep();
+        self->delayed_send(self, self->state.config->order_sweep_interval, tick_atom::value);
+      },
+      [](StepMsg& step) { step.run(); },
+  };
+}
+
+}  // namespace
+
+struct OrderService::Impl {
+  Runtime& runtime;
+  const config::Config& config;
+  StockService& stock;
+  std::shared_ptr<internal::Slot> coordinator;
+  std::shared_ptr<internal::Slot> sweeper;
+};
+
+OrderService::OrderService(Runtime& runtime, const config::Config& config, StockService& stock,
+                           PaymentService& payments)
+    : impl_(std::make_shared<Impl>(Impl{runtime, config, stock, nullptr, nullptr})) {
+  Runtime* rt = &runtime;
+  StockService* st = &stock;
+  PaymentService* pay = &payments;
+  const config::Config* cfg = &config;
+  impl_->coordinator = internal::supervise(runtime, "order_coordinator",
+                                           [rt, st, pay](caf::event_based_actor* parent) {
+                                             return parent->spawn(order_coordinator, rt, st, pay);
+                                           });
+  impl_->sweeper =
+      internal::supervise(runtime, "expiry_sweeper", [rt, st, cfg](caf::event_based_actor* parent) {
+        auto sweeper = parent->spawn(expiry_sweeper, rt, st, cfg);
+        caf::anon_send(sweeper, tick_atom::value);
+        return sweeper;
+      });
+}
+
+OrderService::~OrderService() = default;
+
+void OrderService::sweep_now() {
+  if (auto s = impl_->sweeper->get()) caf::anon_send(s, sweep_atom::value);
+}
+
+void OrderService::claim_key(std::string customer_id, std::string key, std::string request_hash,
+                             Callback<std::optional<StoredResponse>> done) {
+  run_transaction<std::optional<StoredResponse>>(
+      impl_->runtime, "idempotency claim",
+      [customer_id, key, request_hash](Tx& tx) -> Result<std::optional<StoredResponse>> {
+        auto existing = persistence::idempotency::claim(tx, customer_id, key, request_hash);
+        if (!existing) return std::optional<StoredResponse>();
+        if (existing->request_hash != request_hash) {
+          return Error::make(ErrorCode::unprocessable,
+                             "Idempotency-Key was already used with a different request body.");
+        }
+        if (!existing->status) {
+          return Error::make(ErrorCode::conflict,
+                             "A request with this Idempotency-Key is still being processed.");
+        }
+        return std::optional<StoredResponse>(StoredResponse{*existing->status, existing->body});
+      },
+      std::move(done));
+}
+
+void OrderService::finish_key(std::string customer_id, std::string key, int status,
+                              std::string body, std::function<void()> then) {
+  run_transaction<Unit>(
+      impl_->runtime, "idempotency finish",
+      [customer_id, key, status, body](Tx& tx) -> Result<Unit> {
+        if (status >= 500) {
+          persistence::idempotency::forget(tx, customer_id, key);
+        } else {
+          persistence::idempotency::complete(tx, customer_id, key, status, body);
+        }
+        return Unit{};
+      },
+      [customer_id, then = std::move(then)](Result<Unit> r) {
+        if (!r) {
+          spdlog::warn("orders: could not store an idempotent response for customer {}",
+                       customer_id);
+        }
+        then();
+      });
+}
+
+void OrderService::create(persistence::UserRow customer, int64_t variant_id,
+                          Callback<OrderRow> done) {
+  auto handle = impl_->coordinator->get();
+  if (!handle) return done(Error::unavailable());
+  caf::anon_send(handle, CreateOrderMsg{std::move(customer), variant_id, std::move(done)});
+}
+
+namespace {
+// Who sees an order: its customer, the vendor it was booked with, an admin.
+bool can_see(const persistence::UserRow& u, const OrderRow& o) {
+  return u.role == "admin" || (u.role == "customer" && o.customer_id == u.id) ||
+         (u.role == "vendor" && o.vendor_user_id == u.id);
+}
+}  // namespace
+
+void OrderService::get(persistence::UserRow user, std::string order_id, Callback<OrderRow> done) {
+  run_transaction<OrderRow>(
+      impl_->runtime, "get order",
+      [user, order_id](Tx& tx) -> Result<OrderRow> {
+        auto o = persistence::orders::find(tx, order_id);
+        if (!o || !can_see(user, *o)) return Error::not_found();
+        return std::move(*o);
+      },
+      std::move(done));
+}
+
+void OrderService::detail(persistence::UserRow user, std::string order_id,
+                          Callback<OrderDetail> done) {
+  run_transaction<OrderDetail>(
+      impl_->runtime, "order detail",
+      [user, order_id](Tx& tx) -> Result<OrderDetail> {
+        auto o = persistence::orders::find(tx, order_id);
+        if (!o || !can_see(user, *o)) return Error::not_found();
+        OrderDetail d{std::move(*o), persistence::payments::find_by_order(tx, order_id),
+                      persistence::workflow::history(tx, order_id)};
+        return d;
+      },
+      std::move(done));
+}
+
+void OrderService::invoice(persistence::UserRow user, std::string order_id,
+                           Callback<persistence::invoices::Stored> done) {
+  run_transaction<persistence::invoices::Stored>(
+      impl_->runtime, "order invoice",
+      [user, order_id](Tx& tx) -> Result<persistence::invoices::Stored> {
+        auto o = persistence::orders::find(tx, order_id);
+        if (!o || !can_see(user, *o)) return Error::not_found();
+        auto stored = persistence::invoices::find(tx, order_id);
+        if (!stored) return Error::not_found();
+        return std::move(*stored);
+      },
+      std::move(done));
+}
+
+void OrderService::complete(persistence::UserRow vendor, std::string order_id,
+                            Callback<Unit> done) {
+  run_transaction<Unit>(
+      impl_->runtime, "order complete",
+      [vendor, order_id](Tx& tx) -> Result<Unit> {
+        auto o = persistence::orders::find(tx, order_id);
+        if (!o) return Error::not_found();
+        if (o->vendor_user_id != vendor.id) {
+          auto e = Error::forbidden("Unauthorized access to this order.");
+          e.key = "error";
+          return e;
+        }
+        if (!persistence::workflow::complete(tx, order_id, vendor.id)) {
+          // Read again: a concurrent change is visible once the conditional update waited on it.
+          auto now = persistence::orders::find(tx, order_id);
+          auto e = Error::make(ErrorCode::invalid_input, "Cannot complete an order with status: " +
+                                                             (now ? now->status : o->status));
+          e.key = "error";
+          return e;
+        }
+        return Unit{};
+      },
+      std::move(done));
+}
+
+void OrderService::list(persistence::UserRow user, std::optional<std::string> status,
+                        persistence::PageRequest page, Callback<persistence::Page<OrderRow>> done) {
+  persistence::orders::Scope scope;
+  scope.status = std::move(status);
+  if (user.role == "customer") scope.customer_id = user.id;
+  if (user.role == "vendor") scope.vendor_user_id = user.id;
+  run_transaction<persistence::Page<OrderRow>>(
+      impl_->runtime, "list orders",
+      [scope, page](Tx& tx) -> Result<persistence::Page<OrderRow>> {
+        return persistence::orders::list(tx, scope, page);
+      },
+      std::move(done));
+}
+
+void OrderService::cancel(persistence::UserRow user, std::string order_id,
+                          Callback<OrderRow> done) {
+  auto impl = impl_;
+  get(user, order_id, [impl, user, done = std::move(done)](Result<OrderRow> found) mutable {
+    if (!found) return done(std::move(found).error());
+    if (user.role == "vendor") return done(Error::forbidden());
+    if (found->status != "pending") {
+      return done(Error::make(ErrorCode::conflict, "Only pending orders can be cancelled."));
+    }
+    auto order = std::move(found).value();
+    impl->stock.release(
+        order.variant_id, {order.id}, "cancelled", user.id,
+        [impl, order, done = std::move(done)](Result<std::vector<std::string>> released) mutable {
+          if (!released) return done(std::move(released).error());
+          if (released->empty()) {
+            return done(Error::make(ErrorCode::conflict, "Only pending orders can be cancelled."));
+          }
+          order.status = "cancelled";
+          done(std::move(order));
+        });
+  });
+}
+
+}  // namespace marketlink::actors

@@ -1,0 +1,72 @@
+// Orders: creation (reserve → gateway session → payment_url), cancellation, expiry, listing and
+// Idempotency-Key records. Creation is coordinated by the order_coordinator actor; expiry by the
+// expiry_sweeper actor; both are supervised by the root supervisor.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "actors/payments/payment_service.hpp"
+#include "actors/runtime/runtime.hpp"
+#include "actors/stock/stock_service.hpp"
+#include "persistence/sql/accounts.hpp"
+#include "persistence/sql/orders.hpp"
+#include "persistence/sql/payments.hpp"
+
+namespace marketlink::actors {
+
+using persistence::OrderRow;
+
+// An order with its payment (if any) and its status history.
+struct OrderDetail {
+  OrderRow order;
+  std::optional<persistence::PaymentRow> payment;
+  std::vector<persistence::OrderEvent> history;
+};
+
+struct StoredResponse {
+  int status = 0;
+  std::string body;
+};
+
+class OrderService {
+ public:
+  OrderService(Runtime& runtime, const config::Config& config, StockService& stock,
+               PaymentService& payments);
+  ~OrderService();
+
+  // Idempotency-Key: nullopt → go ahead (the key is now held for this request); a stored
+  // response → replay it. Errors: same key, other body (422); first request still running (409).
+  void claim_key(std::string customer_id, std::string key, std::string request_hash,
+                 Callback<std::optional<StoredResponse>> done);
+  // Stores the response of a claimed key (5xx answers are not kept, so the client can retry),
+  // then calls `then`: the response goes out only once a retry would find it.
+  void finish_key(std::string customer_id, std::string key, int status, std::string body,
+                  std::function<void()> then);
+
+  void create(persistence::UserRow customer, int64_t variant_id, Callback<OrderRow> done);
+  void cancel(persistence::UserRow user, std::string order_id, Callback<OrderRow> done);
+  void get(persistence::UserRow user, std::string order_id, Callback<OrderRow> done);
+  void detail(persistence::UserRow user, std::string order_id, Callback<OrderDetail> done);
+  // The invoice PDF of a paid order the user may see; 404 before payment (and until rendered).
+  void invoice(persistence::UserRow user, std::string order_id,
+               Callback<persistence::invoices::Stored> done);
+  // processing → completed by the order's vendor. Errors: another vendor's order 403
+  // {"error": "Unauthorized access to this order."}; not processing 400 {"error": "Cannot
+  // complete an order with status: <status>"}; not visible 404.
+  void complete(persistence::UserRow vendor, std::string order_id, Callback<Unit> done);
+  void list(persistence::UserRow user, std::optional<std::string> status,
+            persistence::PageRequest page, Callback<persistence::Page<OrderRow>> done);
+
+  // Runs the expiry sweep now (tests and operators); the sweeper also runs every
+  // ORDER_SWEEP_INTERVAL and once at start-up.
+  void sweep_now();
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace marketlink::actors

@@ -1,0 +1,511 @@
+// The outbox worker and the two job actors it feeds (CAF). All three are supervised children of
+// the root supervisor; the registry shows them under outbox_worker.
+#include "actors/outbox/outbox_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <deque>
+#include <map>
+#include <set>
+
+#include "actors/accounts/tokens.hpp"
+#include "actors/outbox/invoice_pdf.hpp"
+#include "actors/runtime/internal.hpp"
+#include "persistence/sql/payments.hpp"
+
+namespace marketlink::actors::detail {
+struct JobResult {
+  int64_t id = 0;
+  bool ok = false;
+  std::string error;
+};
+// A batch of claimed jobs of one kind, for the invoice or the workflow actor.
+struct JobsMsg {
+  std::vector<persistence::outbox::Job> jobs;
+  std::function<void(std::vector<JobResult>)> done;
+};
+struct OutboxStepMsg {
+  std::function<void()> run;
+};
+struct RetryJobMsg {
+  int64_t id = 0;
+  Callback<bool> done;
+};
+struct SubmitJobsMsg {
+  std::vector<persistence::outbox::Job> jobs;
+};
+}  // namespace marketlink::actors::detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::JobsMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::OutboxStepMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::RetryJobMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::SubmitJobsMsg)
+
+namespace marketlink::actors {
+
+using detail::JobResult;
+using detail::JobsMsg;
+using detail::OutboxStepMsg;
+using detail::RetryJobMsg;
+using detail::SubmitJobsMsg;
+using persistence::Tx;
+using OutboxJob = persistence::outbox::Job;
+
+namespace {
+
+using wake_atom = caf::atom_constant<caf::atom("wake")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using crash_atom = caf::atom_constant<caf::atom("crash")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+
+// Runs `fn` on `self` (an event-based actor) when the callback fires on any thread.
+template <class T, class F>
+Callback<T> on_actor(caf::local_actor* self, F fn) {
+  auto me = caf::actor_cast<caf::actor>(self);
+  return [me, fn = std::move(fn)](Result<T> r) mutable {
+    caf::anon_send(
+        me, OutboxStepMsg{[fn = std::move(fn), r = std::move(r)]() mutable { fn(std::move(r)); }});
+  };
+}
+
+std::vector<JobResult> all_results(const std::vector<OutboxJob>& jobs, const Result<Unit>& r) {
+  std::vector<JobResult> out;
+  out.reserve(jobs.size());
+  for (const auto& j : jobs) out.push_back({j.id, r.ok(), r.ok() ? "" : r.error().message});
+  return out;
+}
+
+std::vector<int64_t> job_ids(const std::vector<OutboxJob>& jobs) {
+  std::vector<int64_t> ids;
+  ids.reserve(jobs.size());
+  for (const auto& j : jobs) ids.push_back(j.id);
+  return ids;
+}
+
+std::vector<std::string> order_ids(const std::vector<OutboxJob>& jobs) {
+  std::vector<std::string> ids;
+  ids.reserve(jobs.size());
+  for (const auto& j : jobs) ids.push_back(j.order_id);
+  return ids;
+}
+
+// --- Job actors ------------------------------------------------------------------------------
+
+enum JobGauge : std::size_t { kJobsDone, kJobsFailed, kBatches };
+const std::vector<std::string> kJobGauges{"done", "failed", "batches"};
+
+struct JobActorState {
+  Runtime* runtime = nullptr;
+  std::shared_ptr<ActorStats> stats;
+  bool crash_next = false;  // fault injection: die holding the next batch
+};
+using JobActor = caf::stateful_actor<JobActorState>;
+
+void report(JobActor* self, const std::vector<JobResult>& results) {
+  for (const auto& r : results) {
+    self->state.stats->add(r.ok ? kJobsDone : kJobsFailed, 1);
+    if (!r.ok) self->state.stats->failed(r.error);
+  }
+}
+
+// Takes the batch (or dies holding it, when told to): true when the batch should run.
+bool accept_batch(JobActor* self, JobsMsg& msg) {
+  auto& st = self->state;
+  st.stats->handled(self->mailbox().size());
+  st.stats->add(kBatches, 1);
+  if (st.crash_next) {
+    st.crash_next = false;
+    spdlog::warn("{}: crashing on purpose with {} jobs in hand", st.stats->name(), msg.jobs.size());
+    self->quit(caf::make_error(caf::sec::runtime_error));
+    return false;
+  }
+  return true;
+}
+
+using Rendered = persistence::invoices::NewInvoice;
+
+// Invoices: read what is missing, render the PDFs on the CPU pool, store them and mark the jobs
+// done in one transaction (an order that already has its invoice just gets its job done).
+void invoice_batch(JobActor* self, JobsMsg msg) {
+  auto jobs = std::make_shared<std::vector<OutboxJob>>(std::move(msg.jobs));
+  auto done = std::make_shared<std::function<void(std::vector<JobResult>)>>(std::move(msg.done));
+  auto& rt = *self->state.runtime;
+  auto fail = [self, jobs, done](const Error& e) {
+    auto results = all_results(*jobs, e);
+    report(self, results);
+    (*done)(std::move(results));
+  };
+  auto ids = order_ids(*jobs);
+  run_transaction<std::vector<persistence::invoices::InvoiceData>>(
+      rt, "invoice data",
+      [ids](Tx& tx) -> Result<std::vector<persistence::invoices::InvoiceData>> {
+        return persistence::invoices::missing(tx, ids);
+      },
+      on_actor<std::vector<persistence::invoices::InvoiceData>>(
+          self, [self, jobs, done,
+                 fail](Result<std::vector<persistence::invoices::InvoiceData>> data) mutable {
+            if (!data) return fail(data.error());
+            auto& runtime = *self->state.runtime;
+            run_cpu<std::vector<Rendered>>(
+                runtime,
+                [data = std::move(data).value()]() -> Result<std::vector<Rendered>> {
+                  std::vector<Rendered> out;
+                  for (const auto& d : data) {
+                    auto pdf = render_invoice_pdf(d);
+                    if (!pdf) return std::move(pdf).error();
+                    auto digest = sha256_hex(*pdf);
+                    out.push_back({d.order_id, {d.number, std::move(pdf).value(), digest}});
+                  }
+                  return out;
+                },
+                on_actor<std::vector<Rendered>>(
+                    self, [self, jobs, done, fail](Result<std::vector<Rendered>> rendered) {
+                      if (!rendered) return fail(rendered.error());
+                      auto docs = std::make_shared<std::vector<Rendered>>(std::move(*rendered));
+                      run_transaction<std::vector<JobResult>>(
+                          *self->state.runtime, "invoice store",
+                          [docs, jobs](Tx& tx) -> Result<std::vector<JobResult>> {
+                            persistence::invoices::store(tx, *docs);
+                            auto have = persistence::invoices::existing(tx, order_ids(*jobs));
+                            std::vector<JobResult> results;
+                            std::vector<int64_t> finished;
+                            for (const auto& j : *jobs) {
+                              const bool ok = have.count(j.order_id) > 0;
+                              results.push_back(
+                                  {j.id, ok, ok ? "" : "order " + j.order_id + " is not paid"});
+                              if (ok) finished.push_back(j.id);
+                            }
+                            persistence::outbox::mark_done(tx, finished);
+                            return results;
+                          },
+                          on_actor<std::vector<JobResult>>(
+                              self, [self, done, fail](Result<std::vector<JobResult>> results) {
+                                if (!results) return fail(results.error());
+                                report(self, *results);
+                                (*done)(std::move(results).value());
+                              }));
+                    }));
+          }));
+}
+
+// Repair workflow start: paid → processing and the jobs done, in one transaction.
+void workflow_batch(JobActor* self, JobsMsg msg) {
+  auto jobs = std::make_shared<std::vector<OutboxJob>>(std::move(msg.jobs));
+  auto done = std::make_shared<std::function<void(std::vector<JobResult>)>>(std::move(msg.done));
+  run_transaction<Unit>(
+      *self->state.runtime, "workflow start",
+      [jobs](Tx& tx) -> Result<Unit> {
+        persistence::workflow::start(tx, order_ids(*jobs));
+        persistence::outbox::mark_done(tx, job_ids(*jobs));
+        return Unit{};
+      },
+      on_actor<Unit>(self, [self, jobs, done](Result<Unit> r) {
+        auto results = all_results(*jobs, r);
+        report(self, results);
+        (*done)(std::move(results));
+      }));
+}
+
+template <void (*Batch)(JobActor*, JobsMsg)>
+caf::behavior job_actor(JobActor* self, Runtime* runtime, std::string name, std::string kind) {
+  self->state.runtime = runtime;
+  self->state.stats = runtime->registry().enter(name, kind, "outbox_worker", kJobGauges);
+  self->state.stats->set_state("running");
+  return {
+      [self](JobsMsg& msg) {
+        if (accept_batch(self, msg)) Batch(self, std::move(msg));
+      },
+      [self](OutboxStepMsg& step) {
+        self->state.stats->handled(self->mailbox().size());
+        step.run();
+      },
+      [self](crash_atom) { self->state.crash_next = true; },
+  };
+}
+
+// --- The worker ------------------------------------------------------------------------------
+
+enum WorkerGauge : std::size_t { kInFlight, kPending, kClaimed, kDone, kFailed, kRetried, kDead };
+const std::vector<std::string> kWorkerGauges{"in_flight", "pending", "claimed", "done",
+                                             "failed",    "retried", "dead"};
+
+struct InFlight {
+  std::chrono::steady_clock::time_point claimed_at;
+  int attempts = 0;
+};
+
+// One job actor and the jobs waiting for it: one batch at a time, so jobs that arrive while a
+// batch runs share the next one (one transaction for many jobs).
+struct Lane {
+  std::shared_ptr<internal::Slot> actor;
+  std::deque<OutboxJob> waiting;
+  bool busy = false;
+  bool lingering = false;  // waiting OUTBOX_LINGER_MS for a fuller batch
+  std::chrono::steady_clock::time_point busy_since;
+};
+enum LaneIndex : std::size_t { kInvoiceLane, kWorkflowLane };
+
+struct WorkerState {
+  Runtime* runtime = nullptr;
+  const config::Config* config = nullptr;
+  std::array<Lane, 2> lanes;
+  std::shared_ptr<ActorStats> stats;
+  bool claiming = false;
+  bool again = false;
+  std::map<int64_t, InFlight> in_flight;
+};
+using Worker = caf::stateful_actor<WorkerState>;
+
+void drain(Worker* self);
+
+// Jobs held in memory at most (claimed and not yet finished): four batches.
+std::size_t in_flight_cap(const config::Config& c) {
+  return 4 * static_cast<std::size_t>(c.outbox_batch_size);
+}
+
+int backoff_seconds(int attempts) {
+  return std::min(300, 1 << std::min(attempts - 1, 9));
+}
+
+void pump(Worker* self, std::size_t lane, bool flush);
+
+void settle(Worker* self, std::size_t lane, std::vector<JobResult> results) {
+  auto& st = self->state;
+  st.lanes[lane].busy = false;
+  pump(self, lane, false);
+  const auto cap = in_flight_cap(*st.config);
+  const bool was_full = st.in_flight.size() >= cap;
+  for (auto& r : results) {
+    auto it = st.in_flight.find(r.id);
+    const int attempts = it == st.in_flight.end() ? 1 : it->second.attempts;
+    if (it != st.in_flight.end()) st.in_flight.erase(it);
+    if (r.ok) {
+      st.stats->add(kDone, 1);
+      continue;
+    }
+    st.stats->add(kFailed, 1);
+    st.stats->failed("job " + std::to_string(r.id) + ": " + r.error);
+    const int delay = backoff_seconds(attempts);
+    const int max_attempts = st.config->outbox_max_attempts;
+    run_transaction<bool>(
+        *st.runtime, "outbox retry",
+        [id = r.id, error = r.error, delay, max_attempts](Tx& tx) -> Result<bool> {
+          return persistence::outbox::mark_failed(tx, id, error, delay, max_attempts);
+        },
+        on_actor<bool>(self, [self, id = r.id, delay](Result<bool> dead) {
+          if (!dead) return;  // the lease brings the job back
+          if (*dead) {
+            self->state.stats->add(kDead, 1);
+            spdlog::error("outbox: job {} gave up after its last attempt", id);
+          } else {
+            self->state.stats->add(kRetried, 1);
+            spdlog::warn("outbox: job {} failed; retrying in {} s", id, delay);
+          }
+        }));
+  }
+  st.stats->gauge(kInFlight, static_cast<int64_t>(st.in_flight.size()));
+  if (was_full) drain(self);
+}
+
+// Sends the next batch of a lane to its actor, unless one is running. A batch that never comes
+// back (the actor crashed) frees the lane after the lease; its jobs come back from the table.
+void pump(Worker* self, std::size_t index, bool flush) {
+  auto& st = self->state;
+  auto& lane = st.lanes[index];
+  const auto now = std::chrono::steady_clock::now();
+  if (lane.busy && now - lane.busy_since > st.config->outbox_lease) lane.busy = false;
+  if (lane.busy || lane.waiting.empty()) return;
+  const auto batch = static_cast<std::size_t>(st.config->outbox_batch_size);
+  // A partial batch waits a moment for company: under load that turns many small transactions
+  // into few large ones; when quiet it costs OUTBOX_LINGER_MS of delay.
+  if (!flush && lane.waiting.size() < batch && st.config->outbox_linger.count() > 0) {
+    if (!lane.lingering) {
+      lane.lingering = true;
+      self->delayed_send(self, st.config->outbox_linger, flush_atom::value, index);
+    }
+    return;
+  }
+  std::vector<OutboxJob> jobs;
+  while (!lane.waiting.empty() && jobs.size() < batch) {
+    jobs.push_back(std::move(lane.waiting.front()));
+    lane.waiting.pop_front();
+  }
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto reply = [self, me, index](std::vector<JobResult> results) {
+    caf::anon_send(me, OutboxStepMsg{[self, index, results = std::move(results)]() mutable {
+                     settle(self, index, std::move(results));
+                   }});
+  };
+  lane.busy = true;
+  lane.busy_since = now;
+  auto handle = lane.actor->get();
+  if (!handle) {
+    std::vector<JobResult> results;
+    results.reserve(jobs.size());
+    for (const auto& j : jobs) results.push_back({j.id, false, "job actor is restarting"});
+    return reply(std::move(results));
+  }
+  caf::anon_send(handle, JobsMsg{std::move(jobs), std::move(reply)});
+}
+
+// Queues claimed jobs on their lanes.
+void run_jobs(Worker* self, std::vector<OutboxJob> jobs) {
+  auto& st = self->state;
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& j : jobs) {
+    st.in_flight[j.id] = {now, j.attempts};
+    st.lanes[j.kind == "invoice" ? kInvoiceLane : kWorkflowLane].waiting.push_back(std::move(j));
+  }
+  st.stats->gauge(kInFlight, static_cast<int64_t>(st.in_flight.size()));
+  pump(self, kInvoiceLane, false);
+  pump(self, kWorkflowLane, false);
+}
+
+void drain(Worker* self) {
+  auto& st = self->state;
+  if (st.claiming) {
+    st.again = true;
+    return;
+  }
+  // Jobs whose actor never answered (it crashed) are forgotten here; their lease brings them back.
+  const auto now = std::chrono::steady_clock::now();
+  for (auto it = st.in_flight.begin(); it != st.in_flight.end();) {
+    it = now - it->second.claimed_at > st.config->outbox_lease ? st.in_flight.erase(it)
+                                                               : std::next(it);
+  }
+  const auto cap = in_flight_cap(*st.config);
+  if (st.in_flight.size() >= cap) return;  // settle() drains again when there is room
+  const int limit =
+      std::min<int>(st.config->outbox_batch_size, static_cast<int>(cap - st.in_flight.size()));
+  const int lease = static_cast<int>(st.config->outbox_lease.count());
+  st.claiming = true;
+  st.again = false;
+  st.stats->set_state("claiming");
+  run_transaction<std::vector<OutboxJob>>(
+      *st.runtime, "outbox claim",
+      [limit, lease](Tx& tx) -> Result<std::vector<OutboxJob>> {
+        return persistence::outbox::claim_due(tx, limit, lease);
+      },
+      on_actor<std::vector<OutboxJob>>(self, [self, limit](Result<std::vector<OutboxJob>> claimed) {
+        auto& st = self->state;
+        st.claiming = false;
+        st.stats->set_state("idle");
+        if (!claimed) {
+          st.stats->failed("claim: " + claimed.error().message);
+          return;  // the next tick tries again
+        }
+        const auto n = static_cast<int>(claimed->size());
+        st.stats->add(kClaimed, n);
+        run_jobs(self, std::move(claimed).value());
+        if (st.again || n == limit) drain(self);
+      }));
+}
+
+caf::behavior outbox_worker(Worker* self, Runtime* runtime, const config::Config* config,
+                            std::shared_ptr<internal::Slot> invoice,
+                            std::shared_ptr<internal::Slot> workflow) {
+  auto& st = self->state;
+  st.runtime = runtime;
+  st.config = config;
+  st.lanes[kInvoiceLane].actor = std::move(invoice);
+  st.lanes[kWorkflowLane].actor = std::move(workflow);
+  st.stats = runtime->registry().enter("outbox_worker", "outbox", "root_supervisor", kWorkerGauges);
+  st.stats->set_state("idle");
+  // At start-up: whatever a crash or a restart left behind.
+  self->send(self, wake_atom::value);
+  self->send(self, tick_atom::value);
+  return {
+      [self](wake_atom) {
+        self->state.stats->handled(self->mailbox().size());
+        drain(self);
+      },
+      [self](tick_atom) {
+        auto& st = self->state;
+        pump(self, kInvoiceLane, false);
+        pump(self, kWorkflowLane, false);
+        drain(self);
+        run_transaction<long long>(
+            *st.runtime, "outbox depth",
+            [](Tx& tx) -> Result<long long> { return persistence::outbox::pending_count(tx); },
+            [stats = st.stats](Result<long long> n) {
+              if (n) stats->gauge(kPending, *n);
+            });
+        self->delayed_send(self, st.config->outbox_poll_interval, tick_atom::value);
+      },
+      [self](flush_atom, std::size_t lane) {
+        self->state.lanes[lane].lingering = false;
+        pump(self, lane, true);
+      },
+      [self](SubmitJobsMsg& msg) {
+        self->state.stats->handled(self->mailbox().size());
+        run_jobs(self, std::move(msg.jobs));
+      },
+      [self](RetryJobMsg& msg) {
+        self->state.stats->handled(self->mailbox().size());
+        run_transaction<bool>(
+            *self->state.runtime, "outbox operator retry",
+            [id = msg.id](Tx& tx) -> Result<bool> {
+              return persistence::outbox::retry_dead(tx, id);
+            },
+            on_actor<bool>(self, [self, done = std::move(msg.done)](Result<bool> r) {
+              if (r && *r) drain(self);
+              done(std::move(r));
+            }));
+      },
+      [self](OutboxStepMsg& step) {
+        self->state.stats->handled(self->mailbox().size());
+        step.run();
+      },
+  };
+}
+
+}  // namespace
+
+struct OutboxService::Impl {
+  std::shared_ptr<internal::Slot> invoice, workflow, worker;
+};
+
+OutboxService::OutboxService(Runtime& runtime, const config::Config& config)
+    : impl_(std::make_shared<Impl>()) {
+  Runtime* rt = &runtime;
+  const config::Config* cfg = &config;
+  impl_->invoice = internal::supervise(runtime, "invoice_actor", [rt](caf::event_based_actor* p) {
+    return p->spawn(job_actor<invoice_batch>, rt, std::string("invoice_actor"),
+                    std::string("invoice"));
+  });
+  impl_->workflow = internal::supervise(runtime, "workflow_actor", [rt](caf::event_based_actor* p) {
+    return p->spawn(job_actor<workflow_batch>, rt, std::string("workflow_actor"),
+                    std::string("workflow"));
+  });
+  impl_->worker = internal::supervise(
+      runtime, "outbox_worker",
+      [rt, cfg, invoice = impl_->invoice, workflow = impl_->workflow](caf::event_based_actor* p) {
+        return p->spawn(outbox_worker, rt, cfg, invoice, workflow);
+      });
+}
+
+OutboxService::~OutboxService() = default;
+
+void OutboxService::wake() {
+  if (auto w = impl_->worker->get()) caf::anon_send(w, wake_atom::value);
+}
+
+void OutboxService::submit(std::vector<persistence::outbox::Job> jobs) {
+  if (auto w = impl_->worker->get()) caf::anon_send(w, SubmitJobsMsg{std::move(jobs)});
+  // No worker right now (restarting): the jobs run when their lease ends.
+}
+
+void OutboxService::retry(int64_t job_id, Callback<bool> done) {
+  auto w = impl_->worker->get();
+  if (!w) return done(Error::unavailable());
+  caf::anon_send(w, RetryJobMsg{job_id, std::move(done)});
+}
+
+void OutboxService::inject_crash(const std::string& actor) {
+  auto slot = actor == "invoice_actor" ? impl_->invoice : impl_->workflow;
+  if (auto a = slot->get()) caf::anon_send(a, crash_atom::value);
+}
+
+}  // namespace marketlink::actors

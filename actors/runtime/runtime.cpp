@@ -1,0 +1,478 @@
+// CAF implementation of the runtime: root supervisor → pools → detached workers.
+//
+// A pool hands jobs to idle workers (work pulling: a worker asks for the next job when it is
+// done), queues the rest up to a bound, and restarts a worker that dies, failing the job it held.
+// The root supervisor restarts a pool that dies. Back-off doubles per crash up to 5 s.
+#include "actors/runtime/runtime.hpp"
+
+#include <future>
+
+#include "actors/runtime/counters.hpp"
+#include "actors/runtime/internal.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <caf/all.hpp>
+#include <deque>
+#include <map>
+
+namespace marketlink::actors::detail {
+struct JobMsg {
+  Job run;
+  JobFailure fail;
+};
+}  // namespace marketlink::actors::detail
+
+namespace marketlink::actors::detail {
+struct AddChildMsg {
+  std::string name;
+  internal::Factory factory;
+  std::shared_ptr<internal::Slot> slot;
+  std::shared_ptr<std::promise<void>> started;
+};
+}  // namespace marketlink::actors::detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::JobMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::AddChildMsg)
+
+namespace marketlink::actors {
+namespace {
+
+using detail::JobMsg;
+using ready_atom = caf::atom_constant<caf::atom("ready")>;
+using restart_atom = caf::atom_constant<caf::atom("restart")>;
+using crash_atom = caf::atom_constant<caf::atom("crash")>;
+using add_child_atom = caf::atom_constant<caf::atom("addchild")>;
+using restart_child_atom = caf::atom_constant<caf::atom("rechild")>;
+
+constexpr std::chrono::milliseconds kFirstBackoff{50};
+constexpr std::chrono::milliseconds kMaxBackoff{5000};
+
+std::chrono::milliseconds next_backoff(std::chrono::milliseconds current) {
+  return std::min(current * 2, kMaxBackoff);
+}
+
+const char* pool_name(PoolKind kind) {
+  switch (kind) {
+    case PoolKind::db:
+      return "db_pool";
+    case PoolKind::redis:
+      return "redis_pool";
+    case PoolKind::hash:
+      return "hash_pool";
+  }
+  return "pool";
+}
+
+struct PoolSpec {
+  PoolKind kind;
+  int workers;
+};
+
+}  // namespace
+
+Resources::Resources(const config::Config& config) : config_(config) {}
+Resources::~Resources() = default;
+
+persistence::Database& Resources::db() {
+  if (!db_) db_ = std::make_unique<persistence::Database>(db_settings(config_));
+  return *db_;
+}
+
+persistence::RedisClient& Resources::redis() {
+  if (!redis_) redis_ = std::make_unique<persistence::RedisClient>(redis_settings(config_));
+  return *redis_;
+}
+
+persistence::DbSettings db_settings(const config::Config& c) {
+  persistence::DbSettings s;
+  s.url = c.database_url;
+  s.time_zone = c.time_zone;
+  s.connect_timeout_seconds = std::max(1, static_cast<int>(c.db_connect_timeout.count() / 1000));
+  return s;
+}
+
+persistence::RedisSettings redis_settings(const config::Config& c) {
+  persistence::RedisSettings s;
+  s.host = c.redis_host;
+  s.port = c.redis_port;
+  s.db = c.redis_db;
+  s.password = c.redis_password;
+  s.timeout = c.redis_timeout;
+  return s;
+}
+
+struct Runtime::Impl {
+  explicit Impl(const config::Config& c) : config(c) {
+    caf_config.set("scheduler.max-threads", static_cast<size_t>(c.actor_threads));
+    caf_config.set("scheduler.max-throughput", static_cast<size_t>(c.actor_throughput));
+    system = std::make_unique<caf::actor_system>(caf_config);
+  }
+
+  void publish(PoolKind kind, caf::actor handle) {
+    std::lock_guard lock(mutex);
+    if (!stopped) pools[static_cast<std::size_t>(kind)] = std::move(handle);
+  }
+
+  caf::actor pool(PoolKind kind) {
+    std::lock_guard lock(mutex);
+    return pools[static_cast<std::size_t>(kind)];
+  }
+
+  const config::Config& config;
+  InspectionRegistry registry;
+  caf::actor_system_config caf_config;
+  std::unique_ptr<caf::actor_system> system;
+  caf::actor supervisor;
+  std::mutex mutex;
+  std::array<caf::actor, 3> pools;
+  std::map<std::string, std::shared_ptr<internal::Slot>> named;  // supervised children by name
+  bool stopped = false;
+  std::promise<void> pools_started;
+};
+
+namespace {
+
+// ---- worker: owns its connections, runs one job at a time, may block -------------------------
+
+struct WorkerState {
+  std::unique_ptr<Resources> resources;
+  std::shared_ptr<ActorStats> stats;
+};
+
+caf::behavior worker(caf::stateful_actor<WorkerState>* self, caf::actor pool,
+                     const config::Config* config, std::shared_ptr<ActorStats> stats,
+                     PoolKind kind) {
+  self->state.resources = std::make_unique<Resources>(*config);
+  self->state.stats = stats;
+  stats->set_state("idle");
+  self->send(pool, ready_atom::value);
+  return {
+      [=](JobMsg& job) {
+        auto& st = self->state;
+        st.stats->set_state("busy");
+        const auto started = std::chrono::steady_clock::now();
+        try {
+          job.run(*st.resources);
+        } catch (const std::exception& e) {
+          st.stats->failed(e.what());
+          spdlog::error("{}: job failed: {}", st.stats->name(), e.what());
+          job.fail(Error::internal(e.what()));
+        } catch (...) {
+          st.stats->failed("unknown exception");
+          job.fail(Error::internal("unknown exception"));
+        }
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        if (kind == PoolKind::db) counters().db_seconds.observe(seconds);
+        if (kind == PoolKind::redis) counters().redis_seconds.observe(seconds);
+        st.stats->handled(self->mailbox().size());
+        st.stats->set_state("idle");
+        self->send(pool, ready_atom::value);
+      },
+  };
+}
+
+// ---- pool: work pulling over its workers, restarts them ----------------------------------------
+
+struct PoolState {
+  PoolSpec spec{};
+  const config::Config* config = nullptr;
+  InspectionRegistry* registry = nullptr;
+  std::shared_ptr<ActorStats> stats;
+  std::shared_ptr<std::vector<caf::actor>> workers = std::make_shared<std::vector<caf::actor>>();
+  std::vector<std::chrono::milliseconds> backoff;
+  std::map<caf::actor_id, std::size_t> index_of;
+  std::map<caf::actor_id, JobFailure> in_flight;
+  std::deque<caf::actor> idle;
+  std::deque<JobMsg> queue;
+};
+
+void spawn_worker(caf::stateful_actor<PoolState>* self, std::size_t index) {
+  auto& st = self->state;
+  const std::string name =
+      std::string(pool_name(st.spec.kind)) + "/worker-" + std::to_string(index);
+  auto stats = st.registry->enter(name, "worker", pool_name(st.spec.kind));
+  auto w = self->spawn<caf::detached + caf::monitored>(worker, caf::actor_cast<caf::actor>(self),
+                                                       st.config, stats, st.spec.kind);
+  (*st.workers)[index] = w;
+  st.index_of[w.id()] = index;
+}
+
+void dispatch(caf::stateful_actor<PoolState>* self, caf::actor w, JobMsg&& job) {
+  self->state.in_flight[w.id()] = job.fail;
+  self->send(w, std::move(job));
+}
+
+caf::behavior pool(caf::stateful_actor<PoolState>* self, PoolSpec spec,
+                   const config::Config* config, InspectionRegistry* registry) {
+  auto& st = self->state;
+  st.spec = spec;
+  st.config = config;
+  st.registry = registry;
+  st.stats = registry->enter(pool_name(spec.kind), "pool", "root_supervisor");
+  st.stats->set_state("running");
+  st.workers->resize(static_cast<std::size_t>(spec.workers));
+  st.backoff.assign(static_cast<std::size_t>(spec.workers), kFirstBackoff);
+  for (std::size_t i = 0; i < st.workers->size(); ++i) spawn_worker(self, i);
+
+  // However the pool ends, its workers end with it.
+  self->attach_functor([workers = st.workers] {
+    for (auto& w : *workers) {
+      if (w) caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+    }
+  });
+
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    const auto it = st.index_of.find(dm.source.id());
+    if (it == st.index_of.end()) return;
+    const auto index = it->second;
+    st.index_of.erase(it);
+    std::erase_if(st.idle, [&](const caf::actor& a) { return a.id() == dm.source.id(); });
+    if (auto job = st.in_flight.find(dm.source.id()); job != st.in_flight.end()) {
+      job->second(Error::unavailable());
+      st.in_flight.erase(job);
+    }
+    auto stats = st.registry->enter(
+        std::string(pool_name(st.spec.kind)) + "/worker-" + std::to_string(index), "worker",
+        pool_name(st.spec.kind));
+    stats->set_state("restarting");
+    stats->restarted();
+    stats->failed(to_string(dm.reason));
+    spdlog::warn("{}: worker-{} died ({}); restarting in {} ms", pool_name(st.spec.kind), index,
+                 to_string(dm.reason), st.backoff[index].count());
+    self->delayed_send(self, st.backoff[index], restart_atom::value, index);
+    st.backoff[index] = next_backoff(st.backoff[index]);
+  });
+
+  return {
+      [self](JobMsg& job) {
+        auto& st = self->state;
+        st.stats->handled(self->mailbox().size());
+        if (!st.idle.empty()) {
+          auto w = st.idle.front();
+          st.idle.pop_front();
+          dispatch(self, std::move(w), std::move(job));
+        } else if (st.queue.size() >= st.config->pool_queue_limit) {
+          job.fail(Error::unavailable());
+        } else {
+          st.queue.push_back(std::move(job));
+        }
+      },
+      [self](ready_atom) {
+        auto& st = self->state;
+        auto w = caf::actor_cast<caf::actor>(self->current_sender());
+        if (!w) return;
+        st.in_flight.erase(w.id());
+        if (!st.queue.empty()) {
+          auto job = std::move(st.queue.front());
+          st.queue.pop_front();
+          dispatch(self, std::move(w), std::move(job));
+        } else {
+          st.idle.push_back(std::move(w));
+        }
+      },
+      [self](restart_atom, std::size_t index) { spawn_worker(self, index); },
+      [self](crash_atom, bool whole_pool) {
+        auto& st = self->state;
+        const auto reason = caf::make_error(caf::sec::runtime_error);
+        if (whole_pool) {
+          st.stats->failed("crash injected");
+          self->quit(reason);
+        } else if (!st.workers->empty() && (*st.workers)[0]) {
+          self->send_exit((*st.workers)[0], reason);
+        }
+      },
+  };
+}
+
+// ---- root supervisor: restarts pools -----------------------------------------------------------
+
+struct ExtraChild {
+  std::string name;
+  internal::Factory factory;
+  std::shared_ptr<internal::Slot> slot;
+  std::chrono::milliseconds backoff{kFirstBackoff};
+};
+
+using detail::AddChildMsg;
+
+struct SupervisorState {
+  std::vector<ExtraChild> extra;
+  std::map<caf::actor_id, std::size_t> extra_index_of;
+  std::vector<PoolSpec> specs;
+  std::shared_ptr<std::vector<caf::actor>> children = std::make_shared<std::vector<caf::actor>>();
+  std::vector<std::chrono::milliseconds> backoff;
+  std::map<caf::actor_id, std::size_t> index_of;
+  std::shared_ptr<ActorStats> stats;
+};
+
+void spawn_pool(caf::stateful_actor<SupervisorState>* self, Runtime::Impl* impl, std::size_t i) {
+  auto& st = self->state;
+  auto p = self->spawn<caf::monitored>(pool, st.specs[i], &impl->config, &impl->registry);
+  (*st.children)[i] = p;
+  st.index_of[p.id()] = i;
+  impl->publish(st.specs[i].kind, p);
+}
+
+caf::behavior supervisor(caf::stateful_actor<SupervisorState>* self, Runtime::Impl* impl,
+                         std::vector<PoolSpec> specs) {
+  auto& st = self->state;
+  st.specs = std::move(specs);
+  st.stats = impl->registry.enter("root_supervisor", "supervisor", "");
+  st.stats->set_state("running");
+  st.children->resize(st.specs.size());
+  st.backoff.assign(st.specs.size(), kFirstBackoff);
+  for (std::size_t i = 0; i < st.specs.size(); ++i) spawn_pool(self, impl, i);
+  impl->pools_started.set_value();
+
+  self->attach_functor([children = st.children] {
+    for (auto& c : *children) {
+      if (c) caf::anon_send_exit(c, caf::exit_reason::user_shutdown);
+    }
+  });
+
+  self->set_down_handler([self, impl](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (auto e = st.extra_index_of.find(dm.source.id()); e != st.extra_index_of.end()) {
+      auto& child = st.extra[e->second];
+      const auto index = e->second;
+      st.extra_index_of.erase(e);
+      child.slot->set(caf::actor{});
+      auto stats = impl->registry.enter(child.name, "supervised", "root_supervisor");
+      stats->restarted();
+      stats->failed(to_string(dm.reason));
+      spdlog::warn("supervisor: {} died ({}); restarting in {} ms", child.name,
+                   to_string(dm.reason), child.backoff.count());
+      self->delayed_send(self, child.backoff, restart_child_atom::value, index);
+      child.backoff = next_backoff(child.backoff);
+      return;
+    }
+    const auto it = st.index_of.find(dm.source.id());
+    if (it == st.index_of.end()) return;
+    const auto i = it->second;
+    st.index_of.erase(it);
+    impl->publish(st.specs[i].kind, caf::actor{});
+    auto stats = impl->registry.enter(pool_name(st.specs[i].kind), "pool", "root_supervisor");
+    stats->restarted();
+    stats->set_state("restarting");
+    spdlog::warn("supervisor: {} died ({}); restarting in {} ms", pool_name(st.specs[i].kind),
+                 to_string(dm.reason), st.backoff[i].count());
+    self->delayed_send(self, st.backoff[i], restart_atom::value, i);
+    st.backoff[i] = next_backoff(st.backoff[i]);
+  });
+
+  auto spawn_extra = [self](std::size_t index) {
+    auto& child = self->state.extra[index];
+    auto a = child.factory(self);
+    self->monitor(a);
+    self->state.extra_index_of[a.id()] = index;
+    (*self->state.children).push_back(a);
+    child.slot->set(a);
+  };
+  return {
+      [self, impl](restart_atom, std::size_t i) { spawn_pool(self, impl, i); },
+      [self, spawn_extra](add_child_atom, AddChildMsg& msg) {
+        self->state.extra.push_back({msg.name, std::move(msg.factory), msg.slot, kFirstBackoff});
+        spawn_extra(self->state.extra.size() - 1);
+        msg.started->set_value();
+      },
+      [spawn_extra](restart_child_atom, std::size_t index) { spawn_extra(index); },
+  };
+}
+
+}  // namespace
+
+Runtime::Runtime(const config::Config& config) : impl_(std::make_unique<Impl>(config)) {
+  std::vector<PoolSpec> specs{{PoolKind::db, config.db_pool_size},
+                              {PoolKind::redis, 1},
+                              {PoolKind::hash, config.hash_pool_size}};
+  impl_->supervisor = impl_->system->spawn(supervisor, impl_.get(), std::move(specs));
+  // Jobs submitted from here on find their pool.
+  impl_->pools_started.get_future().wait();
+}
+
+Runtime::~Runtime() {
+  shutdown();
+}
+
+void Runtime::submit(PoolKind kind, Job job, JobFailure on_failure) {
+  auto handle = impl_->pool(kind);
+  if (!handle) {
+    on_failure(Error::unavailable());
+    return;
+  }
+  caf::anon_send(handle, JobMsg{std::move(job), std::move(on_failure)});
+}
+
+InspectionRegistry& Runtime::registry() {
+  return impl_->registry;
+}
+const config::Config& Runtime::config() const {
+  return impl_->config;
+}
+
+namespace internal {
+std::shared_ptr<Slot> supervise(Runtime& runtime, const std::string& name, Factory factory) {
+  auto slot = std::make_shared<Slot>();
+  auto started = std::make_shared<std::promise<void>>();
+  auto future = started->get_future();
+  {
+    std::lock_guard lock(runtime.impl().mutex);
+    runtime.impl().named[name] = slot;
+  }
+  caf::anon_send(runtime.impl().supervisor, add_child_atom::value,
+                 AddChildMsg{name, std::move(factory), slot, started});
+  future.wait();
+  return slot;
+}
+}  // namespace internal
+
+void Runtime::inject_crash(PoolKind kind, bool whole_pool) {
+  if (auto handle = impl_->pool(kind)) caf::anon_send(handle, crash_atom::value, whole_pool);
+}
+
+bool Runtime::restart_child(const std::string& name) {
+  static const std::map<std::string, PoolKind> kPools{
+      {"db_pool", PoolKind::db}, {"redis_pool", PoolKind::redis}, {"hash_pool", PoolKind::hash}};
+  if (auto p = kPools.find(name); p != kPools.end()) {
+    if (!impl_->pool(p->second)) return false;
+    inject_crash(p->second, true);
+    return true;
+  }
+  std::shared_ptr<internal::Slot> slot;
+  {
+    std::lock_guard lock(impl_->mutex);
+    auto it = impl_->named.find(name);
+    if (it == impl_->named.end()) return false;
+    slot = it->second;
+  }
+  auto actor = slot->get();
+  if (!actor) return false;  // restarting already
+  caf::anon_send_exit(actor, caf::exit_reason::kill);
+  return true;
+}
+
+std::vector<std::string> Runtime::restartable() const {
+  std::vector<std::string> names{"db_pool", "redis_pool", "hash_pool"};
+  std::lock_guard lock(impl_->mutex);
+  for (const auto& [name, slot] : impl_->named) names.push_back(name);
+  return names;
+}
+
+void Runtime::shutdown() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->stopped) return;
+    impl_->stopped = true;
+    for (auto& p : impl_->pools) p = caf::actor{};
+  }
+  caf::anon_send_exit(impl_->supervisor, caf::exit_reason::user_shutdown);
+  impl_->supervisor = caf::actor{};
+  impl_->system.reset();  // waits for every actor to finish
+  spdlog::info("actors: stopped");
+}
+
+}  // namespace marketlink::actors

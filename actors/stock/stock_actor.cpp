@@ -1,0 +1,732 @@
+// Stock actors (CAF). stock_supervisor (supervised by the root) spawns one stock actor per
+// variant on first use, forwards it the variant's work, stops it after STOCK_IDLE_SECONDS idle
+// (a two-step handshake so no message is lost), and forgets it when it dies; the next message
+// restarts it, and a restarted actor reloads its state from PostgreSQL.
+//
+// A stock actor never blocks: its I/O runs as one job at a time on the PostgreSQL pool, whose
+// result comes back as a StockDone message. While a job is in flight, new work queues; the next
+// job takes all queued reservations (up to STOCK_BATCH_SIZE) together: group commit.
+//
+// Redis holds two keys per variant: the stock gate (variant:<id>:stock) and the units taken from
+// it whose PostgreSQL outcome is not settled yet (variant:<id>:inflight). Every change is a delta
+// applied by Lua, so several server processes can share the counters. A counter is (re)seeded
+// from PostgreSQL, minus the units in flight, when it is missing (first use, Redis restarted),
+// when Redis comes back after an outage, and on an operator's resync.
+#include "actors/stock/stock_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <malloc.h>
+
+#include <deque>
+#include <unordered_map>
+#include <variant>
+
+#include "actors/accounts/tokens.hpp"
+#include "actors/runtime/counters.hpp"
+#include "actors/runtime/internal.hpp"
+
+namespace marketlink::actors::detail {
+
+struct ReserveWork {
+  std::string customer_id;
+  Callback<persistence::OrderRow> done;
+};
+struct ReleaseWork {
+  std::vector<std::string> ids;
+  std::string status;
+  std::string by;
+  Callback<std::vector<std::string>> done;
+};
+struct ExclusiveWork {
+  std::function<Result<StockChange>(persistence::Tx&)> change;
+  Callback<StockChange> done;
+};
+struct ResyncWork {
+  Callback<int> done;
+};
+using StockWork = std::variant<ReserveWork, ReleaseWork, ExclusiveWork, ResyncWork>;
+
+struct StockMsg {
+  int64_t variant_id = 0;
+  StockWork work;
+};
+
+// The outcome of one job, for the actor's memory and figures.
+struct StockDone {
+  bool load = false;               // the start-up load job
+  bool db_failed = false;          // PostgreSQL unreachable
+  bool not_sellable = false;       // unknown, deleted or hidden variant
+  bool sold_out = false;           // Redis said none left
+  std::optional<int> db_stock;     // PostgreSQL value after the job
+  std::optional<long long> redis;  // Redis value after the job
+  bool redis_ok = false;           // every Redis call of the job succeeded
+  bool redis_failed = false;
+  int batch = 0, accepted = 0, rejected = 0, released = 0;
+};
+
+}  // namespace marketlink::actors::detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::StockMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::StockWork)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::StockDone)
+
+namespace marketlink::actors {
+
+using detail::ExclusiveWork;
+using detail::ReleaseWork;
+using detail::ReserveWork;
+using detail::ResyncWork;
+using detail::StockDone;
+using detail::StockMsg;
+using detail::StockWork;
+using persistence::RedisClient;
+using persistence::RedisReply;
+using persistence::Tx;
+
+std::string stock_key(int64_t variant_id) {
+  return "variant:" + std::to_string(variant_id) + ":stock";
+}
+std::string inflight_key(int64_t variant_id) {
+  return "variant:" + std::to_string(variant_id) + ":inflight";
+}
+
+Error sold_out_error() {
+  return Error::make(ErrorCode::invalid_input, "This service variant is fully booked.");
+}
+
+Error unknown_variant_error(int64_t variant_id) {
+  return Error::field("variant",
+                      "Invalid pk \"" + std::to_string(variant_id) + "\" - object does not exist.");
+}
+
+namespace {
+
+using idle_atom = caf::atom_constant<caf::atom("idle")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using heal_atom = caf::atom_constant<caf::atom("heal")>;
+// While Redis is degraded, a stock actor retries a resync this often until it succeeds, so the
+// counter equals PostgreSQL again once Redis is back, even if no reservation comes.
+constexpr std::chrono::milliseconds kHealInterval{500};
+
+// ---- Redis scripts -------------------------------------------------------------------------
+
+// Takes min(stock, n): returns {taken, left}; {-1, 0} when the key is missing (seed first).
+const char* const kGate =
+    "local s = redis.call('GET', KEYS[1]) "
+    "if not s then return {-1, 0} end "
+    "s = tonumber(s) "
+    "local g = math.min(s, tonumber(ARGV[1])) "
+    "if g > 0 then "
+    "  redis.call('DECRBY', KEYS[1], g) "
+    "  redis.call('INCRBY', KEYS[2], g) "
+    "  redis.call('EXPIRE', KEYS[2], 120) "
+    "end "
+    "return {g, s - g}";
+// After the database decided: gives back the units it refused and settles the in-flight count.
+const char* const kSettle =
+    "local v = redis.call('INCRBY', KEYS[1], tonumber(ARGV[1]) - tonumber(ARGV[2])) "
+    "local f = redis.call('DECRBY', KEYS[2], tonumber(ARGV[1])) "
+    "if f <= 0 then redis.call('DEL', KEYS[2]) end "
+    "return v";
+// Writes the database value minus what other reservations hold in flight.
+const char* const kSeed =
+    "local f = tonumber(redis.call('GET', KEYS[2]) or '0') "
+    "if f < 0 then f = 0 end "
+    "local v = math.max(0, tonumber(ARGV[1]) - f) "
+    "redis.call('SET', KEYS[1], v) "
+    "return v";
+// At an actor's start: seeds only a missing counter. An existing one is kept, because another
+// server process may have a committed change whose delta is about to be applied to it.
+const char* const kSeedIfMissing =
+    "local cur = redis.call('GET', KEYS[1]) "
+    "if cur then return tonumber(cur) end "
+    "local f = tonumber(redis.call('GET', KEYS[2]) or '0') "
+    "if f < 0 then f = 0 end "
+    "local v = math.max(0, tonumber(ARGV[1]) - f) "
+    "redis.call('SET', KEYS[1], v) "
+    "return v";
+// Applies a delta (a release or a vendor's edit) when the counter exists.
+const char* const kAdd =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end "
+    "return redis.call('INCRBY', KEYS[1], ARGV[1])";
+
+Result<RedisReply> eval(RedisClient& redis, const char* script, int64_t id,
+                        std::vector<std::string> args) {
+  std::vector<std::string> argv{"EVAL", script, "2", stock_key(id), inflight_key(id)};
+  for (auto& a : args) argv.push_back(std::move(a));
+  auto r = redis.command(argv);
+  if (r && r->type == RedisReply::Type::error) return Error::unavailable();
+  return r;
+}
+
+Result<long long> eval_int(RedisClient& redis, const char* script, int64_t id,
+                           std::vector<std::string> args) {
+  auto r = eval(redis, script, id, std::move(args));
+  if (!r) return std::move(r).error();
+  return r->integer;
+}
+
+Result<std::optional<int>> db_stock(Resources& r, int64_t id) {
+  return persistence::transact(r.db(), "stock read", [&](Tx& tx) -> Result<std::optional<int>> {
+    return persistence::stock::current(tx, id);
+  });
+}
+
+// ---- jobs (run on the PostgreSQL pool) -------------------------------------------------------
+
+void load_job(Resources& r, int64_t id, const caf::actor& actor) {
+  StockDone d;
+  d.load = true;
+  auto current = db_stock(r, id);
+  if (!current) {
+    d.db_failed = true;
+  } else if (!*current) {
+    d.not_sellable = true;
+  } else {
+    d.db_stock = **current;
+    auto seeded = eval_int(r.redis(), kSeedIfMissing, id, {std::to_string(**current)});
+    if (seeded) {
+      d.redis = *seeded;
+      d.redis_ok = true;
+    } else {
+      d.redis_failed = true;
+    }
+  }
+  caf::anon_send(actor, d);
+}
+
+void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool reseed,
+               long long ttl, const caf::actor& actor) {
+  StockDone d;
+  const int n = static_cast<int>(batch.size());
+  d.batch = n;
+  auto& redis = r.redis();
+  bool redis_ok = true;
+  long long from_redis = n;
+  auto seed_from_db = [&]() {
+    auto current = db_stock(r, id);
+    if (!current || !*current) return false;
+    return eval_int(redis, kSeed, id, {std::to_string(**current)}).ok();
+  };
+  if (reseed && !seed_from_db()) redis_ok = false;
+  if (redis_ok) {
+    auto gate = eval(redis, kGate, id, {std::to_string(n)});
+    if (gate && gate->elements.size() == 2 && gate->elements[0].integer < 0) {
+      gate = seed_from_db() ? eval(redis, kGate, id, {std::to_string(n)})
+                            : Result<RedisReply>(Error::unavailable());
+    }
+    if (gate && gate->elements.size() == 2 && gate->elements[0].integer >= 0) {
+      from_redis = gate->elements[0].integer;
+      d.redis = gate->elements[1].integer;
+    } else {
+      redis_ok = false;  // degraded: PostgreSQL alone decides, still never oversold
+    }
+  }
+  d.redis_ok = redis_ok;
+  d.redis_failed = !redis_ok;
+  if (redis_ok && from_redis == 0) {
+    d.sold_out = true;
+    d.rejected = n;
+    for (auto& w : batch) w.done(sold_out_error());
+    caf::anon_send(actor, d);
+    return;
+  }
+
+  auto orders = persistence::transact(
+      r.db(), "reserve", [&](Tx& tx) -> Result<std::vector<persistence::OrderRow>> {
+        auto taken = persistence::stock::take(tx, id, static_cast<int>(from_redis));
+        if (!taken.sellable) return Error::not_found();
+        d.db_stock = taken.after;
+        std::vector<std::string> ids, customers;
+        for (int i = 0; i < taken.granted(); ++i) {
+          ids.push_back(random_uuid());
+          customers.push_back(batch[static_cast<std::size_t>(i)].customer_id);
+        }
+        return persistence::orders::insert_batch(tx, id, taken.vendor_id, taken.price, ids,
+                                                 customers, ttl);
+      });
+  const long long granted = orders ? static_cast<long long>(orders->size()) : 0;
+  if (redis_ok) {
+    auto settled =
+        eval_int(redis, kSettle, id, {std::to_string(from_redis), std::to_string(granted)});
+    if (settled) {
+      d.redis = *settled;
+    } else {
+      d.redis_failed = true;
+      d.redis_ok = false;
+    }
+  }
+  if (!orders) {
+    d.db_stock.reset();
+    d.not_sellable = orders.error().code == ErrorCode::not_found;
+    d.db_failed = !d.not_sellable;
+    const Error e = d.not_sellable ? unknown_variant_error(id) : orders.error();
+    for (auto& w : batch) w.done(e);
+    d.rejected = n;
+    caf::anon_send(actor, d);
+    return;
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (i < orders->size()) {
+      batch[i].done(std::move((*orders)[i]));
+    } else {
+      batch[i].done(sold_out_error());
+    }
+  }
+  d.accepted = static_cast<int>(granted);
+  d.rejected = n - d.accepted;
+  caf::anon_send(actor, d);
+}
+
+void release_job(Resources& r, int64_t id, std::vector<ReleaseWork>& works, bool degraded,
+                 const caf::actor& actor) {
+  StockDone d;
+  std::vector<std::string> all;
+  for (const auto& w : works) all.insert(all.end(), w.ids.begin(), w.ids.end());
+  const auto& status = works.front().status;
+  const auto& by = works.front().by;
+  auto released =
+      persistence::transact(r.db(), "release", [&](Tx& tx) -> Result<std::vector<std::string>> {
+        auto ids = persistence::orders::release(tx, id, all, status, by);
+        if (!ids.empty())
+          d.db_stock = persistence::stock::give_back(tx, id, static_cast<int>(ids.size()));
+        return ids;
+      });
+  if (!released) {
+    d.db_failed = true;
+    d.db_stock.reset();
+    for (auto& w : works) w.done(released.error());
+    caf::anon_send(actor, d);
+    return;
+  }
+  d.released = static_cast<int>(released->size());
+  if (!degraded && d.released > 0) {
+    auto v = eval_int(r.redis(), kAdd, id, {std::to_string(d.released)});
+    if (v) {
+      if (*v >= 0) d.redis = *v;
+      d.redis_ok = true;
+    } else {
+      d.redis_failed = true;
+    }
+  }
+  for (auto& w : works) {
+    std::vector<std::string> mine;
+    for (const auto& oid : w.ids) {
+      if (std::find(released->begin(), released->end(), oid) != released->end())
+        mine.push_back(oid);
+    }
+    w.done(std::move(mine));
+  }
+  caf::anon_send(actor, d);
+}
+
+void exclusive_job(Resources& r, int64_t id, ExclusiveWork& w, bool degraded,
+                   const caf::actor& actor) {
+  StockDone d;
+  auto change = persistence::transact(r.db(), "stock change", w.change);
+  if (change) {
+    d.db_stock = change->stock;
+    if (!degraded && change->delta != 0) {
+      auto v = eval_int(r.redis(), kAdd, id, {std::to_string(change->delta)});
+      if (v) {
+        if (*v >= 0) d.redis = *v;
+        d.redis_ok = true;
+      } else {
+        d.redis_failed = true;
+      }
+    }
+  } else if (change.error().code == ErrorCode::unavailable) {
+    d.db_failed = true;
+  }
+  w.done(std::move(change));
+  caf::anon_send(actor, d);
+}
+
+void resync_job(Resources& r, int64_t id, ResyncWork& w, const caf::actor& actor) {
+  StockDone d;
+  auto current = db_stock(r, id);
+  if (!current || !*current) {
+    d.db_failed = !current;
+    w.done(current ? Error::not_found() : current.error());
+    caf::anon_send(actor, d);
+    return;
+  }
+  d.db_stock = **current;
+  auto seeded = eval_int(r.redis(), kSeed, id, {std::to_string(**current)});
+  if (seeded) {
+    d.redis = *seeded;
+    d.redis_ok = true;
+    w.done(static_cast<int>(*seeded));
+  } else {
+    d.redis_failed = true;
+    w.done(seeded.error());
+  }
+  caf::anon_send(actor, d);
+}
+
+void fail_work(StockWork& w, const Error& e) {
+  std::visit([&](auto& work) { work.done(e); }, w);
+}
+
+// ---- the stock actor -----------------------------------------------------------------------
+
+enum Gauge : std::size_t {
+  kAvailable,
+  kRedis,
+  kDatabase,
+  kQueue,
+  kBatches,
+  kBatchedUnits,
+  kAccepted,
+  kRejected,
+  kReleased,
+  kDegraded
+};
+const std::vector<std::string> kGaugeNames{
+    "available", "redis",    "database", "queue",         "batches", "batched_reservations",
+    "accepted",  "rejected", "released", "redis_degraded"};
+
+struct StockState {
+  int64_t variant_id = 0;
+  caf::actor supervisor;
+  Runtime* runtime = nullptr;
+  const config::Config* config = nullptr;
+  std::shared_ptr<ActorStats> stats;
+  std::shared_ptr<std::deque<StockWork>> queue = std::make_shared<std::deque<StockWork>>();
+  std::shared_ptr<std::atomic<int>> degraded_actors;
+  bool busy = false;
+  bool loaded = false;
+  bool degraded = false;
+  std::optional<int> available;
+  std::chrono::steady_clock::time_point sold_out_at{};
+  uint64_t received = 0;
+};
+
+using StockActor = caf::stateful_actor<StockState>;
+
+void maybe_start(StockActor* self);
+
+void submit(StockActor* self, Job job) {
+  auto& st = self->state;
+  st.busy = true;
+  auto me = caf::actor_cast<caf::actor>(self);
+  st.runtime->submit(PoolKind::db, std::move(job), [me](const Error&) {
+    StockDone d;
+    d.db_failed = true;
+    caf::anon_send(me, d);
+  });
+}
+
+bool known_sold_out(const StockState& st) {
+  return st.loaded && st.available && *st.available == 0 &&
+         std::chrono::steady_clock::now() - st.sold_out_at < st.config->stock_soldout_recheck;
+}
+
+void apply(StockActor* self, StockDone& d) {
+  auto& st = self->state;
+  auto& stats = *st.stats;
+  if (d.load) {
+    if (d.not_sellable || d.db_failed) {
+      for (auto& w : *st.queue) {
+        if (d.db_failed) {
+          fail_work(w, Error::unavailable());
+        } else if (std::holds_alternative<ReserveWork>(w)) {
+          fail_work(w, unknown_variant_error(st.variant_id));
+        } else {
+          fail_work(w, Error::not_found());
+        }
+      }
+      st.queue->clear();
+    } else {
+      st.loaded = true;
+    }
+  }
+  if (d.db_stock) {
+    st.available = *d.db_stock;
+    stats.gauge(kDatabase, *d.db_stock);
+  }
+  if (d.sold_out) st.available = 0;
+  if (st.available && *st.available == 0) st.sold_out_at = std::chrono::steady_clock::now();
+  if (d.redis) stats.gauge(kRedis, *d.redis);
+  const bool was_degraded = st.degraded;
+  if (d.redis_failed) st.degraded = true;
+  if (d.redis_ok && !d.redis_failed) st.degraded = false;
+  if (was_degraded != st.degraded) {
+    st.degraded_actors->fetch_add(st.degraded ? 1 : -1);
+    if (st.degraded) {
+      spdlog::warn("stock {}: Redis unreachable; PostgreSQL alone gates reservations",
+                   st.variant_id);
+      self->delayed_send(self, kHealInterval, heal_atom::value);
+    } else {
+      spdlog::info("stock {}: Redis reachable again; counter reseeded from PostgreSQL",
+                   st.variant_id);
+    }
+  }
+  if (d.batch > 0 && !d.sold_out) {
+    stats.add(kBatches, 1);
+    stats.add(kBatchedUnits, d.batch);
+  }
+  stats.add(kAccepted, d.accepted);
+  stats.add(kRejected, d.rejected);
+  stats.add(kReleased, d.released);
+  auto& totals = counters();
+  totals.reservations_accepted.fetch_add(static_cast<uint64_t>(d.accepted));
+  totals.reservations_rejected.fetch_add(static_cast<uint64_t>(d.rejected));
+  totals.reservations_released.fetch_add(static_cast<uint64_t>(d.released));
+  if (d.batch > 0 && !d.sold_out) totals.batch_sizes.observe(d.batch);
+  stats.gauge(kAvailable, st.available.value_or(-1));
+  stats.gauge(kDegraded, st.degraded ? 1 : 0);
+  // A variant that does not exist (or is hidden) keeps no actor: it may appear later.
+  if (d.not_sellable && st.queue->empty())
+    self->send(st.supervisor, idle_atom::value, st.variant_id, st.received);
+}
+
+void maybe_start(StockActor* self) {
+  auto& st = self->state;
+  st.stats->gauge(kQueue, static_cast<int64_t>(st.queue->size()));
+  if (st.busy || st.queue->empty()) return;
+  const auto id = st.variant_id;
+  auto me = caf::actor_cast<caf::actor>(self);
+  if (!st.loaded) {
+    submit(self, [id, me](Resources& r) { load_job(r, id, me); });
+    return;
+  }
+  auto& q = *st.queue;
+  const auto limit = static_cast<std::size_t>(st.config->stock_batch_size);
+  if (std::holds_alternative<ReserveWork>(q.front())) {
+    auto batch = std::make_shared<std::vector<ReserveWork>>();
+    while (!q.empty() && batch->size() < limit && std::holds_alternative<ReserveWork>(q.front())) {
+      batch->push_back(std::move(std::get<ReserveWork>(q.front())));
+      q.pop_front();
+    }
+    const bool reseed = st.degraded;
+    const long long ttl = st.config->order_reservation_ttl.count();
+    submit(self, [id, me, batch, reseed, ttl](Resources& r) {
+      batch_job(r, id, *batch, reseed, ttl, me);
+    });
+  } else if (std::holds_alternative<ReleaseWork>(q.front())) {
+    auto works = std::make_shared<std::vector<ReleaseWork>>();
+    const std::string status = std::get<ReleaseWork>(q.front()).status;
+    const std::string by = std::get<ReleaseWork>(q.front()).by;
+    while (!q.empty() && works->size() < limit && std::holds_alternative<ReleaseWork>(q.front()) &&
+           std::get<ReleaseWork>(q.front()).status == status &&
+           std::get<ReleaseWork>(q.front()).by == by) {
+      works->push_back(std::move(std::get<ReleaseWork>(q.front())));
+      q.pop_front();
+    }
+    const bool degraded = st.degraded;
+    submit(self,
+           [id, me, works, degraded](Resources& r) { release_job(r, id, *works, degraded, me); });
+  } else if (std::holds_alternative<ExclusiveWork>(q.front())) {
+    auto w = std::make_shared<ExclusiveWork>(std::move(std::get<ExclusiveWork>(q.front())));
+    q.pop_front();
+    const bool degraded = st.degraded;
+    submit(self, [id, me, w, degraded](Resources& r) { exclusive_job(r, id, *w, degraded, me); });
+  } else {
+    auto w = std::make_shared<ResyncWork>(std::move(std::get<ResyncWork>(q.front())));
+    q.pop_front();
+    submit(self, [id, me, w](Resources& r) { resync_job(r, id, *w, me); });
+  }
+  st.stats->gauge(kQueue, static_cast<int64_t>(st.queue->size()));
+}
+
+caf::behavior stock_actor(StockActor* self, int64_t variant_id, caf::actor supervisor,
+                          Runtime* runtime, const config::Config* config,
+                          std::shared_ptr<std::atomic<int>> degraded_actors) {
+  auto& st = self->state;
+  st.variant_id = variant_id;
+  st.supervisor = std::move(supervisor);
+  st.runtime = runtime;
+  st.config = config;
+  st.degraded_actors = std::move(degraded_actors);
+  st.stats = runtime->registry().enter("stock/" + std::to_string(variant_id), "stock",
+                                       "stock_supervisor", kGaugeNames);
+  st.stats->set_state("running");
+  // Whatever ends the actor, queued callers get an answer.
+  self->attach_functor([queue = st.queue, stats = st.stats, flag = st.degraded_actors] {
+    for (auto& w : *queue) fail_work(w, Error::unavailable());
+    queue->clear();
+    if (stats->gauge(kDegraded) != 0) flag->fetch_sub(1);
+  });
+  return {
+      [self](StockWork& work) {
+        auto& st = self->state;
+        ++st.received;
+        st.stats->handled(self->mailbox().size());
+        if (std::holds_alternative<ReserveWork>(work) && known_sold_out(st)) {
+          st.stats->add(kRejected, 1);
+          std::get<ReserveWork>(work).done(sold_out_error());  // no I/O at all
+          return;
+        }
+        st.queue->push_back(std::move(work));
+        maybe_start(self);
+      },
+      [self](StockDone& d) {
+        self->state.busy = false;
+        apply(self, d);
+        maybe_start(self);
+      },
+      [self](stop_atom) { self->quit(); },
+      [self](heal_atom) {
+        auto& st = self->state;
+        if (!st.degraded) return;
+        // A resync reseeds the counter from PostgreSQL; until it succeeds, try again later.
+        st.queue->push_back(ResyncWork{[](Result<int>) {}});
+        maybe_start(self);
+        self->delayed_send(self, kHealInterval, heal_atom::value);
+      },
+      caf::after(config->stock_idle_timeout) >>
+          [self] {
+            auto& st = self->state;
+            // A degraded actor stays until its counter is healed.
+            if (!st.busy && st.queue->empty() && !st.degraded) {
+              self->send(st.supervisor, idle_atom::value, st.variant_id, st.received);
+            }
+          },
+  };
+}
+
+// ---- the stock supervisor ----------------------------------------------------------------------
+
+struct Child {
+  caf::actor actor;
+  uint64_t forwarded = 0;
+};
+
+struct SupervisorState {
+  // Shared with the exit hook, which stops every stock actor when the supervisor ends.
+  std::shared_ptr<std::unordered_map<int64_t, Child>> children =
+      std::make_shared<std::unordered_map<int64_t, Child>>();
+  std::unordered_map<caf::actor_id, int64_t> variant_of;
+  std::shared_ptr<std::atomic<std::size_t>> live;
+  std::shared_ptr<std::atomic<int>> degraded_actors;
+  std::shared_ptr<ActorStats> stats;
+};
+
+caf::behavior stock_supervisor(caf::stateful_actor<SupervisorState>* self, Runtime* runtime,
+                               const config::Config* config,
+                               std::shared_ptr<std::atomic<std::size_t>> live,
+                               std::shared_ptr<std::atomic<int>> degraded_actors) {
+  auto& st = self->state;
+  st.live = std::move(live);
+  st.live->store(0);
+  st.degraded_actors = std::move(degraded_actors);
+  st.stats = runtime->registry().enter("stock_supervisor", "supervisor", "root_supervisor",
+                                       {"live_actors"});
+  st.stats->set_state("running");
+  self->attach_functor([children = st.children] {
+    for (auto& [variant, child] : *children) {
+      if (child.actor) caf::anon_send_exit(child.actor, caf::exit_reason::user_shutdown);
+    }
+  });
+  self->set_down_handler([self, runtime](caf::down_msg& dm) {
+    auto& st = self->state;
+    auto it = st.variant_of.find(dm.source.id());
+    if (it == st.variant_of.end()) return;
+    const auto variant = it->second;
+    st.variant_of.erase(it);
+    auto child = st.children->find(variant);
+    if (child != st.children->end() && child->second.actor.id() == dm.source.id())
+      st.children->erase(child);
+    st.live->fetch_sub(1);
+    st.stats->gauge(0, static_cast<int64_t>(st.live->load()));
+    const auto name = "stock/" + std::to_string(variant);
+    if (dm.reason && dm.reason != caf::exit_reason::normal) {
+      // Crashed: the next message for this variant starts a fresh actor, which reloads from the
+      // database; the entry stays so operators see the restart and the error.
+      auto stats = runtime->registry().enter(name, "stock", "stock_supervisor", kGaugeNames);
+      stats->restarted();
+      stats->failed(to_string(dm.reason));
+      stats->set_state("crashed");
+      spdlog::warn("stock {}: actor died ({}); it restarts on the next request", variant,
+                   to_string(dm.reason));
+    } else {
+      runtime->registry().leave(name);
+    }
+    // Hand freed actor memory back to the system after a wave of idle evictions.
+    if (st.live->load() == 0 || st.live->load() % 4096 == 0) malloc_trim(0);
+  });
+  return {
+      [self, runtime, config](StockMsg& msg) {
+        auto& st = self->state;
+        st.stats->handled(self->mailbox().size());
+        auto& child = (*st.children)[msg.variant_id];
+        if (!child.actor) {
+          child.actor = self->spawn<caf::monitored>(stock_actor, msg.variant_id,
+                                                    caf::actor_cast<caf::actor>(self), runtime,
+                                                    config, st.degraded_actors);
+          child.forwarded = 0;
+          st.variant_of[child.actor.id()] = msg.variant_id;
+          st.live->fetch_add(1);
+          st.stats->gauge(0, static_cast<int64_t>(st.live->load()));
+        }
+        ++child.forwarded;
+        self->send(child.actor, std::move(msg.work));
+      },
+      [self](idle_atom, int64_t variant, uint64_t received) {
+        auto& st = self->state;
+        auto it = st.children->find(variant);
+        // Only when every message forwarded has been seen: nothing can be in its mailbox.
+        if (it == st.children->end() || it->second.forwarded != received) return;
+        self->send(it->second.actor, stop_atom::value);
+        st.children->erase(it);
+      },
+  };
+}
+
+}  // namespace
+
+struct StockService::Impl {
+  Runtime& runtime;
+  std::shared_ptr<internal::Slot> supervisor;
+  std::shared_ptr<std::atomic<std::size_t>> live = std::make_shared<std::atomic<std::size_t>>(0);
+  std::shared_ptr<std::atomic<int>> degraded = std::make_shared<std::atomic<int>>(0);
+
+  void send(int64_t variant_id, StockWork work) {
+    auto handle = supervisor->get();
+    if (!handle) return fail_work(work, Error::unavailable());
+    caf::anon_send(handle, StockMsg{variant_id, std::move(work)});
+  }
+};
+
+StockService::StockService(Runtime& runtime, const config::Config& config)
+    : impl_(std::make_shared<Impl>(Impl{runtime, nullptr})) {
+  auto live = impl_->live;
+  auto degraded = impl_->degraded;
+  Runtime* rt = &runtime;
+  const config::Config* cfg = &config;
+  impl_->supervisor = internal::supervise(
+      runtime, "stock_supervisor", [rt, cfg, live, degraded](caf::event_based_actor* parent) {
+        return parent->spawn(stock_supervisor, rt, cfg, live, degraded);
+      });
+}
+
+StockService::~StockService() = default;
+
+void StockService::reserve(int64_t variant_id, std::string customer_id,
+                           Callback<persistence::OrderRow> done) {
+  impl_->send(variant_id, ReserveWork{std::move(customer_id), std::move(done)});
+}
+
+void StockService::release(int64_t variant_id, std::vector<std::string> order_ids,
+                           std::string status, std::string by,
+                           Callback<std::vector<std::string>> done) {
+  impl_->send(variant_id,
+              ReleaseWork{std::move(order_ids), std::move(status), std::move(by), std::move(done)});
+}
+
+void StockService::exclusive(int64_t variant_id, std::function<Result<StockChange>(Tx&)> change,
+                             Callback<StockChange> done) {
+  impl_->send(variant_id, ExclusiveWork{std::move(change), std::move(done)});
+}
+
+void StockService::resync(int64_t variant_id, Callback<int> done) {
+  impl_->send(variant_id, ResyncWork{std::move(done)});
+}
+
+std::size_t StockService::live_actors() const {
+  return impl_->live->load();
+}
+
+}  // namespace marketlink::actors

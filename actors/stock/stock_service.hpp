@@ -1,0 +1,58 @@
+// Stock: one actor per service variant, the only writer of that variant's stock in this process.
+// Reservations are processed serially per variant and committed in groups (group commit): one
+// Redis call (atomic Lua gate) and one PostgreSQL transaction for every reservation that queued
+// while the previous commit was in flight. Releases and vendor edits go through the same actor.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/runtime/runtime.hpp"
+#include "persistence/sql/orders.hpp"
+
+namespace marketlink::actors {
+
+struct StockChange {
+  int delta = 0;  // units added (negative: removed) by the change
+  int stock = 0;  // the variant's stock afterwards
+};
+
+Error sold_out_error();
+Error unknown_variant_error(int64_t variant_id);
+
+class StockService {
+ public:
+  StockService(Runtime& runtime, const config::Config& config);
+  ~StockService();
+
+  // Reserves one unit and creates the pending order for `customer_id`.
+  // Errors: sold out (400), unknown or hidden variant (400 on `variant`), unavailable (503).
+  void reserve(int64_t variant_id, std::string customer_id, Callback<persistence::OrderRow> done);
+  // Moves pending orders of the variant to `status` and gives their stock back, once: returns the
+  // ids that were still pending (a second release of the same order returns nothing). `by` is
+  // who made the change, for the order history (a user id, "gateway", "system:expiry").
+  void release(int64_t variant_id, std::vector<std::string> order_ids, std::string status,
+               std::string by, Callback<std::vector<std::string>> done);
+  // Runs `change` in a transaction serialised with the variant's reservations (a vendor's stock
+  // edit), then applies its delta to Redis.
+  void exclusive(int64_t variant_id, std::function<Result<StockChange>(persistence::Tx&)> change,
+                 Callback<StockChange> done);
+  // Rewrites the variant's Redis counter from PostgreSQL.
+  void resync(int64_t variant_id, Callback<int> done);
+
+  // Live stock actors right now.
+  std::size_t live_actors() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+// Redis keys of a variant's stock gate.
+std::string stock_key(int64_t variant_id);
+std::string inflight_key(int64_t variant_id);
+
+}  // namespace marketlink::actors

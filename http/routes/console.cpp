@@ -1,0 +1,495 @@
+// The operator API behind the console: /metrics, the actor snapshot, overview, stock, payments,
+// and the guarded actions (each written to audit_log with who, what, when and the result).
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json/serialize.hpp>
+#include "actors/runtime/inspector.hpp"
+
+#include "http/handler_support.hpp"
+#include "http/metrics.hpp"
+#include "persistence/sql/accounts.hpp"
+#include "persistence/sql/ops.hpp"
+
+namespace marketlink::http {
+namespace {
+
+using actors::ActorView;
+
+std::string iso_time(std::chrono::system_clock::time_point t) {
+  if (t == std::chrono::system_clock::time_point{}) return "";
+  const auto secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// A rate with one decimal, as a plain JSON number (Boost.JSON writes 0.0 as "0E0").
+boost::json::value rate(double per_second) {
+  const auto tenths = std::llround(per_second * 10);
+  if (tenths % 10 == 0) return tenths / 10;
+  return static_cast<double>(tenths) / 10.0;
+}
+
+int64_t figure(const ActorView& a, const char* name, int64_t fallback = 0) {
+  for (const auto& [k, v] : a.stats.gauges) {
+    if (k == name) return v;
+  }
+  return fallback;
+}
+
+boost::json::object actor_json(const ActorView& a) {
+  const auto& s = a.stats;
+  boost::json::object figures;
+  for (const auto& [k, v] : s.gauges) figures[k] = v;
+  return {{"name", s.name},
+          {"kind", s.kind},
+          {"parent", s.parent},
+          {"state", s.state},
+          {"mailbox", s.mailbox},
+          {"handled", s.handled},
+          {"per_second", rate(a.per_second)},
+          {"restarts", s.restarts},
+          {"last_error", s.last_error},
+          {"last_error_at", iso_time(s.last_error_at)},
+          {"figures", std::move(figures)}};
+}
+
+Result<std::size_t> read_limit(const Request& req, std::size_t fallback) {
+  auto v = req.query_param("limit");
+  if (!v || v->empty()) return fallback;
+  try {
+    const auto n = std::stoll(*v);
+    if (n < 1 || n > 100000) throw std::out_of_range("limit");
+    return static_cast<std::size_t>(n);
+  } catch (const std::exception&) {
+    return Error::field("limit", "A whole number from 1 to 100000.");
+  }
+}
+
+// The snapshot as a tree (supervisors → children). Without ?kind=, stock actors are the
+// `limit` busiest under stock_supervisor (100,000 of them would be a 100,000-row answer); with
+// ?kind=, a flat list of that kind.
+boost::json::object actors_body(std::vector<ActorView> all, const std::optional<std::string>& kind,
+                                std::size_t limit, double uptime) {
+  std::sort(all.begin(), all.end(), [](const ActorView& a, const ActorView& b) {
+    if (a.stats.handled != b.stats.handled) return a.stats.handled > b.stats.handled;
+    return a.stats.name < b.stats.name;
+  });
+  boost::json::object body{{"uptime_seconds", static_cast<int64_t>(uptime)},
+                           {"actor_count", all.size()}};
+  if (kind) {
+    boost::json::array list;
+    std::size_t matching = 0;
+    for (const auto& a : all) {
+      if (a.stats.kind != *kind) continue;
+      ++matching;
+      if (list.size() < limit) list.push_back(actor_json(a));
+    }
+    body["count"] = matching;
+    body["actors"] = std::move(list);
+    return body;
+  }
+  std::map<std::string, std::vector<const ActorView*>> children;
+  std::map<std::string, std::size_t> omitted;
+  for (const auto& a : all) {
+    auto& siblings = children[a.stats.parent];
+    if (a.stats.kind == "stock" && siblings.size() >= limit) {
+      ++omitted[a.stats.parent];
+      continue;
+    }
+    siblings.push_back(&a);
+  }
+  std::function<boost::json::array(const std::string&, int)> build = [&](const std::string& parent,
+                                                                         int depth) {
+    boost::json::array out;
+    if (depth > 8) return out;
+    for (const auto* a : children[parent]) {
+      auto node = actor_json(*a);
+      node["children"] = build(a->stats.name, depth + 1);
+      if (auto it = omitted.find(a->stats.name); it != omitted.end()) {
+        node["children_omitted"] = it->second;
+      }
+      out.push_back(std::move(node));
+    }
+    return out;
+  };
+  body["tree"] = build("", 0);
+  return body;
+}
+
+void with_admin(App& app, const RequestPtr& req, const Responder& respond,
+                std::function<void(UserRow)> next) {
+  require_role(app, req, respond, {"admin"}, std::move(next));
+}
+
+void get_actors(App& app, RequestPtr req, Responder respond) {
+  with_admin(app, req, respond, [&app, req, respond](UserRow) {
+    auto limit = read_limit(*req, 100);
+    if (!limit) return fail(respond, *req, limit.error());
+    auto kind = req->query_param("kind");
+    if (kind && kind->empty()) kind.reset();
+    respond(json_response(
+        200, actors_body(app.inspector.sample(), kind, *limit, app.inspector.uptime_seconds())));
+  });
+}
+
+// Quiet, and memory, Redis and PostgreSQL disagree: worth a look (a resync puts Redis right).
+bool disagreement(const ActorView& a) {
+  const auto available = figure(a, "available", -1);
+  const auto redis = figure(a, "redis", -1);
+  const auto database = figure(a, "database", -1);
+  return figure(a, "queue") == 0 && database >= 0 &&
+         ((redis >= 0 && redis != database) || (available >= 0 && available != database));
+}
+
+boost::json::object stock_json(const ActorView& a) {
+  const auto available = figure(a, "available", -1);
+  const auto redis = figure(a, "redis", -1);
+  const auto database = figure(a, "database", -1);
+  const auto queue = figure(a, "queue");
+  const bool disagree = disagreement(a);
+  const auto& name = a.stats.name;
+  return {{"variant", std::stoll(name.substr(name.find('/') + 1))},
+          {"available", available},
+          {"redis", redis},
+          {"database", database},
+          {"queue", queue},
+          {"batches", figure(a, "batches")},
+          {"accepted", figure(a, "accepted")},
+          {"rejected", figure(a, "rejected")},
+          {"released", figure(a, "released")},
+          {"redis_degraded", figure(a, "redis_degraded") > 0},
+          {"per_second", rate(a.per_second)},
+          {"disagreement", disagree}};
+}
+
+void get_stock(App& app, RequestPtr req, Responder respond) {
+  with_admin(app, req, respond, [&app, req, respond](UserRow) {
+    auto limit = read_limit(*req, 20);
+    if (!limit) return fail(respond, *req, limit.error());
+    auto all = app.inspector.sample();
+    // Disagreements first, then the busiest (keys computed once: there may be 100,000).
+    struct Key {
+      bool disagree;
+      int64_t accepted;
+      const ActorView* actor;
+    };
+    std::vector<Key> stock;
+    for (const auto& a : all) {
+      if (a.stats.kind == "stock") stock.push_back({disagreement(a), figure(a, "accepted"), &a});
+    }
+    const auto n = std::min(stock.size(), *limit);
+    std::partial_sort(stock.begin(), stock.begin() + static_cast<std::ptrdiff_t>(n), stock.end(),
+                      [](const Key& a, const Key& b) {
+                        if (a.disagree != b.disagree) return a.disagree;
+                        return a.accepted > b.accepted;
+                      });
+    boost::json::array rows;
+    for (std::size_t i = 0; i < n; ++i) rows.push_back(stock_json(*stock[i].actor));
+    respond(
+        json_response(200, {{"live_stock_actors", stock.size()}, {"variants", std::move(rows)}}));
+  });
+}
+
+// Collects the parts of the overview that need the stores.
+struct Overview {
+  Responder respond;
+  boost::json::object body;
+  std::mutex mutex;
+  int pending = 2;
+  void part(boost::json::object fields) {
+    std::lock_guard lock(mutex);
+    for (auto& [k, v] : fields) body[k] = std::move(v);
+    if (--pending == 0) respond(json_response(200, body));
+  }
+};
+
+void get_overview(App& app, RequestPtr req, Responder respond) {
+  with_admin(app, req, respond, [&app, req, respond](UserRow) {
+    auto state = std::make_shared<Overview>();
+    state->respond = respond;
+    auto all = app.inspector.sample();
+    boost::json::object kinds;
+    double handled_per_second = 0;
+    for (const auto& a : all) {
+      kinds[a.stats.kind] = (kinds.contains(a.stats.kind) ? kinds[a.stats.kind].as_int64() : 0) + 1;
+      handled_per_second += a.per_second;
+    }
+    // Requests per second over the last sample of at least a second.
+    static std::mutex rate_mutex;
+    static uint64_t last_total = 0;
+    static auto last_at = std::chrono::steady_clock::now();
+    static double last_rate = 0;
+    {
+      std::lock_guard lock(rate_mutex);
+      const auto now = std::chrono::steady_clock::now();
+      const double dt = std::chrono::duration<double>(now - last_at).count();
+      const auto total = Metrics::instance().requests_total();
+      if (dt >= 1.0) {
+        last_rate = static_cast<double>(total - last_total) / dt;
+        last_total = total;
+        last_at = now;
+      }
+      state->body["requests_total"] = total;
+      state->body["requests_per_second"] = rate(last_rate);
+    }
+    state->body["uptime_seconds"] = static_cast<int64_t>(app.inspector.uptime_seconds());
+    state->body["open_connections"] = app.open_connections();
+    state->body["actors_by_kind"] = std::move(kinds);
+    state->body["messages_per_second"] = static_cast<int64_t>(std::llround(handled_per_second));
+    actors::run_transaction<persistence::ops::Counts>(
+        app.runtime, "ops counts",
+        [](persistence::Tx& tx) -> Result<persistence::ops::Counts> {
+          return persistence::ops::counts(tx);
+        },
+        [state](Result<persistence::ops::Counts> c) {
+          if (!c) return state->part({{"postgresql", "unreachable"}});
+          state->part(
+              {{"postgresql", "ok"},
+               {"orders",
+                {{"pending", c->pending_orders}, {"expiring_within_5_minutes", c->expiring_soon}}},
+               {"payments", {{"needs_review", c->needs_review}, {"needs_refund", c->needs_refund}}},
+               {"outbox", {{"pending", c->outbox_pending}, {"dead", c->outbox_dead}}},
+               {"vendors_awaiting_activation", c->vendors_awaiting}});
+        });
+    ping_redis(app, [state](bool ok) { state->part({{"redis", ok ? "ok" : "unreachable"}}); });
+  });
+}
+
+void get_payments(App& app, RequestPtr req, Responder respond) {
+  with_admin(app, req, respond, [&app, req, respond](UserRow) {
+    auto limit = read_limit(*req, 50);
+    if (!limit) return fail(respond, *req, limit.error());
+    const int n = static_cast<int>(std::min<std::size_t>(*limit, 500));
+    actors::run_transaction<boost::json::object>(
+        app.runtime, "ops payments",
+        [n](persistence::Tx& tx) -> Result<boost::json::object> {
+          boost::json::array attention, pending, dead;
+          for (const auto& p : persistence::ops::attention_payments(tx, n)) {
+            attention.push_back({{"order_id", p.order_id},
+                                 {"val_id", p.val_id},
+                                 {"state", p.state},
+                                 {"reason", p.reason},
+                                 {"amount", p.amount},
+                                 {"risk_level", p.risk_level},
+                                 {"needs_review", p.needs_review},
+                                 {"order_status", p.order_status},
+                                 {"created_at", p.created_at}});
+          }
+          for (const auto& o : persistence::ops::pending_orders(tx, n)) {
+            pending.push_back({{"order_id", o.order_id},
+                               {"customer", o.customer_email},
+                               {"service_name", o.service_name},
+                               {"variant_name", o.variant_name},
+                               {"variant", o.variant_id},
+                               {"total_amount", o.total_amount},
+                               {"expires_at", o.expires_at}});
+          }
+          for (const auto& j : persistence::ops::dead_jobs(tx, n)) {
+            dead.push_back({{"id", j.id},
+                            {"kind", j.kind},
+                            {"order_id", j.order_id},
+                            {"attempts", j.attempts},
+                            {"last_error", j.last_error}});
+          }
+          return boost::json::object{{"needs_attention", std::move(attention)},
+                                     {"pending_orders", std::move(pending)},
+                                     {"dead_jobs", std::move(dead)}};
+        },
+        reply<boost::json::object>(
+            req, respond, [](boost::json::object& body) { return json_response(200, body); }));
+  });
+}
+
+// --- Guarded actions ---------------------------------------------------------------------
+
+// Records the action, then answers: the audit row is written before the operator sees success.
+void audited(App& app, const UserRow& admin, std::string action, std::string target,
+             std::string result, Response response, const Responder& respond) {
+  actors::run_transaction<Unit>(
+      app.runtime, "audit",
+      [admin_id = admin.id, action, target, result](persistence::Tx& tx) -> Result<Unit> {
+        persistence::audit::record(tx, admin_id, action, target, result);
+        return Unit{};
+      },
+      [respond, response = std::move(response), action, target](Result<Unit> r) mutable {
+        if (!r) spdlog::error("ops: could not write the audit row for {} {}", action, target);
+        respond(std::move(response));
+      });
+}
+
+void resync_variant(App& app, RequestPtr req, Responder respond) {
+  with_admin(app, req, respond, [&app, req, respond](UserRow admin) {
+    int64_t id = 0;
+    try {
+      id = std::stoll(req->param("id"));
+    } catch (const std::exception&) {
+      return fail(respond, *req, Error::not_found());
+    }
+    app.stock.resync(id, [&app, req, respond, admin, id](Result<int> r) {
+      const auto target = "variant:" + std::to_string(id);
+      if (!r) {
+        audited(app, admin, "ops.variant_resync", target, "error: " + r.error().message,
+                error_response(r.error(), req->request_id), respond);
+        return;
+      }
+      audited(app, admin, "ops.variant_resync", target, "redis=" + std::to_string(*r),
+              json_response(200, {{"variant", id}, {"stock", *r}}), respond);
+    });
+  });
+}
+
+void restart_actor(App& app, RequestPtr req, Responder respond) {
+  with_admin(app, req, respond, [&app, req, respond](UserRow admin) {
+    const auto name = req->param("name");
+    const bool ok = app.runtime.restart_child(name);
+    if (!ok) {
+      boost::json::array names;
+      for (const auto& n : app.runtime.restartable()) names.push_back(boost::json::string(n));
+      auto r = json_response(404, {{"detail", "No restartable actor by that name."},
+                                   {"restartable", std::move(names)}});
+      return audited(app, admin, "ops.actor_restart", name, "unknown", std::move(r), respond);
+    }
+    audited(app, admin, "ops.actor_restart", name, "restarting",
+            json_response(202, {{"restarting", name}}), respond);
+  });
+}
+
+void retry_job(App& app, RequestPtr req, Responder respond) {
+  with_admin(app, req, respond, [&app, req, respond](UserRow admin) {
+    int64_t id = 0;
+    try {
+      id = std::stoll(req->param("id"));
+    } catch (const std::exception&) {
+      return fail(respond, *req, Error::not_found());
+    }
+    app.outbox.retry(id, [&app, req, respond, admin, id](Result<bool> r) {
+      const auto target = "outbox:" + std::to_string(id);
+      if (!r) {
+        return audited(app, admin, "ops.outbox_retry", target, "error: " + r.error().message,
+                       error_response(r.error(), req->request_id), respond);
+      }
+      if (!*r) {
+        return audited(app, admin, "ops.outbox_retry", target, "not dead",
+                       json_response(409, {{"detail", "Only dead jobs can be retried."}}), respond);
+      }
+      audited(app, admin, "ops.outbox_retry", target, "retrying",
+              json_response(200, {{"retrying", id}}), respond);
+    });
+  });
+}
+
+void cancel_order(App& app, RequestPtr req, Responder respond) {
+  with_admin(app, req, respond, [&app, req, respond](UserRow admin) {
+    const auto id = req->param("id");
+    if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
+    app.orders.cancel(admin, id, [&app, req, respond, admin, id](Result<persistence::OrderRow> r) {
+      if (!r) {
+        return audited(app, admin, "ops.order_cancel", "order:" + id, "error: " + r.error().message,
+                       error_response(r.error(), req->request_id), respond);
+      }
+      audited(app, admin, "ops.order_cancel", "order:" + id, "cancelled",
+              json_response(200, {{"order_id", id}, {"status", "cancelled"}}), respond);
+    });
+  });
+}
+
+}  // namespace
+
+std::string_view console_html();  // console_asset.cpp (generated)
+
+// The ops stream: the caller's admin token as Authorization: Bearer or ?token= (browsers cannot
+// set headers on a WebSocket).
+StreamEndpoint ops_stream(App& app) {
+  StreamEndpoint ep;
+  ep.path = "/api/v1/ops/stream/";
+  ep.authorize = [&app](RequestPtr req, std::function<void(std::optional<Response>)> done) {
+    auto with_header = std::make_shared<Request>(*req);
+    if (req->header("authorization") == nullptr) {
+      if (auto token = req->query_param("token"); token && !token->empty()) {
+        with_header->headers.emplace_back("authorization", "Bearer " + *token);
+      }
+    }
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    Responder refuse = [done, answered](Response r) {
+      if (!answered->exchange(true)) done(std::move(r));
+    };
+    require_role(app, with_header, refuse, {"admin"}, [done, answered](UserRow) {
+      if (!answered->exchange(true)) done(std::nullopt);
+    });
+  };
+  // One snapshot a second serves every listener.
+  struct Cache {
+    std::mutex mutex;
+    std::chrono::steady_clock::time_point built{};
+    std::string message;
+  };
+  auto cache = std::make_shared<Cache>();
+  ep.next = [&app, cache] {
+    std::lock_guard lock(cache->mutex);
+    const auto now = std::chrono::steady_clock::now();
+    if (!cache->message.empty() && now - cache->built < std::chrono::milliseconds(900)) {
+      return cache->message;
+    }
+    auto all = app.inspector.sample();
+    std::vector<const ActorView*> stock;
+    for (const auto& a : all) {
+      if (a.stats.kind == "stock") stock.push_back(&a);
+    }
+    std::sort(stock.begin(), stock.end(), [](const ActorView* a, const ActorView* b) {
+      return figure(*a, "accepted") > figure(*b, "accepted");
+    });
+    boost::json::array rows;
+    for (std::size_t i = 0; i < stock.size() && i < 50; ++i) rows.push_back(stock_json(*stock[i]));
+    boost::json::object msg{
+        {"type", "snapshot"},
+        {"requests_total", Metrics::instance().requests_total()},
+        {"stock", {{"live_stock_actors", stock.size()}, {"variants", std::move(rows)}}},
+        {"actors", actors_body(std::move(all), std::nullopt, 50, app.inspector.uptime_seconds())}};
+    cache->message = boost::json::serialize(msg);
+    cache->built = now;
+    return cache->message;
+  };
+  return ep;
+}
+
+void add_console_routes(Router& router, App& app) {
+  router.add("GET", "/console/", [](RequestPtr, Responder respond) {
+    Response r;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = std::string(console_html());
+    r.headers.emplace_back("Content-Security-Policy",
+                           "default-src 'none'; script-src 'unsafe-inline'; style-src "
+                           "'unsafe-inline'; connect-src 'self'; img-src 'self'; "
+                           "frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    respond(std::move(r));
+  });
+  router.add("GET", "/metrics", [&app](RequestPtr req, Responder respond) {
+    if (!address_allowed(req->remote_address, app.config.metrics_allow)) {
+      return fail(respond, *req, Error::forbidden("Metrics are not served to this address."));
+    }
+    Response r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = Metrics::instance().render(app.inspector.sample(), app.open_connections());
+    respond(std::move(r));
+  });
+  router.add("GET", "/api/v1/ops/actors/", route(app, get_actors));
+  router.add("GET", "/api/v1/ops/stock/", route(app, get_stock));
+  router.add("GET", "/api/v1/ops/overview/", route(app, get_overview));
+  router.add("GET", "/api/v1/ops/payments/", route(app, get_payments));
+  router.add("POST", "/api/v1/ops/variants/{id}/resync/", route(app, resync_variant));
+  router.add("POST", "/api/v1/ops/actors/{name}/restart/", route(app, restart_actor));
+  router.add("POST", "/api/v1/ops/outbox/{id}/retry/", route(app, retry_job));
+  router.add("POST", "/api/v1/ops/orders/{id}/cancel/", route(app, cancel_order));
+}
+
+}  // namespace marketlink::http

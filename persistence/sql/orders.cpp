@@ -1,0 +1,238 @@
+// SQL for orders, stock and idempotency keys.
+#include "persistence/sql/orders.hpp"
+
+namespace marketlink::persistence {
+namespace {
+
+#define ML_ORDER_COLUMNS                                                                          \
+  "o.id::text, o.customer_id::text, o.vendor_id::text, p.user_id::text, o.variant_id, o.status, " \
+  "o.total_amount::text, coalesce(o.payment_url, ''), ml_iso(o.expires_at), "                     \
+  "ml_iso(o.created_at), "                                                                        \
+  "s.name, v.name"
+#define ML_ORDER_JOIN                                                                       \
+  " JOIN service_variants v ON v.id = o.variant_id JOIN services s ON s.id = v.service_id " \
+  "JOIN vendor_profiles p ON p.id = o.vendor_id"
+
+constexpr Statement kTake{
+    "stock_take",
+    "WITH b AS (SELECT id, stock AS before FROM service_variants WHERE id = $1 FOR UPDATE) "
+    "UPDATE service_variants v SET stock = v.stock - LEAST(v.stock, $2), updated_at = now() "
+    "FROM b, services s, vendor_profiles p "
+    "WHERE v.id = b.id AND s.id = v.service_id AND p.id = s.vendor_id "
+    "AND v.is_active AND s.is_active AND p.is_active "
+    "RETURNING b.before, v.stock, v.price::text, s.vendor_id::text"};
+constexpr Statement kCurrent{"stock_current", "SELECT stock FROM service_variants WHERE id = $1"};
+constexpr Statement kGiveBack{"stock_give_back",
+                              "UPDATE service_variants SET stock = stock + $2, updated_at = now() "
+                              "WHERE id = $1 RETURNING stock"};
+constexpr Statement kSetStock{
+    "stock_set",
+    "WITH b AS (SELECT id, stock AS before FROM service_variants WHERE id = $1 FOR UPDATE) "
+    "UPDATE service_variants v SET stock = $2, updated_at = now() FROM b WHERE v.id = b.id "
+    "RETURNING b.before, v.stock"};
+
+constexpr Statement kInsertOrders{
+    "orders_insert_batch",
+    "WITH o AS (INSERT INTO orders (id, customer_id, vendor_id, variant_id, total_amount, "
+    "expires_at) "
+    "SELECT t.id, t.customer, $4, $3, $5::numeric, now() + $6 * interval '1 second' "
+    "FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS t(id, customer, n) ORDER BY t.n "
+    "RETURNING *) SELECT " ML_ORDER_COLUMNS " FROM o" ML_ORDER_JOIN};
+constexpr Statement kReleaseOrders{
+    "orders_release",
+    "UPDATE orders SET status = $3, status_by = $4, updated_at = now() WHERE id = "
+    "ANY($2::uuid[]) AND variant_id = $1 "
+    "AND status = 'pending' RETURNING id::text"};
+constexpr Statement kFindOrder{
+    "orders_find", "SELECT " ML_ORDER_COLUMNS " FROM orders o" ML_ORDER_JOIN " WHERE o.id = $1"};
+constexpr Statement kFindForPayment{
+    "orders_find_for_payment", "SELECT " ML_ORDER_COLUMNS
+                               ", EXISTS (SELECT 1 FROM payments pay WHERE pay.order_id = o.id) "
+                               "FROM orders o" ML_ORDER_JOIN " WHERE o.id = $1"};
+constexpr Statement kSetSession{
+    "orders_set_session",
+    "UPDATE orders SET payment_url = $2, session_key = $3, updated_at = now() WHERE id = $1"};
+constexpr Statement kListOrders{
+    "orders_list",
+    "SELECT " ML_ORDER_COLUMNS ", count(*) OVER () FROM orders o" ML_ORDER_JOIN
+    " WHERE ($1 = '' OR o.customer_id = NULLIF($1, '')::uuid) "
+    "AND ($2 = '' OR p.user_id = NULLIF($2, '')::uuid) AND ($3 = '' OR o.status = $3) "
+    "ORDER BY o.created_at DESC, o.id LIMIT $4 OFFSET $5"};
+constexpr Statement kExpired{
+    "orders_expired",
+    "SELECT id::text, variant_id FROM orders WHERE status = 'pending' AND (expires_at <= now() "
+    "OR (payment_url IS NULL AND created_at <= now() - $1 * interval '1 second')) "
+    "ORDER BY expires_at LIMIT $2"};
+
+constexpr Statement kForgetOldKeys{
+    "idem_forget_old",
+    "DELETE FROM idempotency_keys WHERE customer_id = $1 AND key = $2 "
+    "AND created_at < now() - interval '24 hours'"};
+constexpr Statement kClaimKey{
+    "idem_claim",
+    "INSERT INTO idempotency_keys (customer_id, key, request_hash) VALUES ($1, $2, $3) "
+    "ON CONFLICT DO NOTHING RETURNING 1"};
+constexpr Statement kReadKey{
+    "idem_read",
+    "SELECT request_hash, response_status, coalesce(response_body, '') FROM idempotency_keys "
+    "WHERE customer_id = $1 AND key = $2"};
+constexpr Statement kCompleteKey{
+    "idem_complete",
+    "UPDATE idempotency_keys SET response_status = $3, response_body = $4 "
+    "WHERE customer_id = $1 AND key = $2"};
+constexpr Statement kDeleteKey{"idem_delete",
+                               "DELETE FROM idempotency_keys WHERE customer_id = $1 AND key = $2"};
+
+OrderRow order_from(const pqxx::row& r) {
+  OrderRow o;
+  o.id = r[0].as<std::string>();
+  o.customer_id = r[1].as<std::string>();
+  o.vendor_id = r[2].as<std::string>();
+  o.vendor_user_id = r[3].as<std::string>();
+  o.variant_id = r[4].as<int64_t>();
+  o.status = r[5].as<std::string>();
+  o.total_amount = parse_money(r[6].as<std::string>(), 14).value.value_or(Money{});
+  o.payment_url = r[7].as<std::string>();
+  o.expires_at = r[8].as<std::string>();
+  o.created_at = r[9].as<std::string>();
+  o.service_name = r[10].as<std::string>();
+  o.variant_name = r[11].as<std::string>();
+  return o;
+}
+
+}  // namespace
+
+namespace stock {
+
+Take take(Tx& tx, int64_t variant_id, int units) {
+  Take t;
+  auto res = tx.exec(kTake, variant_id, units);
+  if (res.empty()) return t;
+  t.sellable = true;
+  t.before = res[0][0].as<int>();
+  t.after = res[0][1].as<int>();
+  t.price = parse_money(res[0][2].as<std::string>(), 14).value.value_or(Money{});
+  t.vendor_id = res[0][3].as<std::string>();
+  return t;
+}
+
+std::optional<int> current(Tx& tx, int64_t variant_id) {
+  auto res = tx.exec(kCurrent, variant_id);
+  if (res.empty()) return std::nullopt;
+  return res[0][0].as<int>();
+}
+
+int give_back(Tx& tx, int64_t variant_id, int units) {
+  auto res = tx.exec(kGiveBack, variant_id, units);
+  return res.empty() ? 0 : res[0][0].as<int>();
+}
+
+std::optional<std::pair<int, int>> set(Tx& tx, int64_t variant_id, int value) {
+  auto res = tx.exec(kSetStock, variant_id, value);
+  if (res.empty()) return std::nullopt;
+  return std::pair{res[0][0].as<int>(), res[0][1].as<int>()};
+}
+
+}  // namespace stock
+
+namespace orders {
+
+std::vector<OrderRow> insert_batch(Tx& tx, int64_t variant_id, const std::string& vendor_id,
+                                   Money price, const std::vector<std::string>& ids,
+                                   const std::vector<std::string>& customers,
+                                   long long ttl_seconds) {
+  std::vector<OrderRow> out;
+  if (ids.empty()) return out;
+  auto res = tx.exec(kInsertOrders, array_literal(ids), array_literal(customers), variant_id,
+                     vendor_id, price.to_string(), ttl_seconds);
+  for (const auto& r : res) out.push_back(order_from(r));
+  // RETURNING order is unspecified: hand rows back in the order of `ids`.
+  std::vector<OrderRow> ordered;
+  ordered.reserve(out.size());
+  for (const auto& id : ids) {
+    for (auto& o : out) {
+      if (o.id == id) {
+        ordered.push_back(std::move(o));
+        break;
+      }
+    }
+  }
+  return ordered;
+}
+
+std::vector<std::string> release(Tx& tx, int64_t variant_id, const std::vector<std::string>& ids,
+                                 const std::string& status, const std::string& by) {
+  std::vector<std::string> out;
+  for (const auto& r : tx.exec(kReleaseOrders, variant_id, array_literal(ids), status, by)) {
+    out.push_back(r[0].as<std::string>());
+  }
+  return out;
+}
+
+std::optional<OrderRow> find(Tx& tx, const std::string& id) {
+  auto res = tx.exec(kFindOrder, id);
+  if (res.empty()) return std::nullopt;
+  return order_from(res[0]);
+}
+
+std::optional<std::pair<OrderRow, bool>> find_for_payment(Tx& tx, const std::string& id) {
+  auto res = tx.exec(kFindForPayment, id);
+  if (res.empty()) return std::nullopt;
+  return std::pair{order_from(res[0]), res[0][12].as<bool>()};
+}
+
+void set_payment_session(Tx& tx, const std::string& id, const std::string& payment_url,
+                         const std::string& session_key) {
+  tx.exec(kSetSession, id, payment_url, session_key);
+}
+
+Page<OrderRow> list(Tx& tx, const Scope& scope, const PageRequest& page) {
+  count_statement();
+  tx.raw().exec0("SET LOCAL plan_cache_mode = force_custom_plan");
+  auto res = tx.exec(kListOrders, scope.customer_id.value_or(""), scope.vendor_user_id.value_or(""),
+                     scope.status.value_or(""), page.page_size, page.offset());
+  Page<OrderRow> out;
+  for (const auto& r : res) {
+    out.rows.push_back(order_from(r));
+    out.count = r[12].as<long long>();
+  }
+  return out;
+}
+
+std::vector<Expired> expired(Tx& tx, long long orphan_after_seconds, int limit) {
+  std::vector<Expired> out;
+  for (const auto& r : tx.exec(kExpired, orphan_after_seconds, limit)) {
+    out.push_back({r[0].as<std::string>(), r[1].as<int64_t>()});
+  }
+  return out;
+}
+
+}  // namespace orders
+
+namespace idempotency {
+
+std::optional<Record> claim(Tx& tx, const std::string& customer_id, const std::string& key,
+                            const std::string& request_hash) {
+  tx.exec(kForgetOldKeys, customer_id, key);
+  if (!tx.exec(kClaimKey, customer_id, key, request_hash).empty()) return std::nullopt;
+  auto res = tx.exec(kReadKey, customer_id, key);
+  if (res.empty()) return Record{request_hash, std::nullopt, ""};  // deleted meanwhile: in progress
+  Record r;
+  r.request_hash = res[0][0].as<std::string>();
+  if (!res[0][1].is_null()) r.status = res[0][1].as<int>();
+  r.body = res[0][2].as<std::string>();
+  return r;
+}
+
+void complete(Tx& tx, const std::string& customer_id, const std::string& key, int status,
+              const std::string& body) {
+  tx.exec(kCompleteKey, customer_id, key, status, body);
+}
+
+void forget(Tx& tx, const std::string& customer_id, const std::string& key) {
+  tx.exec(kDeleteKey, customer_id, key);
+}
+
+}  // namespace idempotency
+
+}  // namespace marketlink::persistence
