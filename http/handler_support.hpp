@@ -1,4 +1,4 @@
-// What every handler uses: the application context, authentication and role guards, JSON
+// What every handler uses besides the App (http/app.hpp): authentication and role guards, JSON
 // responses, pagination and the serializers of shared objects.
 #pragma once
 
@@ -7,37 +7,13 @@
 #include <initializer_list>
 
 #include "actors/services.hpp"
+#include "http/app.hpp"
 #include "http/error_mapping.hpp"
 #include "http/input/json_input.hpp"
 #include "http/server/request.hpp"
 #include "http/server/router.hpp"
 
 namespace marketlink::http {
-
-struct App {
-  App(const config::Config& c, actors::Services& s)
-      : config(c),
-        runtime(s.runtime),
-        accounts(s.accounts),
-        catalog(s.catalog),
-        orders(s.orders),
-        payments(s.payments),
-        outbox(s.outbox),
-        stock(s.stock),
-        inspector(s.inspector) {}
-
-  const config::Config& config;
-  actors::Runtime& runtime;
-  actors::Accounts& accounts;
-  actors::Catalog& catalog;
-  actors::OrderService& orders;
-  actors::PaymentService& payments;
-  actors::OutboxService& outbox;
-  actors::StockService& stock;
-  actors::Inspector& inspector;
-  // Set once the HTTP server exists (for the console and /metrics).
-  std::function<std::size_t()> open_connections = [] { return std::size_t{0}; };
-};
 
 Response json_response(int status, const boost::json::value& body);
 Response no_content(int status);

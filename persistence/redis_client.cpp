@@ -145,13 +145,4 @@ Result<std::chrono::seconds> RedisClient::ttl(const std::string& key) {
   return std::chrono::seconds(r->integer > 0 ? r->integer : 0);
 }
 
-namespace redis_keys {
-std::string login_failures(const std::string& email_lower) {
-  return "login:fail:" + email_lower;
-}
-std::string rate_window(const std::string& scope, const std::string& who, long long window) {
-  return "rate:" + scope + ":" + who + ":" + std::to_string(window);
-}
-}  // namespace redis_keys
-
 }  // namespace marketlink::persistence

@@ -57,10 +57,4 @@ class RedisClient {
   std::unique_ptr<redisContext, ContextDeleter> ctx_;
 };
 
-// Redis key families: one function each, so every key of a family is built the same way.
-namespace redis_keys {
-std::string login_failures(const std::string& email_lower);
-std::string rate_window(const std::string& scope, const std::string& who, long long window);
-}  // namespace redis_keys
-
 }  // namespace marketlink::persistence

@@ -2,6 +2,9 @@
 // `this` is captured by the steps: an Accounts object outlives its Runtime's jobs (main and the
 // tests shut the runtime down before destroying it).
 #include "actors/accounts/accounts.hpp"
+#include "persistence/ids.hpp"
+#include "persistence/redis_keys.hpp"
+#include "persistence/sql/audit.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -40,13 +40,6 @@ class TokenService {
 };
 
 long long unix_now();
-std::string random_uuid();
-// `bytes` random bytes as lower-case hex (request ids, session keys).
-std::string random_hex(std::size_t bytes);
-// Lower-case hex digests (request fingerprints, gateway signatures).
-std::string md5_hex(std::string_view data);
-std::string sha256_hex(std::string_view data);
-bool is_uuid(std::string_view s);
 
 Error token_error();
 

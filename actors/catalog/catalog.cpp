@@ -1,7 +1,9 @@
 // Catalog rules: who sees what, who may write what.
 #include "actors/catalog/catalog.hpp"
 
+#include "persistence/sql/audit.hpp"
 #include "persistence/sql/orders.hpp"
+#include "persistence/sql/stock.hpp"
 
 namespace marketlink::actors {
 namespace {

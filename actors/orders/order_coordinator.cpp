@@ -8,6 +8,7 @@
 #include <map>
 
 #include "actors/runtime/internal.hpp"
+#include "persistence/sql/idempotency.hpp"
 
 namespace marketlink::actors::detail {
 struct CreateOrderMsg {

@@ -11,8 +11,10 @@
 #include "actors/runtime/runtime.hpp"
 #include "actors/stock/stock_service.hpp"
 #include "persistence/sql/accounts.hpp"
+#include "persistence/sql/invoices.hpp"
 #include "persistence/sql/orders.hpp"
 #include "persistence/sql/payments.hpp"
+#include "persistence/sql/workflow.hpp"
 
 namespace marketlink::actors {
 

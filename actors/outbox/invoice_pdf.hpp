@@ -5,7 +5,7 @@
 #include <string>
 
 #include "persistence/result.hpp"
-#include "persistence/sql/payments.hpp"
+#include "persistence/sql/invoices.hpp"
 
 namespace marketlink::actors {
 

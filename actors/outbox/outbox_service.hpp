@@ -12,6 +12,7 @@
 #include <string>
 
 #include "actors/runtime/runtime.hpp"
+#include "persistence/sql/outbox.hpp"
 #include "persistence/sql/payments.hpp"
 
 namespace marketlink::actors {

@@ -10,10 +10,13 @@
 #include <map>
 #include <set>
 
-#include "actors/accounts/tokens.hpp"
 #include "actors/outbox/invoice_pdf.hpp"
 #include "actors/runtime/internal.hpp"
+#include "persistence/ids.hpp"
+#include "persistence/sql/invoices.hpp"
+#include "persistence/sql/outbox.hpp"
 #include "persistence/sql/payments.hpp"
+#include "persistence/sql/workflow.hpp"
 
 namespace marketlink::actors::detail {
 struct JobResult {

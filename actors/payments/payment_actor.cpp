@@ -9,11 +9,11 @@
 
 #include <boost/json/serialize.hpp>
 
-#include "actors/accounts/tokens.hpp"
 #include "actors/net/gateway_client.hpp"
 #include "actors/outbox/outbox_service.hpp"
 #include "actors/runtime/internal.hpp"
 #include "actors/stock/stock_service.hpp"
+#include "persistence/ids.hpp"
 #include "persistence/sql/orders.hpp"
 #include "persistence/sql/payments.hpp"
 

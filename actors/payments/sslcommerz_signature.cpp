@@ -1,7 +1,7 @@
 // Notification signatures.
 #include "actors/payments/sslcommerz_signature.hpp"
 
-#include "actors/accounts/tokens.hpp"
+#include "persistence/ids.hpp"
 
 #include <openssl/crypto.h>
 

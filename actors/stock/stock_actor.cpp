@@ -22,9 +22,10 @@
 #include <unordered_map>
 #include <variant>
 
-#include "actors/accounts/tokens.hpp"
 #include "actors/runtime/counters.hpp"
 #include "actors/runtime/internal.hpp"
+#include "persistence/ids.hpp"
+#include "persistence/redis_keys.hpp"
 
 namespace marketlink::actors::detail {
 
@@ -83,13 +84,6 @@ using detail::StockWork;
 using persistence::RedisClient;
 using persistence::RedisReply;
 using persistence::Tx;
-
-std::string stock_key(int64_t variant_id) {
-  return "variant:" + std::to_string(variant_id) + ":stock";
-}
-std::string inflight_key(int64_t variant_id) {
-  return "variant:" + std::to_string(variant_id) + ":inflight";
-}
 
 Error sold_out_error() {
   return Error::make(ErrorCode::invalid_input, "This service variant is fully booked.");
@@ -153,7 +147,8 @@ const char* const kAdd =
 
 Result<RedisReply> eval(RedisClient& redis, const char* script, int64_t id,
                         std::vector<std::string> args) {
-  std::vector<std::string> argv{"EVAL", script, "2", stock_key(id), inflight_key(id)};
+  std::vector<std::string> argv{"EVAL", script, "2", persistence::redis_keys::stock(id),
+                                persistence::redis_keys::inflight(id)};
   for (auto& a : args) argv.push_back(std::move(a));
   auto r = redis.command(argv);
   if (r && r->type == RedisReply::Type::error) return Error::unavailable();

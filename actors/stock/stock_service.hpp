@@ -11,6 +11,7 @@
 
 #include "actors/runtime/runtime.hpp"
 #include "persistence/sql/orders.hpp"
+#include "persistence/sql/stock.hpp"
 
 namespace marketlink::actors {
 
@@ -50,9 +51,5 @@ class StockService {
  private:
   std::shared_ptr<Impl> impl_;
 };
-
-// Redis keys of a variant's stock gate.
-std::string stock_key(int64_t variant_id);
-std::string inflight_key(int64_t variant_id);
 
 }  // namespace marketlink::actors

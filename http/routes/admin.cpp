@@ -1,5 +1,6 @@
 // /api/v1/admin/: vendor activation and user management (role admin only).
 #include "http/handler_support.hpp"
+#include "persistence/ids.hpp"
 
 namespace marketlink::http {
 namespace {
@@ -34,7 +35,7 @@ void list_vendors(App& app, RequestPtr req, Responder respond) {
 void set_vendor_active(App& app, RequestPtr req, Responder respond, bool active) {
   require_role(app, req, respond, {"admin"}, [&app, req, respond, active](UserRow admin) {
     auto id = req->param("id");
-    if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
+    if (!is_uuid(id)) return fail(respond, *req, Error::not_found());
     app.accounts.set_vendor_active(std::move(admin), std::move(id), active,
                                    reply<persistence::VendorProfileRow>(req, respond, [](auto& p) {
                                      return json_response(200, vendor_profile_json(p));
@@ -61,7 +62,7 @@ void list_users(App& app, RequestPtr req, Responder respond) {
 void set_user_active(App& app, RequestPtr req, Responder respond, bool active) {
   require_role(app, req, respond, {"admin"}, [&app, req, respond, active](UserRow admin) {
     auto id = req->param("id");
-    if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
+    if (!is_uuid(id)) return fail(respond, *req, Error::not_found());
     app.accounts.set_user_active(std::move(admin), std::move(id), active,
                                  reply<UserRow>(req, respond, [](UserRow& u) {
                                    return json_response(200, admin_user_json(u));

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "http/handler_support.hpp"
+#include "persistence/ids.hpp"
 
 namespace marketlink::http {
 namespace {
@@ -103,7 +104,7 @@ std::optional<int64_t> variant_id(const Request& req) {
 Result<std::optional<std::string>> uuid_query(const Request& req, const char* name) {
   auto v = req.query_param(name);
   if (!v || v->empty()) return std::optional<std::string>();
-  if (!actors::is_uuid(*v)) return Error::field(name, "Enter a valid UUID.");
+  if (!is_uuid(*v)) return Error::field(name, "Enter a valid UUID.");
   return std::optional<std::string>(*v);
 }
 
@@ -195,7 +196,7 @@ void create_service(App& app, RequestPtr req, Responder respond) {
 void get_service(App& app, RequestPtr req, Responder respond) {
   optional_user(app, req, respond, [&app, req, respond](Viewer viewer) {
     auto id = req->param("id");
-    if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
+    if (!is_uuid(id)) return fail(respond, *req, Error::not_found());
     app.catalog.get_service(std::move(viewer), std::move(id),
                             reply<ServiceDetail>(req, respond, [](auto& d) {
                               return json_response(200, service_json(d));
@@ -206,7 +207,7 @@ void get_service(App& app, RequestPtr req, Responder respond) {
 void update_service(App& app, RequestPtr req, Responder respond, bool partial) {
   require_role(app, req, respond, {"vendor"}, [&app, req, respond, partial](UserRow vendor) {
     auto id = req->param("id");
-    if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
+    if (!is_uuid(id)) return fail(respond, *req, Error::not_found());
     auto body = JsonObject::parse_request(*req);
     if (!body) return fail(respond, *req, body.error());
     FieldErrors errors;
@@ -224,7 +225,7 @@ void update_service(App& app, RequestPtr req, Responder respond, bool partial) {
 void delete_service(App& app, RequestPtr req, Responder respond) {
   require_role(app, req, respond, {"vendor"}, [&app, req, respond](UserRow vendor) {
     auto id = req->param("id");
-    if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
+    if (!is_uuid(id)) return fail(respond, *req, Error::not_found());
     app.catalog.delete_service(std::move(vendor), std::move(id),
                                reply<Unit>(req, respond, [](Unit&) { return no_content(204); }));
   });
@@ -233,7 +234,7 @@ void delete_service(App& app, RequestPtr req, Responder respond) {
 void service_variants(App& app, RequestPtr req, Responder respond) {
   optional_user(app, req, respond, [&app, req, respond](Viewer viewer) {
     auto id = req->param("id");
-    if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
+    if (!is_uuid(id)) return fail(respond, *req, Error::not_found());
     auto page = page_request(*req);
     if (!page) return fail(respond, *req, page.error());
     app.catalog.list_variants(std::move(viewer), std::move(id), true, *page,
@@ -260,7 +261,7 @@ void create_variant(App& app, RequestPtr req, Responder respond) {
     if (!body) return fail(respond, *req, body.error());
     FieldErrors errors;
     auto service = body->string("service", errors, {.required = true});
-    if (service && !actors::is_uuid(*service)) errors.add("service", "Must be a valid UUID.");
+    if (service && !is_uuid(*service)) errors.add("service", "Must be a valid UUID.");
     auto v = read_variant(*body, errors, true);
     if (!errors.empty()) return fail(respond, *req, std::move(errors).to_error());
     app.catalog.create_variant(std::move(vendor), *service, to_new(v),

@@ -12,7 +12,9 @@
 
 #include "http/handler_support.hpp"
 #include "http/metrics.hpp"
+#include "persistence/ids.hpp"
 #include "persistence/sql/accounts.hpp"
+#include "persistence/sql/audit.hpp"
 #include "persistence/sql/ops.hpp"
 
 namespace marketlink::http {
@@ -389,7 +391,7 @@ void retry_job(App& app, RequestPtr req, Responder respond) {
 void cancel_order(App& app, RequestPtr req, Responder respond) {
   with_admin(app, req, respond, [&app, req, respond](UserRow admin) {
     const auto id = req->param("id");
-    if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
+    if (!is_uuid(id)) return fail(respond, *req, Error::not_found());
     app.orders.cancel(admin, id, [&app, req, respond, admin, id](Result<persistence::OrderRow> r) {
       if (!r) {
         return audited(app, admin, "ops.order_cancel", "order:" + id, "error: " + r.error().message,

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "http/handler_support.hpp"
+#include "persistence/ids.hpp"
 
 namespace marketlink::http {
 namespace {
@@ -125,7 +126,7 @@ void create_order(App& app, RequestPtr req, Responder respond) {
     };
     if (!key) return proceed();
     app.orders.claim_key(
-        customer.id, *key, actors::sha256_hex(req->body),
+        customer.id, *key, sha256_hex(req->body),
         [req, respond, proceed](Result<std::optional<actors::StoredResponse>> claimed) mutable {
           if (!claimed) return fail(respond, *req, claimed.error());
           if (*claimed) {
@@ -159,7 +160,7 @@ void list_orders(App& app, RequestPtr req, Responder respond) {
 void get_order(App& app, RequestPtr req, Responder respond) {
   require_user(app, req, respond, [&app, req, respond](UserRow user) {
     auto id = req->param("id");
-    if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
+    if (!is_uuid(id)) return fail(respond, *req, Error::not_found());
     app.orders.detail(std::move(user), std::move(id), reply_detail(req, respond));
   });
 }
@@ -167,7 +168,7 @@ void get_order(App& app, RequestPtr req, Responder respond) {
 void cancel_order(App& app, RequestPtr req, Responder respond) {
   require_user(app, req, respond, [&app, req, respond](UserRow user) {
     auto id = req->param("id");
-    if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
+    if (!is_uuid(id)) return fail(respond, *req, Error::not_found());
     app.orders.cancel(user, id, [&app, req, respond, user, id](Result<OrderRow> r) {
       if (!r) return fail(respond, *req, r.error());
       app.orders.detail(user, id, reply_detail(req, respond));
@@ -178,7 +179,7 @@ void cancel_order(App& app, RequestPtr req, Responder respond) {
 void mark_completed(App& app, RequestPtr req, Responder respond) {
   require_role(app, req, respond, {"vendor"}, [&app, req, respond](UserRow vendor) {
     auto id = req->param("id");
-    if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
+    if (!is_uuid(id)) return fail(respond, *req, Error::not_found());
     app.orders.complete(std::move(vendor), std::move(id), reply<Unit>(req, respond, [](Unit&) {
                           return json_response(200, {{"status", "order marked as completed"}});
                         }));
@@ -188,7 +189,7 @@ void mark_completed(App& app, RequestPtr req, Responder respond) {
 void get_invoice(App& app, RequestPtr req, Responder respond) {
   require_user(app, req, respond, [&app, req, respond](UserRow user) {
     auto id = req->param("id");
-    if (!actors::is_uuid(id)) return fail(respond, *req, Error::not_found());
+    if (!is_uuid(id)) return fail(respond, *req, Error::not_found());
     app.orders.invoice(std::move(user), id,
                        reply<persistence::invoices::Stored>(
                            req, respond, [id](persistence::invoices::Stored& inv) {

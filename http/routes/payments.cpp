@@ -3,6 +3,7 @@
 // payment actor, so whichever arrives first decides and the other is a duplicate.
 #include "http/handler_support.hpp"
 #include "http/input/form_input.hpp"
+#include "persistence/ids.hpp"
 
 namespace marketlink::http {
 namespace {
@@ -18,7 +19,7 @@ Result<FormFields> read_form(const Request& req) {
 
 void ipn(App& app, RequestPtr req, Responder respond) {
   auto id = req->param("id");
-  if (!actors::is_uuid(id)) {
+  if (!is_uuid(id)) {
     return fail(respond, *req, Error::make(ErrorCode::not_found, "Order not found"));
   }
   auto form = read_form(*req);
@@ -65,7 +66,7 @@ Response page(int status, const std::string& title, const std::string& message,
   r.headers.emplace_back("Content-Security-Policy",
                          "default-src 'none'; style-src 'unsafe-inline'");
   std::string order;
-  if (!order_id.empty() && actors::is_uuid(order_id)) {
+  if (!order_id.empty() && is_uuid(order_id)) {
     order = "<p>Order reference: <code>" + escape_html(order_id) + "</code></p>\n";
   }
   r.body =

@@ -16,9 +16,9 @@
 #include <map>
 #include <thread>
 
-#include "actors/accounts/tokens.hpp"
 #include "http/error_mapping.hpp"
 #include "http/metrics.hpp"
+#include "persistence/ids.hpp"
 
 namespace marketlink::http {
 
@@ -32,7 +32,7 @@ namespace {
 constexpr std::size_t kHeaderLimit = std::size_t{16} * 1024;
 
 std::string new_request_id() {
-  return actors::random_hex(12);
+  return random_hex(12);
 }
 
 // A client's X-Request-Id is echoed only when it is short and plain (it lands in our logs).

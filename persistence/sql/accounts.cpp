@@ -1,4 +1,4 @@
-// SQL for accounts.
+// SQL for users, vendor profiles and refresh tokens.
 #include "persistence/sql/accounts.hpp"
 
 namespace marketlink::persistence {
@@ -83,10 +83,6 @@ constexpr Statement kLiveFamily{
     "refresh_live_family",
     "SELECT family_id::text FROM refresh_tokens WHERE jti = $1 AND user_id = $2 "
     "AND revoked_at IS NULL AND expires_at > now()"};
-
-constexpr Statement kAudit{
-    "audit_insert",
-    "INSERT INTO audit_log (actor_id, action, target, result) VALUES ($1, $2, $3, $4)"};
 
 UserRow user_from(const pqxx::row& r, int first = 0) {
   UserRow u;
@@ -249,12 +245,5 @@ std::optional<std::string> live_family(Tx& tx, const std::string& jti, const std
 }
 
 }  // namespace refresh_tokens
-
-namespace audit {
-void record(Tx& tx, const std::string& actor_id, const std::string& action,
-            const std::string& target, const std::string& result) {
-  tx.exec(kAudit, actor_id, action, target, result);
-}
-}  // namespace audit
 
 }  // namespace marketlink::persistence

@@ -1,5 +1,6 @@
-// Users, vendor profiles, refresh tokens and the audit log: SQL in named prepared statements,
-// rows mapped to plain structs. Every function runs inside the caller's transaction.
+// Users, vendor profiles and refresh tokens (tables users, vendor_profiles, refresh_tokens): SQL in
+// named prepared statements, rows mapped to plain structs. Every function runs inside the caller's
+// transaction.
 #pragma once
 
 #include <optional>
@@ -86,10 +87,5 @@ void revoke_user(Tx& tx, const std::string& user_id);
 // The family of a live token owned by user_id.
 std::optional<std::string> live_family(Tx& tx, const std::string& jti, const std::string& user_id);
 }  // namespace refresh_tokens
-
-namespace audit {
-void record(Tx& tx, const std::string& actor_id, const std::string& action,
-            const std::string& target, const std::string& result);
-}  // namespace audit
 
 }  // namespace marketlink::persistence

@@ -1,4 +1,4 @@
-// SQL for orders, stock and idempotency keys.
+// SQL for orders (table orders, read with its variant, service and vendor).
 #include "persistence/sql/orders.hpp"
 
 namespace marketlink::persistence {
@@ -12,24 +12,6 @@ namespace {
 #define ML_ORDER_JOIN                                                                       \
   " JOIN service_variants v ON v.id = o.variant_id JOIN services s ON s.id = v.service_id " \
   "JOIN vendor_profiles p ON p.id = o.vendor_id"
-
-constexpr Statement kTake{
-    "stock_take",
-    "WITH b AS (SELECT id, stock AS before FROM service_variants WHERE id = $1 FOR UPDATE) "
-    "UPDATE service_variants v SET stock = v.stock - LEAST(v.stock, $2), updated_at = now() "
-    "FROM b, services s, vendor_profiles p "
-    "WHERE v.id = b.id AND s.id = v.service_id AND p.id = s.vendor_id "
-    "AND v.is_active AND s.is_active AND p.is_active "
-    "RETURNING b.before, v.stock, v.price::text, s.vendor_id::text"};
-constexpr Statement kCurrent{"stock_current", "SELECT stock FROM service_variants WHERE id = $1"};
-constexpr Statement kGiveBack{"stock_give_back",
-                              "UPDATE service_variants SET stock = stock + $2, updated_at = now() "
-                              "WHERE id = $1 RETURNING stock"};
-constexpr Statement kSetStock{
-    "stock_set",
-    "WITH b AS (SELECT id, stock AS before FROM service_variants WHERE id = $1 FOR UPDATE) "
-    "UPDATE service_variants v SET stock = $2, updated_at = now() FROM b WHERE v.id = b.id "
-    "RETURNING b.before, v.stock"};
 
 constexpr Statement kInsertOrders{
     "orders_insert_batch",
@@ -64,25 +46,6 @@ constexpr Statement kExpired{
     "OR (payment_url IS NULL AND created_at <= now() - $1 * interval '1 second')) "
     "ORDER BY expires_at LIMIT $2"};
 
-constexpr Statement kForgetOldKeys{
-    "idem_forget_old",
-    "DELETE FROM idempotency_keys WHERE customer_id = $1 AND key = $2 "
-    "AND created_at < now() - interval '24 hours'"};
-constexpr Statement kClaimKey{
-    "idem_claim",
-    "INSERT INTO idempotency_keys (customer_id, key, request_hash) VALUES ($1, $2, $3) "
-    "ON CONFLICT DO NOTHING RETURNING 1"};
-constexpr Statement kReadKey{
-    "idem_read",
-    "SELECT request_hash, response_status, coalesce(response_body, '') FROM idempotency_keys "
-    "WHERE customer_id = $1 AND key = $2"};
-constexpr Statement kCompleteKey{
-    "idem_complete",
-    "UPDATE idempotency_keys SET response_status = $3, response_body = $4 "
-    "WHERE customer_id = $1 AND key = $2"};
-constexpr Statement kDeleteKey{"idem_delete",
-                               "DELETE FROM idempotency_keys WHERE customer_id = $1 AND key = $2"};
-
 OrderRow order_from(const pqxx::row& r) {
   OrderRow o;
   o.id = r[0].as<std::string>();
@@ -101,39 +64,6 @@ OrderRow order_from(const pqxx::row& r) {
 }
 
 }  // namespace
-
-namespace stock {
-
-Take take(Tx& tx, int64_t variant_id, int units) {
-  Take t;
-  auto res = tx.exec(kTake, variant_id, units);
-  if (res.empty()) return t;
-  t.sellable = true;
-  t.before = res[0][0].as<int>();
-  t.after = res[0][1].as<int>();
-  t.price = parse_money(res[0][2].as<std::string>(), 14).value.value_or(Money{});
-  t.vendor_id = res[0][3].as<std::string>();
-  return t;
-}
-
-std::optional<int> current(Tx& tx, int64_t variant_id) {
-  auto res = tx.exec(kCurrent, variant_id);
-  if (res.empty()) return std::nullopt;
-  return res[0][0].as<int>();
-}
-
-int give_back(Tx& tx, int64_t variant_id, int units) {
-  auto res = tx.exec(kGiveBack, variant_id, units);
-  return res.empty() ? 0 : res[0][0].as<int>();
-}
-
-std::optional<std::pair<int, int>> set(Tx& tx, int64_t variant_id, int value) {
-  auto res = tx.exec(kSetStock, variant_id, value);
-  if (res.empty()) return std::nullopt;
-  return std::pair{res[0][0].as<int>(), res[0][1].as<int>()};
-}
-
-}  // namespace stock
 
 namespace orders {
 
@@ -208,31 +138,5 @@ std::vector<Expired> expired(Tx& tx, long long orphan_after_seconds, int limit) 
 }
 
 }  // namespace orders
-
-namespace idempotency {
-
-std::optional<Record> claim(Tx& tx, const std::string& customer_id, const std::string& key,
-                            const std::string& request_hash) {
-  tx.exec(kForgetOldKeys, customer_id, key);
-  if (!tx.exec(kClaimKey, customer_id, key, request_hash).empty()) return std::nullopt;
-  auto res = tx.exec(kReadKey, customer_id, key);
-  if (res.empty()) return Record{request_hash, std::nullopt, ""};  // deleted meanwhile: in progress
-  Record r;
-  r.request_hash = res[0][0].as<std::string>();
-  if (!res[0][1].is_null()) r.status = res[0][1].as<int>();
-  r.body = res[0][2].as<std::string>();
-  return r;
-}
-
-void complete(Tx& tx, const std::string& customer_id, const std::string& key, int status,
-              const std::string& body) {
-  tx.exec(kCompleteKey, customer_id, key, status, body);
-}
-
-void forget(Tx& tx, const std::string& customer_id, const std::string& key) {
-  tx.exec(kDeleteKey, customer_id, key);
-}
-
-}  // namespace idempotency
 
 }  // namespace marketlink::persistence

@@ -1,10 +1,10 @@
-// Orders, stock movements and idempotency keys. Stock SQL is used only by the variant's stock
-// actor (actors/stock/stock_actor.cpp), which is the single writer of a variant's stock in this
-// process.
+// Orders (table orders). Orders are created and released only by the variant's stock actor
+// (actors/stock/stock_actor.cpp), in the same transaction as the stock they take or give back.
 #pragma once
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "persistence/database.hpp"
@@ -27,26 +27,6 @@ struct OrderRow {
   std::string service_name;
   std::string variant_name;
 };
-
-namespace stock {
-
-// The outcome of taking up to `units` from a variant in one statement.
-struct Take {
-  bool sellable = false;  // the variant, its service and its vendor are active
-  int before = 0;
-  int after = 0;
-  Money price;
-  std::string vendor_id;
-  int granted() const { return before - after; }
-};
-// Takes min(units, stock) under the row lock; price and vendor are read in the same statement.
-Take take(Tx& tx, int64_t variant_id, int units);
-std::optional<int> current(Tx& tx, int64_t variant_id);
-int give_back(Tx& tx, int64_t variant_id, int units);
-// Sets the stock; returns (before, after).
-std::optional<std::pair<int, int>> set(Tx& tx, int64_t variant_id, int stock);
-
-}  // namespace stock
 
 namespace orders {
 
@@ -81,22 +61,5 @@ struct Expired {
 std::vector<Expired> expired(Tx& tx, long long orphan_after_seconds, int limit);
 
 }  // namespace orders
-
-namespace idempotency {
-
-struct Record {
-  std::string request_hash;
-  std::optional<int> status;  // nullopt: the first request is still in progress
-  std::string body;
-};
-// Claims (customer, key) for this request; returns the existing record when the key is taken.
-// Keys older than 24 hours are forgotten first.
-std::optional<Record> claim(Tx& tx, const std::string& customer_id, const std::string& key,
-                            const std::string& request_hash);
-void complete(Tx& tx, const std::string& customer_id, const std::string& key, int status,
-              const std::string& body);
-void forget(Tx& tx, const std::string& customer_id, const std::string& key);
-
-}  // namespace idempotency
 
 }  // namespace marketlink::persistence

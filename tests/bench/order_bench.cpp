@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "actors/accounts/tokens.hpp"
+#include "persistence/ids.hpp"
 #include "tests/support/fake_sslcommerz.hpp"
 #include "tests/support/process.hpp"
 
@@ -286,7 +287,7 @@ struct Seed {
 Seed seed(pqxx::connection& c, int n, int stock, int customers) {
   Seed s;
   pqxx::work w(c);
-  const auto tag = marketlink::actors::random_uuid().substr(0, 8);
+  const auto tag = marketlink::random_uuid().substr(0, 8);
   auto vendor = w.exec_params1(
                      "INSERT INTO users (email, password, role) VALUES ($1, 'x', 'vendor') "
                      "RETURNING id::text",

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "actors/accounts/tokens.hpp"
+#include "persistence/ids.hpp"
 #include "tests/support/test_server.hpp"
 
 using namespace marketlink;
@@ -46,7 +47,7 @@ TEST_F(Accounts, RegisterCustomerReturnsUserAndWorkingTokens) {
   ASSERT_EQ(r.status, 201) << r.body;
   auto j = r.json().as_object();
   auto user = j["user"].as_object();
-  EXPECT_TRUE(actors::is_uuid(std::string(user["id"].as_string())));
+  EXPECT_TRUE(is_uuid(std::string(user["id"].as_string())));
   EXPECT_EQ(user["email"].as_string(), email);
   EXPECT_EQ(user["first_name"].as_string(), "Ada");
   EXPECT_EQ(user["role"].as_string(), "customer");

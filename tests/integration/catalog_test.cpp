@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "persistence/database.hpp"
+#include "persistence/ids.hpp"
 #include "tests/support/test_server.hpp"
 
 using namespace marketlink;
@@ -68,7 +69,7 @@ TEST_F(Catalog, CreateServiceWithVariantsReturnsTheDocumentedShape) {
                   service_body(name, kTwoVariants, "Ölwechsel, 修理, \\\"quoted\\\""), v.access);
   ASSERT_EQ(r.status, 201) << r.body;
   auto j = r.json().as_object();
-  EXPECT_TRUE(actors::is_uuid(str(j, "id")));
+  EXPECT_TRUE(is_uuid(str(j, "id")));
   EXPECT_EQ(str(j, "name"), name) << "any Unicode round-trips unchanged";
   EXPECT_EQ(str(j, "description"), "Ölwechsel, 修理, \"quoted\"");
   EXPECT_TRUE(j.contains("created_at"));

@@ -8,6 +8,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "actors/stock/stock_service.hpp"
+#include "persistence/redis_keys.hpp"
 #include "tests/support/test_server.hpp"
 
 using namespace marketlink;
@@ -143,11 +144,11 @@ TEST_F(Console, ResyncPutsRedisBackToTheDatabaseValueAndIsAudited) {
   auto customer = server.register_user("customer");
   ASSERT_EQ(post_order(server, customer, v.id).status, 201);
   persistence::RedisClient redis(actors::redis_settings(server.config()));
-  ASSERT_TRUE(redis.command({"SET", actors::stock_key(v.id), "999"}).ok());
+  ASSERT_TRUE(redis.command({"SET", persistence::redis_keys::stock(v.id), "999"}).ok());
   auto r = c.post("/api/v1/ops/variants/" + std::to_string(v.id) + "/resync/", "", admin.access);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.json().at("stock").as_int64(), 6);
-  EXPECT_EQ(redis.get_int(actors::stock_key(v.id)).value(), 6);
+  EXPECT_EQ(redis.get_int(persistence::redis_keys::stock(v.id)).value(), 6);
   EXPECT_EQ(audit_rows("ops.variant_resync", "variant:" + std::to_string(v.id)), 1);
 }
 

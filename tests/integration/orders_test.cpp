@@ -6,6 +6,8 @@
 #include <thread>
 
 #include "actors/stock/stock_service.hpp"
+#include "persistence/ids.hpp"
+#include "persistence/redis_keys.hpp"
 #include "tests/support/test_server.hpp"
 
 using namespace marketlink;
@@ -19,7 +21,7 @@ std::string str(const boost::json::value& v, const char* key) {
 
 long long redis_stock(const config::Config& cfg, int64_t variant) {
   persistence::RedisClient redis(actors::redis_settings(cfg));
-  auto v = redis.get_int(actors::stock_key(variant));
+  auto v = redis.get_int(persistence::redis_keys::stock(variant));
   return v ? *v : -999;
 }
 
@@ -66,7 +68,7 @@ TEST_F(Orders, CreateReturnsPaymentUrlAndOpensTheGatewaySessionWithTheProtocolFi
   ASSERT_EQ(r.status, 201) << r.body;
   auto j = r.json().as_object();
   const auto id = str(j, "order_id");
-  EXPECT_TRUE(actors::is_uuid(id));
+  EXPECT_TRUE(is_uuid(id));
   EXPECT_EQ(str(j, "customer"), customer.id);
   EXPECT_EQ(j["variant"].as_int64(), v.id);
   EXPECT_EQ(str(j, "status"), "pending");

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <future>
 
+#include "persistence/ids.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_server.hpp"
 
@@ -178,7 +179,7 @@ TEST_F(Payments, InvoiceIsAPdfWithTheOrderAndAmountAndOnlyAfterPayment) {
   EXPECT_NE(text.find("2750.50"), std::string::npos) << text;
   EXPECT_NE(text.find("BDT"), std::string::npos) << text;
   // The stored digest is the digest of the bytes served.
-  EXPECT_EQ(r.header("etag"), "\"" + actors::sha256_hex(r.body) + "\"");
+  EXPECT_EQ(r.header("etag"), "\"" + sha256_hex(r.body) + "\"");
 
   // The vendor and an admin see it; another customer does not.
   EXPECT_EQ(c.get("/api/v1/orders/" + p.order_id + "/invoice/", p.variant.vendor.access).status,
@@ -327,7 +328,7 @@ TEST_F(Payments, TransactionMismatchAndUnknownOrders) {
   auto r = ipn(server.port(), p.order_id, gateway.pay(other.order_id, "1500.00"));
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body, R"({"error":"Transaction mismatch"})");
-  const auto ghost = actors::random_uuid();
+  const auto ghost = random_uuid();
   r = ipn(server.port(), ghost, gateway.pay(ghost, "1500.00"));
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.body, R"({"detail":"Order not found"})");

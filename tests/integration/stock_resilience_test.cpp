@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "actors/stock/stock_service.hpp"
+#include "persistence/redis_keys.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_server.hpp"
 
@@ -111,7 +112,7 @@ TEST(StockResilience, RedisStoppedMidRunNeverOversellsAndResyncsAfter) {
   // A worker whose Redis connection died with the old server may fail once more and leave the
   // counter stale; the degraded actor then heals it from PostgreSQL on its own.
   EXPECT_TRUE(eventually([&] {
-    auto v = check.get_int(actors::stock_key(variant));
+    auto v = check.get_int(persistence::redis_keys::stock(variant));
     return v.ok() && *v == 0;
   })) << "Redis equals PostgreSQL once quiet";
 }
@@ -160,6 +161,6 @@ TEST(StockResilience, TwoServerProcessesSharingStoresNeverOversell) {
   EXPECT_EQ(db_stock(variant), 0);
   EXPECT_EQ(count_orders(variant, "pending"), 25);
   persistence::RedisClient check(actors::redis_settings(cfg));
-  EXPECT_EQ(check.get_int(actors::stock_key(variant)).value(), 0);
-  EXPECT_EQ(check.get_int(actors::inflight_key(variant)).value(), 0);
+  EXPECT_EQ(check.get_int(persistence::redis_keys::stock(variant)).value(), 0);
+  EXPECT_EQ(check.get_int(persistence::redis_keys::inflight(variant)).value(), 0);
 }

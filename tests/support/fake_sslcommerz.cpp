@@ -1,8 +1,8 @@
 // The fake gateway: a small Beast server.
 #include "tests/support/fake_sslcommerz.hpp"
 
-#include "actors/accounts/tokens.hpp"
 #include "http/input/form_input.hpp"
+#include "persistence/ids.hpp"
 
 #include <openssl/evp.h>
 #include <boost/asio/strand.hpp>
@@ -26,7 +26,7 @@ FakeSslcommerz::Form parse_form(const std::string& body) {
 
 namespace {
 std::string session_key() {
-  auto key = actors::random_hex(16);
+  auto key = random_hex(16);
   for (auto& c : key) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return key;
 }
@@ -56,7 +56,7 @@ std::string gateway_id() {
   gmtime_r(&t, &tm);
   char stamp[16];
   std::strftime(stamp, sizeof stamp, "%y%m%d%H%M%S", &tm);
-  return std::string(stamp) + actors::random_hex(8).substr(0, 15);
+  return std::string(stamp) + random_hex(8).substr(0, 15);
 }
 
 std::string now_text() {

@@ -4,6 +4,7 @@
 #include <openssl/hmac.h>
 
 #include "actors/accounts/tokens.hpp"
+#include "persistence/ids.hpp"
 
 using marketlink::ErrorCode;
 using marketlink::actors::TokenService;
@@ -50,7 +51,7 @@ TEST(Tokens, IssuedAccessTokenVerifiesWithItsClaims) {
   EXPECT_EQ(c->token_type, "access");
   EXPECT_EQ(c->iat, kNow);
   EXPECT_EQ(c->exp, kNow + 48LL * 3600);
-  EXPECT_TRUE(marketlink::actors::is_uuid(c->jti));
+  EXPECT_TRUE(marketlink::is_uuid(c->jti));
 }
 
 TEST(Tokens, RefreshTokenIsNotAnAccessToken) {
@@ -118,10 +119,10 @@ TEST(Tokens, UserIdMustBeAUuid) {
 }
 
 TEST(Uuid, GeneratesVersion4AndValidates) {
-  auto u = marketlink::actors::random_uuid();
-  EXPECT_TRUE(marketlink::actors::is_uuid(u));
+  auto u = marketlink::random_uuid();
+  EXPECT_TRUE(marketlink::is_uuid(u));
   EXPECT_EQ(u[14], '4');
-  EXPECT_NE(u, marketlink::actors::random_uuid());
-  EXPECT_FALSE(marketlink::actors::is_uuid("8d3c6f0e3b8a4a539b1e1f2a3b4c5d6e"));
-  EXPECT_FALSE(marketlink::actors::is_uuid("8d3c6f0e-3b8a-4a53-9b1e-1f2a3b4c5d6g"));
+  EXPECT_NE(u, marketlink::random_uuid());
+  EXPECT_FALSE(marketlink::is_uuid("8d3c6f0e3b8a4a539b1e1f2a3b4c5d6e"));
+  EXPECT_FALSE(marketlink::is_uuid("8d3c6f0e-3b8a-4a53-9b1e-1f2a3b4c5d6g"));
 }

@@ -1,0 +1,19 @@
+// Redis key families.
+#include "persistence/redis_keys.hpp"
+
+namespace marketlink::persistence::redis_keys {
+
+std::string login_failures(const std::string& email_lower) {
+  return "login:fail:" + email_lower;
+}
+std::string rate_window(const std::string& scope, const std::string& who, long long window) {
+  return "rate:" + scope + ":" + who + ":" + std::to_string(window);
+}
+std::string stock(int64_t variant_id) {
+  return "variant:" + std::to_string(variant_id) + ":stock";
+}
+std::string inflight(int64_t variant_id) {
+  return "variant:" + std::to_string(variant_id) + ":inflight";
+}
+
+}  // namespace marketlink::persistence::redis_keys

@@ -1,0 +1,15 @@
+// The audit log (table audit_log): who did what to which target, with what result, when.
+#pragma once
+
+#include <string>
+
+#include "persistence/database.hpp"
+
+namespace marketlink::persistence {
+
+namespace audit {
+void record(Tx& tx, const std::string& actor_id, const std::string& action,
+            const std::string& target, const std::string& result);
+}  // namespace audit
+
+}  // namespace marketlink::persistence

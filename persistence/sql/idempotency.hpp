@@ -1,0 +1,29 @@
+// Idempotency keys (table idempotency_keys): (customer, key) → the request's hash and its first
+// response, for 24 hours.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "persistence/database.hpp"
+
+namespace marketlink::persistence {
+
+namespace idempotency {
+
+struct Record {
+  std::string request_hash;
+  std::optional<int> status;  // nullopt: the first request is still in progress
+  std::string body;
+};
+// Claims (customer, key) for this request; returns the existing record when the key is taken.
+// Keys older than 24 hours are forgotten first.
+std::optional<Record> claim(Tx& tx, const std::string& customer_id, const std::string& key,
+                            const std::string& request_hash);
+void complete(Tx& tx, const std::string& customer_id, const std::string& key, int status,
+              const std::string& body);
+void forget(Tx& tx, const std::string& customer_id, const std::string& key);
+
+}  // namespace idempotency
+
+}  // namespace marketlink::persistence
