@@ -45,6 +45,65 @@ int status_of(ErrorCode code) {
   return 500;
 }
 
+namespace {
+
+// The original answers these under "error" instead of DRF's "detail".
+bool under_error_key(Reason reason) {
+  switch (reason) {
+    case Reason::not_your_order:
+    case Reason::cannot_complete:
+    case Reason::invalid_signature:
+    case Reason::transaction_mismatch:
+    case Reason::payment_not_valid:
+    case Reason::amount_mismatch:
+    case Reason::notification_rejected:
+      return true;
+    case Reason::none:
+    case Reason::inactive_vendor:
+    case Reason::variant_moved:
+    case Reason::illegal_transition:
+    case Reason::other_rule:
+    case Reason::token_not_valid:
+    case Reason::user_not_found:
+    case Reason::user_inactive:
+    case Reason::bad_authorization_header:
+    case Reason::gateway_refused:
+    case Reason::gateway_unreachable:
+      return false;
+  }
+  return false;
+}
+
+// SimpleJWT's machine-readable "code" of a 401.
+const char* machine_code(const Error& error) {
+  switch (error.reason) {
+    case Reason::user_not_found:
+      return "user_not_found";
+    case Reason::user_inactive:
+      return "user_inactive";
+    case Reason::bad_authorization_header:
+      return "bad_authorization_header";
+    default:
+      return error.code == ErrorCode::token_invalid ? "token_not_valid" : nullptr;
+  }
+}
+
+}  // namespace
+
+boost::json::object fields_json(const std::vector<FieldError>& fields) {
+  boost::json::object out;
+  for (const auto& f : fields) {
+    boost::json::array values;
+    if (!f.items.empty()) {
+      for (const auto& item : f.items) values.emplace_back(fields_json(item));
+    } else {
+      for (const auto& m : f.messages) values.emplace_back(m);
+    }
+    out[f.field] = std::move(values);
+  }
+  return out;
+}
+
 Response error_response(const Error& error, const std::string& request_id) {
   Response r;
   r.status = status_of(error.code);
@@ -57,14 +116,10 @@ Response error_response(const Error& error, const std::string& request_id) {
   } else if (error.code == ErrorCode::unavailable) {
     body["detail"] = "Service temporarily unavailable";
   } else if (!error.fields.empty()) {
-    for (const auto& f : error.fields) {
-      boost::json::array messages;
-      for (const auto& m : f.messages) messages.emplace_back(m);
-      body[f.field] = std::move(messages);
-    }
+    body = fields_json(error.fields);
   } else {
-    body[error.key] = error.message;
-    if (!error.body_code.empty()) body["code"] = error.body_code;
+    body[under_error_key(error.reason) ? "error" : "detail"] = error.message;
+    if (const char* code = machine_code(error)) body["code"] = code;
   }
   if (error.code == ErrorCode::unauthenticated || error.code == ErrorCode::token_invalid) {
     r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"api\"");
@@ -72,7 +127,7 @@ Response error_response(const Error& error, const std::string& request_id) {
   if (error.retry_after.count() > 0) {
     r.headers.emplace_back("Retry-After", std::to_string(error.retry_after.count()));
   }
-  r.body = error.json_body.empty() ? boost::json::serialize(body) : error.json_body;
+  r.body = boost::json::serialize(body);
   return r;
 }
 

@@ -38,10 +38,10 @@ void require_user(App& app, const RequestPtr& req, const Responder& respond,
   }
   std::string token = header->substr(prefix.size());
   if (token.empty() || token.find(' ') != std::string::npos) {
-    Error e = Error::make(ErrorCode::token_invalid,
-                          "Authorization header must contain two space-delimited values");
-    e.body_code = "bad_authorization_header";
-    return fail(respond, *req, e);
+    return fail(respond, *req,
+                Error::make(ErrorCode::token_invalid,
+                            "Authorization header must contain two space-delimited values",
+                            Reason::bad_authorization_header));
   }
   app.accounts.authenticate(std::move(token),
                             [req, respond, next = std::move(next)](Result<UserRow> user) {
@@ -55,16 +55,6 @@ void optional_user(App& app, const RequestPtr& req, const Responder& respond,
   if (req->header("authorization") == nullptr) return next(std::nullopt);
   require_user(app, req, respond,
                [next = std::move(next)](UserRow user) { next(std::move(user)); });
-}
-
-boost::json::object fields_json(const std::vector<FieldError>& fields) {
-  boost::json::object out;
-  for (const auto& f : fields) {
-    boost::json::array messages;
-    for (const auto& m : f.messages) messages.emplace_back(m);
-    out[f.field] = std::move(messages);
-  }
-  return out;
 }
 
 void require_role(App& app, const RequestPtr& req, const Responder& respond,

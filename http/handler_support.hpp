@@ -92,7 +92,4 @@ void ping_redis(App& app, std::function<void(bool)> done);
 // The live ops stream (/api/v1/ops/stream/), for HttpServer::set_stream.
 StreamEndpoint ops_stream(App& app);
 
-// {"field":["message", ...], ...} of a list of field errors.
-boost::json::object fields_json(const std::vector<FieldError>& fields);
-
 }  // namespace marketlink::http

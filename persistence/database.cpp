@@ -7,6 +7,13 @@
 
 namespace marketlink::persistence {
 
+Reason rule_reason(std::string_view sqlstate) {
+  if (sqlstate == "ML002") return Reason::inactive_vendor;
+  if (sqlstate == "ML003") return Reason::variant_moved;
+  if (sqlstate == "ML004") return Reason::illegal_transition;
+  return Reason::other_rule;
+}
+
 namespace {
 std::atomic<uint64_t> g_statements{0};
 }
@@ -85,7 +92,8 @@ Error translate_exception(std::exception_ptr ep, const char* what_for) {
     // Our triggers raise with SQLSTATE class 'ML' for rule violations a client can cause.
     if (e.sqlstate().rfind("ML", 0) == 0) {
       spdlog::info("db: {}: rule {} refused the write", what_for, e.sqlstate());
-      return Error::make(ErrorCode::forbidden, "rule:" + e.sqlstate());
+      return Error::make(ErrorCode::forbidden, "refused by rule " + e.sqlstate(),
+                         rule_reason(e.sqlstate()));
     }
     spdlog::error("db: {}: sql error {}: {}", what_for, e.sqlstate(), e.what());
     return Error::internal(e.what());

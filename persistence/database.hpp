@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "persistence/result.hpp"
@@ -72,6 +73,8 @@ class Tx {
 
 // Maps a libpqxx / standard exception to an Error (logging the unexpected ones once).
 Error translate_exception(std::exception_ptr ep, const char* what_for);
+// The Reason of a rule our triggers enforce, from its SQLSTATE (ML002 → inactive_vendor, ...).
+Reason rule_reason(std::string_view sqlstate);
 
 // Runs `fn(Tx&)` in one read-committed transaction and commits when it returns a success.
 // `fn` returns Result<T>; an error result rolls back. A broken connection is retried once on a

@@ -1,5 +1,6 @@
 // The one error type of the server and Result<T>, the value-or-error every layer returns.
-// http/error_mapping.cpp is the only place that turns an ErrorCode into an HTTP status.
+// http/error_mapping.cpp is the only place that turns an Error into HTTP: the status from the
+// code, the body's shape (key, machine-readable code) from the code and the reason.
 #pragma once
 
 #include <chrono>
@@ -29,30 +30,58 @@ enum class ErrorCode {
   timeout,                 // 504
 };
 
+// The sub-cases that other code must tell apart. Code branches on these, never on a message, so
+// the wording of a message is free to change.
+enum class Reason {
+  none,
+  // Rules the database enforces itself (triggers raising SQLSTATE ML002, ML003, ML004, other ML*).
+  inactive_vendor,
+  variant_moved,
+  illegal_transition,
+  other_rule,
+  // Authentication.
+  token_not_valid,
+  user_not_found,
+  user_inactive,
+  bad_authorization_header,
+  // Orders.
+  not_your_order,
+  cannot_complete,
+  // Payment notifications and the gateway.
+  invalid_signature,
+  transaction_mismatch,
+  payment_not_valid,
+  amount_mismatch,
+  notification_rejected,
+  gateway_refused,
+  gateway_unreachable,
+};
+
 struct FieldError {
   std::string field;
   std::vector<std::string> messages;
+  // For a list field: one error map per item, in order (an empty map for an item that is fine).
+  std::vector<std::vector<FieldError>> items;
 };
 
 struct Error {
   ErrorCode code = ErrorCode::internal;
-  std::string message;             // the text under `key`
-  std::vector<FieldError> fields;  // validation errors, in the order found
-  std::string key = "detail";      // "detail" or, where the original says so, "error"
-  std::string body_code;           // machine-readable code added to the body ("token_not_valid")
-  std::string json_body;           // a complete JSON body (nested validation errors), if set
-  std::chrono::seconds retry_after{0};
+  Reason reason = Reason::none;
+  std::string message;                  // for the client (or, for internal, the log)
+  std::vector<FieldError> fields;       // validation errors, in the order found
+  std::chrono::seconds retry_after{0};  // when the client may try again, if known
 
-  static Error make(ErrorCode code, std::string message) {
+  static Error make(ErrorCode code, std::string message, Reason reason = Reason::none) {
     Error e;
     e.code = code;
+    e.reason = reason;
     e.message = std::move(message);
     return e;
   }
   static Error field(std::string name, std::string message) {
     Error e;
     e.code = ErrorCode::invalid_input;
-    e.fields.push_back({std::move(name), {std::move(message)}});
+    e.fields.push_back({std::move(name), {std::move(message)}, {}});
     return e;
   }
   static Error not_found() { return make(ErrorCode::not_found, "Not found."); }
@@ -78,7 +107,7 @@ class FieldErrors {
         return;
       }
     }
-    fields_.push_back({field, {std::move(message)}});
+    fields_.push_back({field, {std::move(message)}, {}});
   }
   bool has(const std::string& field) const {
     for (const auto& f : fields_) {

@@ -188,13 +188,11 @@ void Accounts::lookup_users() {
           if (!found) {
             outcome = found.error();
           } else if (auto it = by_id.find(id); it == by_id.end()) {
-            Error e = Error::make(ErrorCode::token_invalid, "User not found");
-            e.body_code = "user_not_found";
-            outcome = std::move(e);
+            outcome =
+                Error::make(ErrorCode::token_invalid, "User not found", Reason::user_not_found);
           } else if (!it->second.is_active) {
-            Error e = Error::make(ErrorCode::token_invalid, "User is inactive");
-            e.body_code = "user_inactive";
-            outcome = std::move(e);
+            outcome =
+                Error::make(ErrorCode::token_invalid, "User is inactive", Reason::user_inactive);
           } else {
             remember_user(it->second);
             outcome = it->second;

@@ -22,9 +22,8 @@ using JwtPtr = std::unique_ptr<jwt_t, JwtDeleter>;
 }  // namespace
 
 Error token_error() {
-  Error e = Error::make(ErrorCode::token_invalid, "Given token not valid for any token type");
-  e.body_code = "token_not_valid";
-  return e;
+  return Error::make(ErrorCode::token_invalid, "Given token not valid for any token type",
+                     Reason::token_not_valid);
 }
 
 long long unix_now() {

@@ -57,8 +57,8 @@ Result<VariantRow> writable_variant(Tx& tx, const UserRow& user, int64_t id) {
 template <class T>
 Callback<T> translate(Callback<T> done) {
   return [done = std::move(done)](Result<T> r) {
-    if (!r && r.error().message == "rule:ML002") return done(inactive_vendor_error());
-    if (!r && r.error().message == "rule:ML003") {
+    if (!r && r.error().reason == Reason::inactive_vendor) return done(inactive_vendor_error());
+    if (!r && r.error().reason == Reason::variant_moved) {
       return done(Error::field("service", "A variant cannot be moved to another service."));
     }
     if (!r && r.error().code == ErrorCode::conflict) return done(duplicate_variant_error());
@@ -69,7 +69,9 @@ Callback<T> translate(Callback<T> done) {
 }  // namespace
 
 Error inactive_vendor_error() {
-  return Error::forbidden("Your vendor account must be active to perform this action.");
+  return Error::make(ErrorCode::forbidden,
+                     "Your vendor account must be active to perform this action.",
+                     Reason::inactive_vendor);
 }
 
 Error duplicate_variant_error() {

@@ -360,17 +360,16 @@ void OrderService::complete(persistence::UserRow vendor, std::string order_id,
         auto o = persistence::orders::find(tx, order_id);
         if (!o) return Error::not_found();
         if (o->vendor_user_id != vendor.id) {
-          auto e = Error::forbidden("Unauthorized access to this order.");
-          e.key = "error";
-          return e;
+          return Error::make(ErrorCode::forbidden, "Unauthorized access to this order.",
+                             Reason::not_your_order);
         }
         if (!persistence::workflow::complete(tx, order_id, vendor.id)) {
           // Read again: a concurrent change is visible once the conditional update waited on it.
           auto now = persistence::orders::find(tx, order_id);
-          auto e = Error::make(ErrorCode::invalid_input, "Cannot complete an order with status: " +
-                                                             (now ? now->status : o->status));
-          e.key = "error";
-          return e;
+          return Error::make(
+              ErrorCode::invalid_input,
+              "Cannot complete an order with status: " + (now ? now->status : o->status),
+              Reason::cannot_complete);
         }
         return Unit{};
       },

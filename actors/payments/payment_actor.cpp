@@ -45,11 +45,13 @@ using persistence::OrderRow;
 using persistence::Tx;
 
 Error gateway_refused(const std::string& reason) {
-  return Error::make(ErrorCode::bad_gateway, "Payment Gateway Error: " + reason);
+  return Error::make(ErrorCode::bad_gateway, "Payment Gateway Error: " + reason,
+                     Reason::gateway_refused);
 }
 
 Error gateway_unreachable() {
-  return Error::make(ErrorCode::bad_gateway, "Payment gateway communication failed.");
+  return Error::make(ErrorCode::bad_gateway, "Payment gateway communication failed.",
+                     Reason::gateway_unreachable);
 }
 
 namespace {
@@ -138,10 +140,8 @@ Result<GatewaySession> read_session_reply(const Result<HttpReply>& reply) {
 
 // --- Notifications ------------------------------------------------------------------------
 
-Error notification_error(std::string message) {
-  auto e = Error::make(ErrorCode::invalid_input, std::move(message));
-  e.key = "error";
-  return e;
+Error notification_error(std::string message, Reason reason) {
+  return Error::make(ErrorCode::invalid_input, std::move(message), reason);
 }
 Error order_not_found() {
   return Error::make(ErrorCode::not_found, "Order not found");
@@ -370,11 +370,11 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
     st.stats->add(kNotifications, 1);
     st.stats->add(kInFlight, 1);
     if (verify_notification(n_.fields, st.config->webhook_secret) != SignatureCheck::valid) {
-      return reject("Invalid verify_sign");
+      return reject("Invalid verify_sign", Reason::invalid_signature);
     }
     const auto tran_id = field(n_.fields, "tran_id");
     if (n_.source == NotificationSource::ipn && tran_id != n_.order_id) {
-      return reject("Transaction mismatch");
+      return reject("Transaction mismatch", Reason::transaction_mismatch);
     }
     order_id_ = n_.source == NotificationSource::ipn ? n_.order_id : tran_id;
     posted_ = field(n_.fields, "status");
@@ -439,9 +439,11 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
       return finish(std::move(v).error());
     }
     if ((v->status != "VALID" && v->status != "VALIDATED") || v->val_id != val_id) {
-      return reject("Payment not valid");
+      return reject("Payment not valid", Reason::payment_not_valid);
     }
-    if (v->tran_id != order_.id) return reject("Transaction mismatch");
+    if (v->tran_id != order_.id) {
+      return reject("Transaction mismatch", Reason::transaction_mismatch);
+    }
     payment_ = new_payment(order_.id, *v, n_.source);
     if (!same_amount(v->amount, order_.total_amount) || v->currency_type != "BDT") {
       spdlog::warn("payments: order {} paid {} {} but costs {} BDT; failing it, refund needed",
@@ -509,7 +511,7 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
           job.step<bool>([](NotificationJob& j, Result<bool> recorded) {
             if (!recorded) return j.finish(std::move(recorded).error());
             if (*recorded) j.self_->state.stats->add(kRefunds, 1);
-            j.reject("Amount mismatch");
+            j.reject("Amount mismatch", Reason::amount_mismatch);
           }));
     };
     if (order_.status != "pending") return after_release(*this);
@@ -539,9 +541,9 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
         }));
   }
 
-  void reject(std::string message) {
+  void reject(std::string message, Reason reason = Reason::notification_rejected) {
     self_->state.stats->add(kRejected, 1);
-    finish(notification_error(std::move(message)));
+    finish(notification_error(std::move(message), reason));
   }
 
   void outcome(NotificationOutcome::Kind kind) {
@@ -580,24 +582,24 @@ caf::behavior payment_actor(PaymentActor* self, Runtime* runtime, const config::
         st.stats->handled(self->mailbox().size());
         st.stats->add(kInFlight, 1);
         // The reply arrives on the client's I/O thread; the caller's callback is thread-safe.
-        st.client->post_form(
-            st.config->sslcommerz_session_url, session_form(*st.config, msg.request),
-            [stats = st.stats, done = std::move(msg.done),
-             order = msg.request.order_id](Result<HttpReply> reply) {
-              auto session = read_session_reply(reply);
-              stats->add(kInFlight, -1);
-              if (session) {
-                stats->add(kOpened, 1);
-              } else if (session.error().message.rfind("Payment Gateway Error", 0) == 0) {
-                stats->add(kRefused, 1);
-                spdlog::info("payments: gateway refused order {}: {}", order,
-                             session.error().message);
-              } else {
-                stats->add(kFailed, 1);
-                stats->failed("session init failed for order " + order);
-              }
-              done(std::move(session));
-            });
+        st.client->post_form(st.config->sslcommerz_session_url,
+                             session_form(*st.config, msg.request),
+                             [stats = st.stats, done = std::move(msg.done),
+                              order = msg.request.order_id](Result<HttpReply> reply) {
+                               auto session = read_session_reply(reply);
+                               stats->add(kInFlight, -1);
+                               if (session) {
+                                 stats->add(kOpened, 1);
+                               } else if (session.error().reason == Reason::gateway_refused) {
+                                 stats->add(kRefused, 1);
+                                 spdlog::info("payments: gateway refused order {}: {}", order,
+                                              session.error().message);
+                               } else {
+                                 stats->add(kFailed, 1);
+                                 stats->failed("session init failed for order " + order);
+                               }
+                               done(std::move(session));
+                             });
       },
       [self](NotifyMsg& msg) {
         self->state.stats->handled(self->mailbox().size());

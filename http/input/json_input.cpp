@@ -104,7 +104,8 @@ Result<JsonObject> JsonObject::parse(std::string_view text) {
     e.code = ErrorCode::invalid_input;
     e.fields.push_back({"non_field_errors",
                         {std::string("Invalid data. Expected a dictionary, but got ") +
-                         drf_type_name(impl->root) + "."}});
+                         drf_type_name(impl->root) + "."},
+                        {}});
     return e;
   }
   return JsonObject(std::move(impl), "");

@@ -135,16 +135,15 @@ void create_service(App& app, RequestPtr req, Responder respond) {
     auto description = body->string("description", errors, {.required = true});
     JsonObject::ListProblem problem{};
     auto items = body->objects("variants", problem);
-    boost::json::array item_errors;
+    std::vector<std::vector<FieldError>> item_errors;
     bool item_failed = false;
     std::set<std::string> names;
     bool duplicate = false;
     for (const auto& item : items) {
       if (!item.object) {
-        item_errors.push_back(boost::json::object{
-            {"non_field_errors",
-             boost::json::array{"Invalid data. Expected a dictionary, but got " + item.type +
-                                "."}}});
+        item_errors.push_back({{"non_field_errors",
+                                {"Invalid data. Expected a dictionary, but got " + item.type + "."},
+                                {}}});
         item_failed = true;
         continue;
       }
@@ -153,9 +152,9 @@ void create_service(App& app, RequestPtr req, Responder respond) {
       if (e.empty()) {
         in.variants.push_back(to_new(v));
         duplicate = duplicate || !names.insert(*v.name).second;
-        item_errors.push_back(boost::json::object{});
+        item_errors.emplace_back();
       } else {
-        item_errors.push_back(fields_json(std::move(e).to_error().fields));
+        item_errors.push_back(std::move(e).to_error().fields);
         item_failed = true;
       }
     }
@@ -177,11 +176,8 @@ void create_service(App& app, RequestPtr req, Responder respond) {
     if (!item_failed && duplicate)
       errors.add("variants", "Variant names must be unique within a service.");
     if (!errors.empty() || item_failed) {
-      auto fields = std::move(errors).to_error().fields;
-      auto json = fields_json(fields);
-      if (item_failed) json["variants"] = std::move(item_errors);
-      Error e = Error::make(ErrorCode::invalid_input, "validation");
-      e.json_body = boost::json::serialize(json);
+      Error e = std::move(errors).to_error();
+      if (item_failed) e.fields.push_back({"variants", {}, std::move(item_errors)});
       return fail(respond, *req, e);
     }
     in.name = *name;

@@ -133,13 +133,13 @@ Response error_page(const Error& e, const std::string& order_id) {
     default:
       break;
   }
-  if (e.message == "Amount mismatch") {
+  if (e.reason == Reason::amount_mismatch) {
     return page(400, "Payment amount did not match",
                 "The amount paid did not match the booking, so the booking was cancelled. The "
                 "payment will be refunded.",
                 order_id);
   }
-  if (e.message == "Payment not valid") {
+  if (e.reason == Reason::payment_not_valid) {
     return page(400, "Payment not confirmed",
                 "The payment gateway did not confirm this payment. Nothing was booked.", order_id);
   }

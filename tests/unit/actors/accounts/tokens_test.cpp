@@ -7,6 +7,7 @@
 #include "persistence/ids.hpp"
 
 using marketlink::ErrorCode;
+using marketlink::Reason;
 using marketlink::actors::TokenService;
 
 namespace {
@@ -60,7 +61,7 @@ TEST(Tokens, RefreshTokenIsNotAnAccessToken) {
   auto c = s.verify(t.token, "access", kNow);
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.error().code, ErrorCode::token_invalid);
-  EXPECT_EQ(c.error().body_code, "token_not_valid");
+  EXPECT_EQ(c.error().reason, Reason::token_not_valid);
   EXPECT_TRUE(s.verify(t.token, "refresh", kNow).ok());
 }
 

@@ -1,19 +1,14 @@
-// JSON body reading and the error envelope.
+// JSON body reading.
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
 
-#include "http/error_mapping.hpp"
 #include "http/input/json_input.hpp"
 
 using namespace marketlink;
 using marketlink::http::JsonObject;
 
 namespace {
-boost::json::object body_of(const http::Response& r) {
-  return boost::json::parse(r.body).as_object();
-}
-
 http::Request json_request(std::string body, std::string type = "application/json") {
   http::Request r;
   r.body = std::move(body);
@@ -75,60 +70,4 @@ TEST(JsonInput, StringRulesFollowDrf) {
   EXPECT_EQ(first["long"], "Ensure this field has no more than 2 characters.");
   EXPECT_EQ(first["missing"], "This field is required.");
   EXPECT_EQ(first["nul"], "Null characters are not allowed.");
-}
-
-TEST(ErrorMapping, StatusCodesForEveryKind) {
-  EXPECT_EQ(http::status_of(ErrorCode::invalid_input), 400);
-  EXPECT_EQ(http::status_of(ErrorCode::token_invalid), 401);
-  EXPECT_EQ(http::status_of(ErrorCode::forbidden), 403);
-  EXPECT_EQ(http::status_of(ErrorCode::not_found), 404);
-  EXPECT_EQ(http::status_of(ErrorCode::conflict), 409);
-  EXPECT_EQ(http::status_of(ErrorCode::payload_too_large), 413);
-  EXPECT_EQ(http::status_of(ErrorCode::unprocessable), 422);
-  EXPECT_EQ(http::status_of(ErrorCode::too_many_requests), 429);
-  EXPECT_EQ(http::status_of(ErrorCode::bad_gateway), 502);
-  EXPECT_EQ(http::status_of(ErrorCode::unavailable), 503);
-  EXPECT_EQ(http::status_of(ErrorCode::timeout), 504);
-}
-
-TEST(ErrorMapping, BodiesUseTheDocumentedEnvelope) {
-  auto fields = http::error_response(Error::field("email", "Enter a valid email address."), "rid");
-  EXPECT_EQ(fields.status, 400);
-  EXPECT_EQ(body_of(fields)["email"].as_array()[0].as_string(), "Enter a valid email address.");
-
-  Error token = Error::make(ErrorCode::token_invalid, "Given token not valid for any token type");
-  token.body_code = "token_not_valid";
-  auto t = http::error_response(token, "rid");
-  EXPECT_EQ(t.status, 401);
-  EXPECT_EQ(body_of(t)["code"].as_string(), "token_not_valid");
-  bool has_www = false;
-  for (auto& [k, v] : t.headers)
-    has_www = has_www || (k == "WWW-Authenticate" && v == "Bearer realm=\"api\"");
-  EXPECT_TRUE(has_www);
-
-  Error custom = Error::make(ErrorCode::forbidden, "Unauthorized access to this order.");
-  custom.key = "error";
-  EXPECT_EQ(body_of(http::error_response(custom, "rid"))["error"].as_string(),
-            "Unauthorized access to this order.");
-}
-
-TEST(ErrorMapping, InternalErrorsHideTheirCauseAndCarryTheRequestId) {
-  auto r = http::error_response(Error::internal("pqxx: relation users does not exist"), "req-42");
-  EXPECT_EQ(r.status, 500);
-  auto b = body_of(r);
-  EXPECT_EQ(b["detail"].as_string(), "Internal server error");
-  EXPECT_EQ(b["request_id"].as_string(), "req-42");
-  EXPECT_EQ(r.body.find("pqxx"), std::string::npos);
-  auto u = http::error_response(Error::unavailable(), "x");
-  EXPECT_EQ(u.status, 503);
-  EXPECT_EQ(body_of(u)["detail"].as_string(), "Service temporarily unavailable");
-}
-
-TEST(ErrorMapping, RetryAfterHeaderIsSet) {
-  Error e = Error::make(ErrorCode::too_many_requests, "slow down");
-  e.retry_after = std::chrono::seconds(42);
-  auto r = http::error_response(e, "x");
-  bool found = false;
-  for (auto& [k, v] : r.headers) found = found || (k == "Retry-After" && v == "42");
-  EXPECT_TRUE(found);
 }
