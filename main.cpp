@@ -14,6 +14,7 @@
 #include "http/app.hpp"
 #include "http/handler_support.hpp"
 #include "http/server/server.hpp"
+#include "persistence/database.hpp"
 #include "persistence/migrations.hpp"
 
 namespace ml = marketlink;
@@ -34,7 +35,7 @@ std::optional<ml::config::Config> load_config() {
 }
 
 int run_migrate(const ml::config::Config& config) {
-  ml::persistence::Database db(ml::actors::db_settings(config));
+  ml::persistence::Database db(ml::persistence::db_settings(config));
   auto report = ml::persistence::migrate(db, ml::persistence::embedded_migrations());
   if (!report) {
     std::cerr << "migrate failed: " << report.error().message << "\n";
@@ -88,7 +89,7 @@ int run_createsuperuser(const ml::config::Config& config, int argc, char** argv)
         << "createsuperuser: --email and --password are required when no terminal is attached\n";
     return 2;
   }
-  ml::persistence::Database db(ml::actors::db_settings(config));
+  ml::persistence::Database db(ml::persistence::db_settings(config));
   const ml::actors::HashParams params{config.argon2_memory_kib, config.argon2_iterations, 1};
   auto user = ml::actors::Accounts::create_superuser(db, email, password, params);
   if (!user) {

@@ -4,6 +4,7 @@
 
 #include "actors/accounts/accounts.hpp"
 #include "actors/catalog/catalog.hpp"
+#include "actors/ops/ops_service.hpp"
 #include "actors/orders/order_service.hpp"
 #include "actors/outbox/outbox_service.hpp"
 #include "actors/payments/payment_service.hpp"
@@ -22,7 +23,13 @@ struct Services {
         outbox(runtime, config),
         payments(runtime, config, stock, outbox),
         orders(runtime, config, stock, payments),
-        catalog(runtime, stock) {}
+        catalog(runtime, stock),
+        ops(runtime) {}
+
+  // Stops every actor before any service goes: continuations capture the services.
+  ~Services() { runtime.shutdown(); }
+  Services(const Services&) = delete;
+  Services& operator=(const Services&) = delete;
 
   Runtime runtime;
   Inspector inspector;
@@ -32,6 +39,7 @@ struct Services {
   PaymentService payments;
   OrderService orders;
   Catalog catalog;
+  OpsService ops;
 };
 
 }  // namespace marketlink::actors

@@ -214,6 +214,8 @@ LoadResult load(const Lookup& lookup) {
   r.integer("DB_POOL_SIZE", c.db_pool_size, 1, 256);
   r.integer("HASH_POOL_SIZE", c.hash_pool_size, 1, 64);
   r.integer("POOL_QUEUE_LIMIT", c.pool_queue_limit, 1, 10000000);
+  r.duration("JOB_TIMEOUT_MS", c.job_timeout, 10, 3600000);
+  r.duration("ASK_TIMEOUT_MS", c.ask_timeout, 10, 3600000);
 
   r.duration("JWT_ACCESS_TTL", c.jwt_access_ttl, 1, 365LL * 24 * 3600);
   r.duration("JWT_REFRESH_TTL", c.jwt_refresh_ttl, 1, 365LL * 24 * 3600);

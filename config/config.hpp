@@ -54,6 +54,10 @@ struct Config {
   int db_pool_size = 4;
   int hash_pool_size = 2;
   std::size_t pool_queue_limit = 10000;
+  // Every pool job and every ask of an actor has a deadline; a step that misses it is answered
+  // 503 (Retry-After) instead of waiting.
+  std::chrono::milliseconds job_timeout{10000};
+  std::chrono::milliseconds ask_timeout{25000};
 
   // Accounts
   std::chrono::seconds jwt_access_ttl{2 * 24 * 3600};

@@ -20,7 +20,8 @@ struct App {
         payments(s.payments),
         outbox(s.outbox),
         stock(s.stock),
-        inspector(s.inspector) {}
+        inspector(s.inspector),
+        ops(s.ops) {}
 
   const config::Config& config;
   actors::Runtime& runtime;
@@ -31,6 +32,7 @@ struct App {
   actors::OutboxService& outbox;
   actors::StockService& stock;
   actors::Inspector& inspector;
+  actors::OpsService& ops;
   // Set once the HTTP server exists (for the console and /metrics).
   std::function<std::size_t()> open_connections = [] { return std::size_t{0}; };
 };

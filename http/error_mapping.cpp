@@ -69,6 +69,7 @@ bool under_error_key(Reason reason) {
     case Reason::bad_authorization_header:
     case Reason::gateway_refused:
     case Reason::gateway_unreachable:
+    case Reason::deadline_exceeded:
       return false;
   }
   return false;

@@ -87,8 +87,6 @@ void add_catalog_routes(Router& router, App& app);
 void add_order_routes(Router& router, App& app);
 void add_payment_routes(Router& router, App& app);
 void add_console_routes(Router& router, App& app);
-// PING on the Redis pool (readiness, the console's overview).
-void ping_redis(App& app, std::function<void(bool)> done);
 // The live ops stream (/api/v1/ops/stream/), for HttpServer::set_stream.
 StreamEndpoint ops_stream(App& app);
 

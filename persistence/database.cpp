@@ -7,6 +7,14 @@
 
 namespace marketlink::persistence {
 
+DbSettings db_settings(const config::Config& c) {
+  DbSettings s;
+  s.url = c.database_url;
+  s.time_zone = c.time_zone;
+  s.connect_timeout_seconds = std::max(1, static_cast<int>(c.db_connect_timeout.count() / 1000));
+  return s;
+}
+
 Reason rule_reason(std::string_view sqlstate) {
   if (sqlstate == "ML002") return Reason::inactive_vendor;
   if (sqlstate == "ML003") return Reason::variant_moved;

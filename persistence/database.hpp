@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.hpp"
 #include "persistence/result.hpp"
 
 namespace marketlink::persistence {
@@ -73,6 +74,8 @@ class Tx {
 
 // Maps a libpqxx / standard exception to an Error (logging the unexpected ones once).
 Error translate_exception(std::exception_ptr ep, const char* what_for);
+// The connection settings of the configuration.
+DbSettings db_settings(const config::Config& config);
 // The Reason of a rule our triggers enforce, from its SQLSTATE (ML002 → inactive_vendor, ...).
 Reason rule_reason(std::string_view sqlstate);
 

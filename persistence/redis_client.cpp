@@ -145,4 +145,14 @@ Result<std::chrono::seconds> RedisClient::ttl(const std::string& key) {
   return std::chrono::seconds(r->integer > 0 ? r->integer : 0);
 }
 
+RedisSettings redis_settings(const config::Config& c) {
+  RedisSettings s;
+  s.host = c.redis_host;
+  s.port = c.redis_port;
+  s.db = c.redis_db;
+  s.password = c.redis_password;
+  s.timeout = c.redis_timeout;
+  return s;
+}
+
 }  // namespace marketlink::persistence

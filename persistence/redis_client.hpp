@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config.hpp"
 #include "persistence/result.hpp"
 
 struct redisContext;
@@ -56,5 +57,8 @@ class RedisClient {
   };
   std::unique_ptr<redisContext, ContextDeleter> ctx_;
 };
+
+// The connection settings of the configuration.
+RedisSettings redis_settings(const config::Config& config);
 
 }  // namespace marketlink::persistence

@@ -55,6 +55,8 @@ enum class Reason {
   notification_rejected,
   gateway_refused,
   gateway_unreachable,
+  // A step (pool job, actor ask) that missed its deadline.
+  deadline_exceeded,
 };
 
 struct FieldError {

@@ -2,6 +2,7 @@
 // `this` is captured by the steps: an Accounts object outlives its Runtime's jobs (main and the
 // tests shut the runtime down before destroying it).
 #include "actors/accounts/accounts.hpp"
+#include "actors/runtime/pool_jobs.hpp"
 #include "persistence/ids.hpp"
 #include "persistence/redis_keys.hpp"
 #include "persistence/sql/audit.hpp"
@@ -203,127 +204,194 @@ void Accounts::lookup_users() {
       });
 }
 
+// Registration: the per-address rate limit (Redis) → the password hash (hash pool) → the user,
+// its vendor profile and its first tokens (one transaction).
+class RegistrationFlow : public std::enable_shared_from_this<RegistrationFlow> {
+ public:
+  RegistrationFlow(Accounts& accounts, RegisterInput in, std::string client_address,
+                   Callback<RegisterOutput> done)
+      : a_(accounts),
+        in_(std::move(in)),
+        address_(std::move(client_address)),
+        done_(std::move(done)) {}
+
+  void start() {
+    run_redis<long long>(
+        a_.runtime_,
+        [key = persistence::redis_keys::rate_window("register", address_, unix_now() / 60)](
+            persistence::RedisClient& redis) {
+          return redis.increment_window(key, std::chrono::seconds(60));
+        },
+        step<long long>(&RegistrationFlow::counted));
+  }
+
+ private:
+  template <class T>
+  Callback<T> step(void (RegistrationFlow::*next)(Result<T>)) {
+    return [flow = shared_from_this(), next](Result<T> r) { ((*flow).*next)(std::move(r)); };
+  }
+
+  void counted(Result<long long> count) {
+    if (!count) return done_(std::move(count).error());
+    if (*count > a_.config_.register_per_minute) {
+      Error e = Error::make(ErrorCode::too_many_requests, "Request was throttled.");
+      e.retry_after = std::chrono::seconds(60 - unix_now() % 60);
+      return done_(std::move(e));
+    }
+    run_cpu<std::string>(
+        a_.runtime_,
+        [password = *in_.password, params = a_.hash_params_]() -> Result<std::string> {
+          return hash_password(password, params);
+        },
+        step<std::string>(&RegistrationFlow::hashed));
+  }
+
+  void hashed(Result<std::string> hash) {
+    if (!hash) return done_(std::move(hash).error());
+    persistence::NewUser user{normalize_email(*in_.email), std::move(*hash),
+                              in_.first_name.value_or(""), in_.last_name.value_or(""), *in_.role};
+    run_transaction<RegisterOutput>(
+        a_.runtime_, "register",
+        [&token_service = a_.tokens_, user = std::move(user),
+         business = in_.business_name.value_or(""),
+         address = in_.address.value_or("")](Tx& tx) -> Result<RegisterOutput> {
+          auto row = users::insert(tx, user);
+          if (!row) {
+            if (row.error().code == ErrorCode::conflict) return email_taken();
+            return std::move(row).error();
+          }
+          if (row->role == "vendor") profiles::insert(tx, row->id, business, address);
+          auto tokens = issue_pair(tx, token_service, row->id, random_uuid());
+          return RegisterOutput{std::move(*row), std::move(tokens)};
+        },
+        step<RegisterOutput>(&RegistrationFlow::stored));
+  }
+
+  // Two registrations of one email at once: the unique index decides.
+  void stored(Result<RegisterOutput> out) {
+    if (!out && out.error().code == ErrorCode::conflict) return done_(email_taken());
+    done_(std::move(out));
+  }
+
+  Accounts& a_;
+  RegisterInput in_;
+  std::string address_;
+  Callback<RegisterOutput> done_;
+};
+
 void Accounts::register_user(RegisterInput in, std::string client_address,
                              Callback<RegisterOutput> done) {
-  const auto window = unix_now() / 60;
-  const auto limit = config_.register_per_minute;
-  run_redis<long long>(
-      runtime_,
-      [key = persistence::redis_keys::rate_window("register", client_address, window)](
-          persistence::RedisClient& redis) {
-        return redis.increment_window(key, std::chrono::seconds(60));
-      },
-      [this, in = std::move(in), limit, done = std::move(done)](Result<long long> count) mutable {
-        if (!count) return done(std::move(count).error());
-        if (*count > limit) {
-          Error e = Error::make(ErrorCode::too_many_requests, "Request was throttled.");
-          e.retry_after = std::chrono::seconds(60 - unix_now() % 60);
-          return done(std::move(e));
-        }
-        // Taken before `in` moves into the continuation (argument evaluation order is unspecified).
-        std::string password = *in.password;
-        run_cpu<std::string>(
-            runtime_,
-            [password = std::move(password), params = hash_params_]() -> Result<std::string> {
-              return hash_password(password, params);
-            },
-            [this, in = std::move(in), done = std::move(done)](Result<std::string> hash) mutable {
-              if (!hash) return done(std::move(hash).error());
-              persistence::NewUser user{normalize_email(*in.email), std::move(*hash),
-                                        in.first_name.value_or(""), in.last_name.value_or(""),
-                                        *in.role};
-              run_transaction<RegisterOutput>(
-                  runtime_, "register",
-                  [this, user = std::move(user), business = in.business_name.value_or(""),
-                   address = in.address.value_or("")](Tx& tx) -> Result<RegisterOutput> {
-                    auto row = users::insert(tx, user);
-                    if (!row) {
-                      if (row.error().code == ErrorCode::conflict) return email_taken();
-                      return std::move(row).error();
-                    }
-                    if (row->role == "vendor") profiles::insert(tx, row->id, business, address);
-                    auto tokens = issue_pair(tx, tokens_, row->id, random_uuid());
-                    return RegisterOutput{std::move(*row), std::move(tokens)};
-                  },
-                  [done = std::move(done)](Result<RegisterOutput> out) {
-                    // Two registrations of one email at once: the unique index decides.
-                    if (!out && out.error().code == ErrorCode::conflict) return done(email_taken());
-                    done(std::move(out));
-                  });
-            });
-      });
+  std::make_shared<RegistrationFlow>(*this, std::move(in), std::move(client_address),
+                                     std::move(done))
+      ->start();
 }
 
+// Login: the lock (Redis: failures so far and their expiry) → the user by email → the password
+// check on the hash pool (with an upgraded hash when the stored one is old) → either a counted
+// failure (Redis) or the tokens (one transaction), after which the failure counter is cleared.
+class LoginFlow : public std::enable_shared_from_this<LoginFlow> {
+ public:
+  LoginFlow(Accounts& accounts, std::string email, std::string password, Callback<TokenPair> done)
+      : a_(accounts),
+        key_(persistence::redis_keys::login_failures(lower(email))),
+        email_(std::move(email)),
+        password_(std::move(password)),
+        done_(std::move(done)) {}
+
+  void start() {
+    using Lock = std::pair<long long, std::chrono::seconds>;
+    run_redis<Lock>(
+        a_.runtime_,
+        [key = key_](persistence::RedisClient& redis) -> Result<Lock> {
+          auto failures = redis.get_int(key);
+          if (!failures) return std::move(failures).error();
+          auto ttl = redis.ttl(key);
+          if (!ttl) return std::move(ttl).error();
+          return Lock{*failures, *ttl};
+        },
+        step<Lock>(&LoginFlow::lock_read));
+  }
+
+ private:
+  using Checked = std::pair<PasswordCheck, std::optional<std::string>>;
+
+  template <class T>
+  Callback<T> step(void (LoginFlow::*next)(Result<T>)) {
+    return [flow = shared_from_this(), next](Result<T> r) { ((*flow).*next)(std::move(r)); };
+  }
+
+  void lock_read(Result<std::pair<long long, std::chrono::seconds>> lock) {
+    if (!lock) return done_(std::move(lock).error());
+    if (lock->first >= a_.config_.login_max_failures) {
+      Error e = Error::make(ErrorCode::too_many_requests,
+                            "Too many failed login attempts. Try again later.");
+      e.retry_after = std::max(lock->second, std::chrono::seconds(1));
+      return done_(std::move(e));
+    }
+    run_transaction<std::optional<UserRow>>(
+        a_.runtime_, "login lookup",
+        [email = email_](Tx& tx) -> Result<std::optional<UserRow>> {
+          return users::find_by_email(tx, email);
+        },
+        step<std::optional<UserRow>>(&LoginFlow::found));
+  }
+
+  void found(Result<std::optional<UserRow>> user) {
+    if (!user) return done_(std::move(user).error());
+    user_ = std::move(*user);
+    run_cpu<Checked>(
+        a_.runtime_,
+        [password = std::move(password_), stored = user_ ? user_->password_hash : a_.dummy_hash_,
+         params = a_.hash_params_]() -> Result<Checked> {
+          auto check = verify_password(password, stored, params);
+          std::optional<std::string> upgraded;
+          if (check == PasswordCheck::match_needs_upgrade)
+            upgraded = hash_password(password, params);
+          return Checked{check, std::move(upgraded)};
+        },
+        step<Checked>(&LoginFlow::checked));
+  }
+
+  void checked(Result<Checked> checked) {
+    if (!checked) return done_(std::move(checked).error());
+    if (!user_ || !user_->is_active || checked->first == PasswordCheck::mismatch) {
+      return run_redis<long long>(
+          a_.runtime_,
+          [key = key_, lock_time = a_.config_.login_lock_time](persistence::RedisClient& redis) {
+            return redis.increment_window(key, lock_time);
+          },
+          step<long long>(&LoginFlow::failure_counted));
+    }
+    a_.issue_login_tokens(std::move(*user_), std::move(checked->second),
+                          step<TokenPair>(&LoginFlow::issued));
+  }
+
+  void failure_counted(Result<long long> counted) {
+    if (!counted) return done_(std::move(counted).error());
+    done_(bad_credentials());
+  }
+
+  void issued(Result<TokenPair> pair) {
+    if (pair) {
+      // Best effort: a counter that stays only delays a later lock by its remaining failures.
+      run_redis<Unit>(
+          a_.runtime_, [key = key_](persistence::RedisClient& redis) { return redis.del(key); },
+          [key = key_](const Result<Unit>& r) {
+            if (!r) spdlog::warn("accounts: could not clear the login failures of {}", key);
+          });
+    }
+    done_(std::move(pair));
+  }
+
+  Accounts& a_;
+  std::string key_, email_, password_;
+  Callback<TokenPair> done_;
+  std::optional<UserRow> user_;
+};
+
 void Accounts::login(std::string email, std::string password, Callback<TokenPair> done) {
-  const auto key = persistence::redis_keys::login_failures(lower(email));
-  const auto max_failures = config_.login_max_failures;
-  run_redis<std::pair<long long, std::chrono::seconds>>(
-      runtime_,
-      [key](persistence::RedisClient& redis) -> Result<std::pair<long long, std::chrono::seconds>> {
-        auto failures = redis.get_int(key);
-        if (!failures) return std::move(failures).error();
-        auto ttl = redis.ttl(key);
-        if (!ttl) return std::move(ttl).error();
-        return std::pair{*failures, *ttl};
-      },
-      [this, key, max_failures, email = std::move(email), password = std::move(password),
-       done = std::move(done)](Result<std::pair<long long, std::chrono::seconds>> lock) mutable {
-        if (!lock) return done(std::move(lock).error());
-        if (lock->first >= max_failures) {
-          Error e = Error::make(ErrorCode::too_many_requests,
-                                "Too many failed login attempts. Try again later.");
-          e.retry_after = std::max(lock->second, std::chrono::seconds(1));
-          return done(std::move(e));
-        }
-        run_transaction<std::optional<UserRow>>(
-            runtime_, "login lookup",
-            [email](Tx& tx) -> Result<std::optional<UserRow>> {
-              return users::find_by_email(tx, email);
-            },
-            [this, key, password = std::move(password),
-             done = std::move(done)](Result<std::optional<UserRow>> found) mutable {
-              if (!found) return done(std::move(found).error());
-              auto user = std::move(*found);
-              const std::string stored = user ? user->password_hash : dummy_hash_;
-              using Checked = std::pair<PasswordCheck, std::optional<std::string>>;
-              run_cpu<Checked>(
-                  runtime_,
-                  [password = std::move(password), stored,
-                   params = hash_params_]() -> Result<Checked> {
-                    auto check = verify_password(password, stored, params);
-                    std::optional<std::string> upgraded;
-                    if (check == PasswordCheck::match_needs_upgrade)
-                      upgraded = hash_password(password, params);
-                    return Checked{check, std::move(upgraded)};
-                  },
-                  [this, key, user = std::move(user),
-                   done = std::move(done)](Result<Checked> checked) mutable {
-                    if (!checked) return done(std::move(checked).error());
-                    if (!user || !user->is_active || checked->first == PasswordCheck::mismatch) {
-                      const auto lock_time = config_.login_lock_time;
-                      return run_redis<long long>(
-                          runtime_,
-                          [key, lock_time](persistence::RedisClient& redis) {
-                            return redis.increment_window(key, lock_time);
-                          },
-                          [done = std::move(done)](Result<long long> counted) {
-                            if (!counted) return done(std::move(counted).error());
-                            done(bad_credentials());
-                          });
-                    }
-                    issue_login_tokens(std::move(*user), std::move(checked->second),
-                                       [this, key, done = std::move(done)](Result<TokenPair> pair) {
-                                         if (pair) {
-                                           runtime_.submit(
-                                               PoolKind::redis,
-                                               [key](Resources& r) { (void)r.redis().del(key); },
-                                               [](const Error&) {});
-                                         }
-                                         done(std::move(pair));
-                                       });
-                  });
-            });
-      });
+  std::make_shared<LoginFlow>(*this, std::move(email), std::move(password), std::move(done))
+      ->start();
 }
 
 void Accounts::issue_login_tokens(UserRow user, std::optional<std::string> new_hash,

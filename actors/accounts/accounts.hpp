@@ -80,6 +80,10 @@ class Accounts {
                                           const std::string& password, const HashParams& params);
 
  private:
+  // The multi-step flows, one named step per pool job (accounts.cpp).
+  friend class LoginFlow;
+  friend class RegistrationFlow;
+
   void issue_login_tokens(UserRow user, std::optional<std::string> new_hash,
                           Callback<TokenPair> done);
 

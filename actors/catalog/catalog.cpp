@@ -1,6 +1,7 @@
 // Catalog rules: who sees what, who may write what.
 #include "actors/catalog/catalog.hpp"
 
+#include "actors/runtime/pool_jobs.hpp"
 #include "persistence/sql/audit.hpp"
 #include "persistence/sql/orders.hpp"
 #include "persistence/sql/stock.hpp"

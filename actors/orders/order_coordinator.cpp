@@ -8,6 +8,7 @@
 #include <map>
 
 #include "actors/runtime/internal.hpp"
+#include "actors/runtime/pool_jobs.hpp"
 #include "persistence/sql/idempotency.hpp"
 
 namespace marketlink::actors::detail {
@@ -16,19 +17,15 @@ struct CreateOrderMsg {
   int64_t variant_id = 0;
   Callback<OrderRow> done;
 };
-// A continuation to run on the coordinator.
-struct StepMsg {
-  std::function<void()> run;
-};
 }  // namespace marketlink::actors::detail
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::CreateOrderMsg)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::StepMsg)
 
 namespace marketlink::actors {
 
 using detail::CreateOrderMsg;
-using detail::StepMsg;
+using internal::continue_on;
+using internal::Step;
 using persistence::Tx;
 
 namespace {
@@ -58,69 +55,78 @@ struct CoordinatorState {
 
 using Coordinator = caf::stateful_actor<CoordinatorState>;
 
-// Wraps `fn` so it runs on the coordinator when the callback fires (on any thread).
-template <class T, class F>
-Callback<T> on_actor(Coordinator* self, F fn) {
-  auto me = caf::actor_cast<caf::actor>(self);
-  return [me, fn = std::move(fn)](Result<T> r) mutable {
-    caf::anon_send(me,
-                   StepMsg{[fn = std::move(fn), r = std::move(r)]() mutable { fn(std::move(r)); }});
-  };
-}
+// One order's creation, step by step on the coordinator: reserve → open the gateway session →
+// store it. A refused or unreachable gateway fails the order and gives its stock back.
+class OrderCreation : public std::enable_shared_from_this<OrderCreation> {
+ public:
+  OrderCreation(Coordinator* self, CreateOrderMsg msg) : self_(self), msg_(std::move(msg)) {}
 
-void create_order(Coordinator* self, CreateOrderMsg msg) {
-  auto& st = self->state;
-  st.stats->add(kInFlight, 1);
-  auto done = std::make_shared<Callback<OrderRow>>(std::move(msg.done));
-  auto finish = [self, done](Result<OrderRow> r) {
-    self->state.stats->add(kInFlight, -1);
-    (*done)(std::move(r));
-  };
-  const auto customer = msg.customer;
-  st.stock->reserve(
-      msg.variant_id, customer.id,
-      on_actor<OrderRow>(self, [self, customer, finish](Result<OrderRow> reserved) {
-        auto& st = self->state;
-        if (!reserved) {
-          st.stats->add(kRejected, 1);
-          return finish(std::move(reserved).error());
-        }
-        auto order = std::move(reserved).value();
-        SessionRequest request{order.id, order.total_amount, full_name(customer), customer.email,
-                               order.service_name + " - " + order.variant_name};
-        st.payments->open_session(
-            std::move(request),
-            on_actor<GatewaySession>(self, [self, order, finish](Result<GatewaySession> session) {
-              auto& st = self->state;
-              if (!session) {
-                // Refused or unreachable: the order fails and its stock comes back at once.
-                st.stats->add(kFailedGateway, 1);
-                const auto& error = session.error();
-                st.stock->release(order.variant_id, {order.id}, "failed", "gateway",
-                                  on_actor<std::vector<std::string>>(
-                                      self, [finish, error](Result<std::vector<std::string>>) {
-                                        finish(error);
-                                      }));
-                return;
-              }
-              auto opened = std::move(session).value();
-              run_transaction<OrderRow>(
-                  *st.runtime, "order session",
-                  [order, opened](Tx& tx) -> Result<OrderRow> {
-                    persistence::orders::set_payment_session(tx, order.id, opened.payment_url,
-                                                             opened.session_key);
-                    auto copy = order;
-                    copy.payment_url = opened.payment_url;
-                    return copy;
-                  },
-                  on_actor<OrderRow>(self, [self, finish](Result<OrderRow> stored) {
-                    if (stored) self->state.stats->add(kCreated, 1);
-                    // If storing failed, the order keeps no payment_url and the sweeper cancels it.
-                    finish(std::move(stored));
-                  }));
-            }));
-      }));
-}
+  void start() {
+    stats().add(kInFlight, 1);
+    self_->state.stock->reserve(msg_.variant_id, msg_.customer.id,
+                                step<OrderRow>(&OrderCreation::reserved));
+  }
+
+ private:
+  template <class T>
+  Callback<T> step(void (OrderCreation::*next)(Result<T>)) {
+    return continue_on<T>(
+        self_, [flow = shared_from_this(), next](Result<T> r) { ((*flow).*next)(std::move(r)); });
+  }
+
+  void reserved(Result<OrderRow> r) {
+    if (!r) {
+      stats().add(kRejected, 1);
+      return finish(std::move(r).error());
+    }
+    order_ = std::move(r).value();
+    const auto& c = msg_.customer;
+    self_->state.payments->open_session(
+        SessionRequest{order_.id, order_.total_amount, full_name(c), c.email,
+                       order_.service_name + " - " + order_.variant_name},
+        step<GatewaySession>(&OrderCreation::session_opened));
+  }
+
+  void session_opened(Result<GatewaySession> r) {
+    if (!r) {
+      stats().add(kFailedGateway, 1);
+      gateway_error_ = std::move(r).error();
+      return self_->state.stock->release(order_.variant_id, {order_.id}, "failed", "gateway",
+                                         step<std::vector<std::string>>(&OrderCreation::released));
+    }
+    auto opened = std::move(r).value();
+    run_transaction<OrderRow>(
+        *self_->state.runtime, "order session",
+        [order = order_, opened](Tx& tx) -> Result<OrderRow> {
+          persistence::orders::set_payment_session(tx, order.id, opened.payment_url,
+                                                   opened.session_key);
+          auto copy = order;
+          copy.payment_url = opened.payment_url;
+          return copy;
+        },
+        step<OrderRow>(&OrderCreation::stored));
+  }
+
+  void released(Result<std::vector<std::string>>) { finish(gateway_error_); }
+
+  // If storing failed, the order keeps no payment_url and the sweeper cancels it.
+  void stored(Result<OrderRow> r) {
+    if (r) stats().add(kCreated, 1);
+    finish(std::move(r));
+  }
+
+  void finish(Result<OrderRow> r) {
+    stats().add(kInFlight, -1);
+    msg_.done(std::move(r));
+  }
+
+  ActorStats& stats() { return *self_->state.stats; }
+
+  Coordinator* self_;
+  CreateOrderMsg msg_;
+  OrderRow order_;
+  Error gateway_error_;
+};
 
 caf::behavior order_coordinator(Coordinator* self, Runtime* runtime, StockService* stock,
                                 PaymentService* payments) {
@@ -134,9 +140,9 @@ caf::behavior order_coordinator(Coordinator* self, Runtime* runtime, StockServic
   return {
       [self](CreateOrderMsg& msg) {
         self->state.stats->handled(self->mailbox().size());
-        create_order(self, std::move(msg));
+        std::make_shared<OrderCreation>(self, std::move(msg))->start();
       },
-      [self](StepMsg& step) {
+      [self](Step& step) {
         self->state.stats->handled(self->mailbox().size());
         step.run();
       },
@@ -153,6 +159,52 @@ struct SweeperState {
 
 using Sweeper = caf::stateful_actor<SweeperState>;
 
+// A sweep, in named steps on the sweeper: find the expired pending orders → release them through
+// their variants' stock actors (which return the stock exactly once) → idle. One sweep at a time.
+void sweep_finished(Sweeper* self) {
+  self->state.sweeping = false;
+  self->state.stats->set_state("idle");
+}
+
+void sweep_released(Sweeper* self, const std::shared_ptr<std::size_t>& pending,
+                    const Result<std::vector<std::string>>& released) {
+  if (released) self->state.stats->add(kCancelled, static_cast<int64_t>(released->size()));
+  if (--*pending == 0) sweep_finished(self);
+}
+
+void sweep_found(Sweeper* self, Result<std::vector<persistence::orders::Expired>> expired) {
+  auto& st = self->state;
+  st.stats->add(kSweeps, 1);
+  if (!expired || expired->empty()) return sweep_finished(self);
+  std::map<int64_t, std::vector<std::string>> by_variant;
+  for (auto& e : *expired) by_variant[e.variant_id].push_back(e.id);
+  auto pending = std::make_shared<std::size_t>(by_variant.size());
+  for (auto& [variant, ids] : by_variant) {
+    st.stock->release(variant, ids, "cancelled", "system:expiry",
+                      continue_on<std::vector<std::string>>(
+                          self, [self, pending](Result<std::vector<std::string>> r) {
+                            sweep_released(self, pending, r);
+                          }));
+  }
+}
+
+void start_sweep(Sweeper* self) {
+  auto& st = self->state;
+  if (st.sweeping) return;
+  st.sweeping = true;
+  st.stats->set_state("sweeping");
+  const long long orphan_after = 2 * st.config->gateway_timeout.count() + 5;
+  run_transaction<std::vector<persistence::orders::Expired>>(
+      *st.runtime, "expired orders",
+      [orphan_after](Tx& tx) -> Result<std::vector<persistence::orders::Expired>> {
+        return persistence::orders::expired(tx, orphan_after, 1000);
+      },
+      continue_on<std::vector<persistence::orders::Expired>>(
+          self, [self](Result<std::vector<persistence::orders::Expired>> expired) {
+            sweep_found(self, std::move(expired));
+          }));
+}
+
 caf::behavior expiry_sweeper(Sweeper* self, Runtime* runtime, StockService* stock,
                              const config::Config* config) {
   auto& st = self->state;
@@ -164,51 +216,7 @@ caf::behavior expiry_sweeper(Sweeper* self, Runtime* runtime, StockService* stoc
   st.stats->set_state("idle");
   // At start-up first: orders left pending by a crash or restart.
   self->send(self, sweep_atom::value);
-  auto run_sweep = [self] {
-    auto& st = self->state;
-    if (st.sweeping) return;
-    st.sweeping = true;
-    st.stats->set_state("sweeping");
-    const long long orphan_after = 2 * st.config->gateway_timeout.count() + 5;
-    run_transaction<std::vector<persistence::orders::Expired>>(
-        *st.runtime, "expired orders",
-        [orphan_after](Tx& tx) -> Result<std::vector<persistence::orders::Expired>> {
-          return persistence::orders::expired(tx, orphan_after, 1000);
-        },
-        [me = caf::actor_cast<caf::actor>(self),
-         self](Result<std::vector<persistence::orders::Expired>> expired) {
-          caf::anon_send(me, StepMsg{[self, expired = std::move(expired)]() mutable {
-                           auto& st = self->state;
-                           st.stats->add(kSweeps, 1);
-                           if (!expired || expired->empty()) {
-                             st.sweeping = false;
-                             st.stats->set_state("idle");
-                             return;
-                           }
-                           std::map<int64_t, std::vector<std::string>> by_variant;
-                           for (auto& e : *expired) by_variant[e.variant_id].push_back(e.id);
-                           auto pending = std::make_shared<std::size_t>(by_variant.size());
-                           for (auto& [variant, ids] : by_variant) {
-                             st.stock->release(variant, ids, "cancelled", "system:expiry",
-                                               [me = caf::actor_cast<caf::actor>(self), self,
-                                                pending](Result<std::vector<std::string>> r) {
-                                                 caf::anon_send(
-                                                     me, StepMsg{[self, pending, r = std::move(r)] {
-                                                       auto& st = self->state;
-                                                       if (r)
-                                                         st.stats->add(
-                                                             kCancelled,
-                                                             static_cast<int64_t>(r->size()));
-                                                       if (--*pending == 0) {
-                                                         st.sweeping = false;
-                                                         st.stats->set_state("idle");
-                                                       }
-                                                     }});
-                                               });
-                           }
-                         }});
-        });
-  };
+  auto run_sweep = [self] { start_sweep(self); };
   return {
       [self, run_sweep](sweep_atom) {
         self->state.stats->handled(self->mailbox().size());
@@ -218,7 +226,7 @@ caf::behavior expiry_sweeper(Sweeper* self, Runtime* runtime, StockService* stoc
         run_sweep();
         self->delayed_send(self, self->state.config->order_sweep_interval, tick_atom::value);
       },
-      [](StepMsg& step) { step.run(); },
+      [](Step& step) { step.run(); },
   };
 }
 
@@ -253,7 +261,7 @@ OrderService::OrderService(Runtime& runtime, const config::Config& config, Stock
 
 OrderService::~OrderService() = default;
 
-void OrderService::sweep_now() {
+void OrderService::sweep_now_for_test() {
   if (auto s = impl_->sweeper->get()) caf::anon_send(s, sweep_atom::value);
 }
 
@@ -300,9 +308,11 @@ void OrderService::finish_key(std::string customer_id, std::string key, int stat
 
 void OrderService::create(persistence::UserRow customer, int64_t variant_id,
                           Callback<OrderRow> done) {
-  auto handle = impl_->coordinator->get();
-  if (!handle) return done(Error::unavailable());
-  caf::anon_send(handle, CreateOrderMsg{std::move(customer), variant_id, std::move(done)});
+  internal::ask<OrderRow>(
+      impl_->runtime, *impl_->coordinator, "order_coordinator", std::move(done),
+      [&](Callback<OrderRow> answer) {
+        return CreateOrderMsg{std::move(customer), variant_id, std::move(answer)};
+      });
 }
 
 namespace {

@@ -63,7 +63,7 @@ class OrderService {
 
   // Runs the expiry sweep now (tests and operators); the sweeper also runs every
   // ORDER_SWEEP_INTERVAL and once at start-up.
-  void sweep_now();
+  void sweep_now_for_test();
 
   struct Impl;
 

@@ -30,7 +30,7 @@ class OutboxService {
   void retry(int64_t job_id, Callback<bool> done);
   // Fault injection for tests and drills: "invoice_actor" or "workflow_actor" dies holding the
   // next batch it is given (its supervisor restarts it; the jobs come back after their lease).
-  void inject_crash(const std::string& actor);
+  void crash_for_test(const std::string& actor);
 
   struct Impl;
 

@@ -12,6 +12,7 @@
 
 #include "actors/outbox/invoice_pdf.hpp"
 #include "actors/runtime/internal.hpp"
+#include "actors/runtime/pool_jobs.hpp"
 #include "persistence/ids.hpp"
 #include "persistence/sql/invoices.hpp"
 #include "persistence/sql/outbox.hpp"
@@ -29,9 +30,6 @@ struct JobsMsg {
   std::vector<persistence::outbox::Job> jobs;
   std::function<void(std::vector<JobResult>)> done;
 };
-struct OutboxStepMsg {
-  std::function<void()> run;
-};
 struct RetryJobMsg {
   int64_t id = 0;
   Callback<bool> done;
@@ -42,7 +40,6 @@ struct SubmitJobsMsg {
 }  // namespace marketlink::actors::detail
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::JobsMsg)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::OutboxStepMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::RetryJobMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::SubmitJobsMsg)
 
@@ -50,9 +47,10 @@ namespace marketlink::actors {
 
 using detail::JobResult;
 using detail::JobsMsg;
-using detail::OutboxStepMsg;
 using detail::RetryJobMsg;
 using detail::SubmitJobsMsg;
+using internal::continue_on;
+using internal::Step;
 using persistence::Tx;
 using OutboxJob = persistence::outbox::Job;
 
@@ -62,16 +60,6 @@ using wake_atom = caf::atom_constant<caf::atom("wake")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using crash_atom = caf::atom_constant<caf::atom("crash")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
-
-// Runs `fn` on `self` (an event-based actor) when the callback fires on any thread.
-template <class T, class F>
-Callback<T> on_actor(caf::local_actor* self, F fn) {
-  auto me = caf::actor_cast<caf::actor>(self);
-  return [me, fn = std::move(fn)](Result<T> r) mutable {
-    caf::anon_send(
-        me, OutboxStepMsg{[fn = std::move(fn), r = std::move(r)]() mutable { fn(std::move(r)); }});
-  };
-}
 
 std::vector<JobResult> all_results(const std::vector<OutboxJob>& jobs, const Result<Unit>& r) {
   std::vector<JobResult> out;
@@ -129,68 +117,90 @@ bool accept_batch(JobActor* self, JobsMsg& msg) {
 
 using Rendered = persistence::invoices::NewInvoice;
 
-// Invoices: read what is missing, render the PDFs on the CPU pool, store them and mark the jobs
-// done in one transaction (an order that already has its invoice just gets its job done).
+// Invoices, in named steps on the invoice actor: read what is missing → render the PDFs on the
+// CPU pool → store them and mark the jobs done in one transaction (an order that already has its
+// invoice just gets its job done).
+class InvoiceBatch : public std::enable_shared_from_this<InvoiceBatch> {
+ public:
+  InvoiceBatch(JobActor* self, JobsMsg msg) : self_(self), msg_(std::move(msg)) {}
+
+  void start() {
+    run_transaction<std::vector<InvoiceData>>(
+        runtime(), "invoice data",
+        [ids = order_ids(msg_.jobs)](Tx& tx) -> Result<std::vector<InvoiceData>> {
+          return persistence::invoices::missing(tx, ids);
+        },
+        step<std::vector<InvoiceData>>(&InvoiceBatch::read));
+  }
+
+ private:
+  using InvoiceData = persistence::invoices::InvoiceData;
+
+  template <class T>
+  Callback<T> step(void (InvoiceBatch::*next)(Result<T>)) {
+    return continue_on<T>(
+        self_, [batch = shared_from_this(), next](Result<T> r) { ((*batch).*next)(std::move(r)); });
+  }
+
+  // Rendering is CPU work: it runs on the hash pool, off the actor threads.
+  void read(Result<std::vector<InvoiceData>> data) {
+    if (!data) return fail(data.error());
+    run_cpu<std::vector<Rendered>>(
+        runtime(),
+        [data = std::move(data).value()]() -> Result<std::vector<Rendered>> {
+          std::vector<Rendered> out;
+          for (const auto& d : data) {
+            auto pdf = render_invoice_pdf(d);
+            if (!pdf) return std::move(pdf).error();
+            auto digest = sha256_hex(*pdf);
+            out.push_back({d.order_id, {d.number, std::move(pdf).value(), digest}});
+          }
+          return out;
+        },
+        step<std::vector<Rendered>>(&InvoiceBatch::rendered));
+  }
+
+  void rendered(Result<std::vector<Rendered>> docs) {
+    if (!docs) return fail(docs.error());
+    run_transaction<std::vector<JobResult>>(
+        runtime(), "invoice store",
+        [docs = std::move(docs).value(),
+         jobs = msg_.jobs](Tx& tx) -> Result<std::vector<JobResult>> {
+          persistence::invoices::store(tx, docs);
+          auto have = persistence::invoices::existing(tx, order_ids(jobs));
+          std::vector<JobResult> results;
+          std::vector<int64_t> finished;
+          for (const auto& j : jobs) {
+            const bool ok = have.count(j.order_id) > 0;
+            results.push_back({j.id, ok, ok ? "" : "order " + j.order_id + " is not paid"});
+            if (ok) finished.push_back(j.id);
+          }
+          persistence::outbox::mark_done(tx, finished);
+          return results;
+        },
+        step<std::vector<JobResult>>(&InvoiceBatch::stored));
+  }
+
+  void stored(Result<std::vector<JobResult>> results) {
+    if (!results) return fail(results.error());
+    report(self_, *results);
+    msg_.done(std::move(results).value());
+  }
+
+  void fail(const Error& e) {
+    auto results = all_results(msg_.jobs, e);
+    report(self_, results);
+    msg_.done(std::move(results));
+  }
+
+  Runtime& runtime() { return *self_->state.runtime; }
+
+  JobActor* self_;
+  JobsMsg msg_;
+};
+
 void invoice_batch(JobActor* self, JobsMsg msg) {
-  auto jobs = std::make_shared<std::vector<OutboxJob>>(std::move(msg.jobs));
-  auto done = std::make_shared<std::function<void(std::vector<JobResult>)>>(std::move(msg.done));
-  auto& rt = *self->state.runtime;
-  auto fail = [self, jobs, done](const Error& e) {
-    auto results = all_results(*jobs, e);
-    report(self, results);
-    (*done)(std::move(results));
-  };
-  auto ids = order_ids(*jobs);
-  run_transaction<std::vector<persistence::invoices::InvoiceData>>(
-      rt, "invoice data",
-      [ids](Tx& tx) -> Result<std::vector<persistence::invoices::InvoiceData>> {
-        return persistence::invoices::missing(tx, ids);
-      },
-      on_actor<std::vector<persistence::invoices::InvoiceData>>(
-          self, [self, jobs, done,
-                 fail](Result<std::vector<persistence::invoices::InvoiceData>> data) mutable {
-            if (!data) return fail(data.error());
-            auto& runtime = *self->state.runtime;
-            run_cpu<std::vector<Rendered>>(
-                runtime,
-                [data = std::move(data).value()]() -> Result<std::vector<Rendered>> {
-                  std::vector<Rendered> out;
-                  for (const auto& d : data) {
-                    auto pdf = render_invoice_pdf(d);
-                    if (!pdf) return std::move(pdf).error();
-                    auto digest = sha256_hex(*pdf);
-                    out.push_back({d.order_id, {d.number, std::move(pdf).value(), digest}});
-                  }
-                  return out;
-                },
-                on_actor<std::vector<Rendered>>(
-                    self, [self, jobs, done, fail](Result<std::vector<Rendered>> rendered) {
-                      if (!rendered) return fail(rendered.error());
-                      auto docs = std::make_shared<std::vector<Rendered>>(std::move(*rendered));
-                      run_transaction<std::vector<JobResult>>(
-                          *self->state.runtime, "invoice store",
-                          [docs, jobs](Tx& tx) -> Result<std::vector<JobResult>> {
-                            persistence::invoices::store(tx, *docs);
-                            auto have = persistence::invoices::existing(tx, order_ids(*jobs));
-                            std::vector<JobResult> results;
-                            std::vector<int64_t> finished;
-                            for (const auto& j : *jobs) {
-                              const bool ok = have.count(j.order_id) > 0;
-                              results.push_back(
-                                  {j.id, ok, ok ? "" : "order " + j.order_id + " is not paid"});
-                              if (ok) finished.push_back(j.id);
-                            }
-                            persistence::outbox::mark_done(tx, finished);
-                            return results;
-                          },
-                          on_actor<std::vector<JobResult>>(
-                              self, [self, done, fail](Result<std::vector<JobResult>> results) {
-                                if (!results) return fail(results.error());
-                                report(self, *results);
-                                (*done)(std::move(results).value());
-                              }));
-                    }));
-          }));
+  std::make_shared<InvoiceBatch>(self, std::move(msg))->start();
 }
 
 // Repair workflow start: paid → processing and the jobs done, in one transaction.
@@ -204,7 +214,7 @@ void workflow_batch(JobActor* self, JobsMsg msg) {
         persistence::outbox::mark_done(tx, job_ids(*jobs));
         return Unit{};
       },
-      on_actor<Unit>(self, [self, jobs, done](Result<Unit> r) {
+      continue_on<Unit>(self, [self, jobs, done](Result<Unit> r) {
         auto results = all_results(*jobs, r);
         report(self, results);
         (*done)(std::move(results));
@@ -220,7 +230,7 @@ caf::behavior job_actor(JobActor* self, Runtime* runtime, std::string name, std:
       [self](JobsMsg& msg) {
         if (accept_batch(self, msg)) Batch(self, std::move(msg));
       },
-      [self](OutboxStepMsg& step) {
+      [self](Step& step) {
         self->state.stats->handled(self->mailbox().size());
         step.run();
       },
@@ -297,7 +307,7 @@ void settle(Worker* self, std::size_t lane, std::vector<JobResult> results) {
         [id = r.id, error = r.error, delay, max_attempts](Tx& tx) -> Result<bool> {
           return persistence::outbox::mark_failed(tx, id, error, delay, max_attempts);
         },
-        on_actor<bool>(self, [self, id = r.id, delay](Result<bool> dead) {
+        continue_on<bool>(self, [self, id = r.id, delay](Result<bool> dead) {
           if (!dead) return;  // the lease brings the job back
           if (*dead) {
             self->state.stats->add(kDead, 1);
@@ -337,7 +347,7 @@ void pump(Worker* self, std::size_t index, bool flush) {
   }
   auto me = caf::actor_cast<caf::actor>(self);
   auto reply = [self, me, index](std::vector<JobResult> results) {
-    caf::anon_send(me, OutboxStepMsg{[self, index, results = std::move(results)]() mutable {
+    caf::anon_send(me, Step{[self, index, results = std::move(results)]() mutable {
                      settle(self, index, std::move(results));
                    }});
   };
@@ -391,19 +401,20 @@ void drain(Worker* self) {
       [limit, lease](Tx& tx) -> Result<std::vector<OutboxJob>> {
         return persistence::outbox::claim_due(tx, limit, lease);
       },
-      on_actor<std::vector<OutboxJob>>(self, [self, limit](Result<std::vector<OutboxJob>> claimed) {
-        auto& st = self->state;
-        st.claiming = false;
-        st.stats->set_state("idle");
-        if (!claimed) {
-          st.stats->failed("claim: " + claimed.error().message);
-          return;  // the next tick tries again
-        }
-        const auto n = static_cast<int>(claimed->size());
-        st.stats->add(kClaimed, n);
-        run_jobs(self, std::move(claimed).value());
-        if (st.again || n == limit) drain(self);
-      }));
+      continue_on<std::vector<OutboxJob>>(self,
+                                          [self, limit](Result<std::vector<OutboxJob>> claimed) {
+                                            auto& st = self->state;
+                                            st.claiming = false;
+                                            st.stats->set_state("idle");
+                                            if (!claimed) {
+                                              st.stats->failed("claim: " + claimed.error().message);
+                                              return;  // the next tick tries again
+                                            }
+                                            const auto n = static_cast<int>(claimed->size());
+                                            st.stats->add(kClaimed, n);
+                                            run_jobs(self, std::move(claimed).value());
+                                            if (st.again || n == limit) drain(self);
+                                          }));
 }
 
 caf::behavior outbox_worker(Worker* self, Runtime* runtime, const config::Config* config,
@@ -452,12 +463,12 @@ caf::behavior outbox_worker(Worker* self, Runtime* runtime, const config::Config
             [id = msg.id](Tx& tx) -> Result<bool> {
               return persistence::outbox::retry_dead(tx, id);
             },
-            on_actor<bool>(self, [self, done = std::move(msg.done)](Result<bool> r) {
+            continue_on<bool>(self, [self, done = std::move(msg.done)](Result<bool> r) {
               if (r && *r) drain(self);
               done(std::move(r));
             }));
       },
-      [self](OutboxStepMsg& step) {
+      [self](Step& step) {
         self->state.stats->handled(self->mailbox().size());
         step.run();
       },
@@ -467,11 +478,12 @@ caf::behavior outbox_worker(Worker* self, Runtime* runtime, const config::Config
 }  // namespace
 
 struct OutboxService::Impl {
+  Runtime& runtime;
   std::shared_ptr<internal::Slot> invoice, workflow, worker;
 };
 
 OutboxService::OutboxService(Runtime& runtime, const config::Config& config)
-    : impl_(std::make_shared<Impl>()) {
+    : impl_(std::make_shared<Impl>(Impl{runtime, nullptr, nullptr, nullptr})) {
   Runtime* rt = &runtime;
   const config::Config* cfg = &config;
   impl_->invoice = internal::supervise(runtime, "invoice_actor", [rt](caf::event_based_actor* p) {
@@ -501,12 +513,13 @@ void OutboxService::submit(std::vector<persistence::outbox::Job> jobs) {
 }
 
 void OutboxService::retry(int64_t job_id, Callback<bool> done) {
-  auto w = impl_->worker->get();
-  if (!w) return done(Error::unavailable());
-  caf::anon_send(w, RetryJobMsg{job_id, std::move(done)});
+  internal::ask<bool>(impl_->runtime, *impl_->worker, "outbox_worker", std::move(done),
+                      [&](Callback<bool> answer) {
+                        return RetryJobMsg{job_id, std::move(answer)};
+                      });
 }
 
-void OutboxService::inject_crash(const std::string& actor) {
+void OutboxService::crash_for_test(const std::string& actor) {
   auto slot = actor == "invoice_actor" ? impl_->invoice : impl_->workflow;
   if (auto a = slot->get()) caf::anon_send(a, crash_atom::value);
 }

@@ -12,6 +12,7 @@
 #include "actors/net/gateway_client.hpp"
 #include "actors/outbox/outbox_service.hpp"
 #include "actors/runtime/internal.hpp"
+#include "actors/runtime/pool_jobs.hpp"
 #include "actors/stock/stock_service.hpp"
 #include "persistence/ids.hpp"
 #include "persistence/sql/orders.hpp"
@@ -27,20 +28,17 @@ struct NotifyMsg {
   Callback<NotificationOutcome> done;
 };
 // A continuation to run on the payment actor.
-struct PaymentStepMsg {
-  std::function<void()> run;
-};
 }  // namespace marketlink::actors::detail
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::OpenSessionMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::NotifyMsg)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::PaymentStepMsg)
 
 namespace marketlink::actors {
 
 using detail::NotifyMsg;
 using detail::OpenSessionMsg;
-using detail::PaymentStepMsg;
+using internal::continue_on;
+using internal::Step;
 using persistence::OrderRow;
 using persistence::Tx;
 
@@ -302,16 +300,6 @@ struct PaymentState {
 
 using PaymentActor = caf::stateful_actor<PaymentState>;
 
-// Wraps `fn` so it runs on the payment actor when the callback fires (on any thread).
-template <class T, class F>
-Callback<T> on_actor(PaymentActor* self, F fn) {
-  auto me = caf::actor_cast<caf::actor>(self);
-  return [me, fn = std::move(fn)](Result<T> r) mutable {
-    caf::anon_send(
-        me, PaymentStepMsg{[fn = std::move(fn), r = std::move(r)]() mutable { fn(std::move(r)); }});
-  };
-}
-
 // Runs the queued confirmations in one transaction; the next batch starts when it commits.
 void flush_confirms(PaymentActor* self) {
   auto& st = self->state;
@@ -337,7 +325,7 @@ void flush_confirms(PaymentActor* self) {
         }
         return out;
       },
-      on_actor<std::vector<Confirmed>>(
+      continue_on<std::vector<Confirmed>>(
           self, [self, batch, lease](Result<std::vector<Confirmed>> r) {
             auto& st = self->state;
             if (r) {
@@ -397,7 +385,7 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
  private:
   template <class T, class F>
   Callback<T> step(F fn) {
-    return on_actor<T>(
+    return continue_on<T>(
         self_, [job = shared_from_this(), fn](Result<T> r) mutable { fn(*job, std::move(r)); });
   }
 
@@ -606,7 +594,7 @@ caf::behavior payment_actor(PaymentActor* self, Runtime* runtime, const config::
         std::make_shared<NotificationJob>(self, std::move(msg.notification), std::move(msg.done))
             ->start();
       },
-      [self](PaymentStepMsg& step) {
+      [self](Step& step) {
         self->state.stats->handled(self->mailbox().size());
         step.run();
       },
@@ -616,12 +604,13 @@ caf::behavior payment_actor(PaymentActor* self, Runtime* runtime, const config::
 }  // namespace
 
 struct PaymentService::Impl {
+  Runtime& runtime;
   std::shared_ptr<internal::Slot> actor;
 };
 
 PaymentService::PaymentService(Runtime& runtime, const config::Config& config, StockService& stock,
                                OutboxService& outbox)
-    : impl_(std::make_shared<Impl>()) {
+    : impl_(std::make_shared<Impl>(Impl{runtime, nullptr})) {
   Runtime* rt = &runtime;
   const config::Config* cfg = &config;
   StockService* st = &stock;
@@ -635,15 +624,17 @@ PaymentService::PaymentService(Runtime& runtime, const config::Config& config, S
 PaymentService::~PaymentService() = default;
 
 void PaymentService::open_session(SessionRequest request, Callback<GatewaySession> done) {
-  auto handle = impl_->actor->get();
-  if (!handle) return done(Error::unavailable());
-  caf::anon_send(handle, OpenSessionMsg{std::move(request), std::move(done)});
+  internal::ask<GatewaySession>(impl_->runtime, *impl_->actor, "payment_actor", std::move(done),
+                                [&](Callback<GatewaySession> answer) {
+                                  return OpenSessionMsg{std::move(request), std::move(answer)};
+                                });
 }
 
 void PaymentService::notify(Notification notification, Callback<NotificationOutcome> done) {
-  auto handle = impl_->actor->get();
-  if (!handle) return done(Error::unavailable());
-  caf::anon_send(handle, NotifyMsg{std::move(notification), std::move(done)});
+  internal::ask<NotificationOutcome>(impl_->runtime, *impl_->actor, "payment_actor",
+                                     std::move(done), [&](Callback<NotificationOutcome> answer) {
+                                       return NotifyMsg{std::move(notification), std::move(answer)};
+                                     });
 }
 
 }  // namespace marketlink::actors

@@ -1,5 +1,7 @@
-// For actors/*.cpp only: the CAF side of the runtime (CAF headers are heavy; nothing outside
-// actors/ includes this). Lets a module add a supervised actor to the root supervisor.
+// For actors/**.cpp only: the CAF side of the runtime (CAF headers are heavy; nothing outside
+// actors/ includes this). Lets a module add a supervised actor to the root supervisor, and gives
+// every actor the same two ways to talk: continue_on (a result comes back to the actor as a
+// message) and ask (send to a supervised actor with a deadline, or answer unavailable at once).
 #pragma once
 
 #include <caf/all.hpp>
@@ -7,8 +9,20 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "actors/runtime/runtime.hpp"
+
+namespace marketlink::actors::internal {
+
+// The one continuation message: a closure to run on the actor that receives it.
+struct Step {
+  std::function<void()> run;
+};
+
+}  // namespace marketlink::actors::internal
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::internal::Step)
 
 namespace marketlink::actors::internal {
 
@@ -35,5 +49,27 @@ using Factory = std::function<caf::actor(caf::event_based_actor* supervisor)>;
 // Adds a child to the root supervisor, which restarts it with back-off when it dies.
 // Returns once the child runs.
 std::shared_ptr<Slot> supervise(Runtime& runtime, const std::string& name, Factory factory);
+
+// A callback for any thread that runs fn(result) on `self`, as a Step message (the actor
+// handles Step by calling run()), so every continuation of a multi-step flow runs on the actor
+// that owns the flow. It needs no deadline of its own: what it waits for is a pool job or an ask,
+// and each of those is answered by its deadline.
+template <class T, class Self, class F>
+Callback<T> continue_on(Self* self, F fn) {
+  auto me = caf::actor_cast<caf::actor>(self);
+  return [me, fn = std::move(fn)](Result<T> r) mutable {
+    caf::anon_send(me,
+                   Step{[fn = std::move(fn), r = std::move(r)]() mutable { fn(std::move(r)); }});
+  };
+}
+
+// Sends make(done) to the actor in `slot`, with `done` answered deadline_error(what) unless the
+// actor answers within ASK_TIMEOUT_MS; unavailable at once while the actor is restarting.
+template <class T, class Make>
+void ask(Runtime& runtime, const Slot& slot, const char* what, Callback<T> done, Make make) {
+  auto handle = slot.get();
+  if (!handle) return done(Error::unavailable());
+  caf::anon_send(handle, make(runtime.with_deadline<T>(what, std::move(done))));
+}
 
 }  // namespace marketlink::actors::internal

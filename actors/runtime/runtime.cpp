@@ -5,22 +5,24 @@
 // The root supervisor restarts a pool that dies. Back-off doubles per crash up to 5 s.
 #include "actors/runtime/runtime.hpp"
 
-#include <future>
-
-#include "actors/runtime/counters.hpp"
-#include "actors/runtime/internal.hpp"
-
 #include <spdlog/spdlog.h>
 
 #include <array>
 #include <caf/all.hpp>
 #include <deque>
+#include <future>
 #include <map>
+
+#include "actors/runtime/counters.hpp"
+#include "actors/runtime/internal.hpp"
+#include "persistence/database.hpp"
+#include "persistence/redis_client.hpp"
 
 namespace marketlink::actors::detail {
 struct JobMsg {
   Job run;
   JobFailure fail;
+  std::chrono::steady_clock::time_point deadline;
 };
 }  // namespace marketlink::actors::detail
 
@@ -45,6 +47,10 @@ using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using crash_atom = caf::atom_constant<caf::atom("crash")>;
 using add_child_atom = caf::atom_constant<caf::atom("addchild")>;
 using restart_child_atom = caf::atom_constant<caf::atom("rechild")>;
+using expire_atom = caf::atom_constant<caf::atom("expire")>;
+
+// How often a pool looks for jobs past their deadline.
+constexpr std::chrono::milliseconds kExpireInterval{100};
 
 constexpr std::chrono::milliseconds kFirstBackoff{50};
 constexpr std::chrono::milliseconds kMaxBackoff{5000};
@@ -76,31 +82,22 @@ Resources::Resources(const config::Config& config) : config_(config) {}
 Resources::~Resources() = default;
 
 persistence::Database& Resources::db() {
-  if (!db_) db_ = std::make_unique<persistence::Database>(db_settings(config_));
+  if (!db_) db_ = std::make_unique<persistence::Database>(persistence::db_settings(config_));
   return *db_;
 }
 
 persistence::RedisClient& Resources::redis() {
-  if (!redis_) redis_ = std::make_unique<persistence::RedisClient>(redis_settings(config_));
+  if (!redis_) {
+    redis_ = std::make_unique<persistence::RedisClient>(persistence::redis_settings(config_));
+  }
   return *redis_;
 }
 
-persistence::DbSettings db_settings(const config::Config& c) {
-  persistence::DbSettings s;
-  s.url = c.database_url;
-  s.time_zone = c.time_zone;
-  s.connect_timeout_seconds = std::max(1, static_cast<int>(c.db_connect_timeout.count() / 1000));
-  return s;
-}
-
-persistence::RedisSettings redis_settings(const config::Config& c) {
-  persistence::RedisSettings s;
-  s.host = c.redis_host;
-  s.port = c.redis_port;
-  s.db = c.redis_db;
-  s.password = c.redis_password;
-  s.timeout = c.redis_timeout;
-  return s;
+Error deadline_error(const char* what) {
+  Error e = Error::make(ErrorCode::unavailable, std::string(what) + " did not answer in time",
+                        Reason::deadline_exceeded);
+  e.retry_after = std::chrono::seconds(1);
+  return e;
 }
 
 struct Runtime::Impl {
@@ -108,6 +105,9 @@ struct Runtime::Impl {
     caf_config.set("scheduler.max-threads", static_cast<size_t>(c.actor_threads));
     caf_config.set("scheduler.max-throughput", static_cast<size_t>(c.actor_throughput));
     system = std::make_unique<caf::actor_system>(caf_config);
+    // Runs Runtime::after's closures; it has no state to lose, so nothing supervises it.
+    timer =
+        system->spawn([]() -> caf::behavior { return {[](internal::Step& step) { step.run(); }}; });
   }
 
   void publish(PoolKind kind, caf::actor handle) {
@@ -125,6 +125,7 @@ struct Runtime::Impl {
   caf::actor_system_config caf_config;
   std::unique_ptr<caf::actor_system> system;
   caf::actor supervisor;
+  caf::actor timer;
   std::mutex mutex;
   std::array<caf::actor, 3> pools;
   std::map<std::string, std::shared_ptr<internal::Slot>> named;  // supervised children by name
@@ -184,9 +185,15 @@ struct PoolState {
   std::shared_ptr<std::vector<caf::actor>> workers = std::make_shared<std::vector<caf::actor>>();
   std::vector<std::chrono::milliseconds> backoff;
   std::map<caf::actor_id, std::size_t> index_of;
-  std::map<caf::actor_id, JobFailure> in_flight;
+  struct InFlight {
+    JobFailure fail;
+    std::chrono::steady_clock::time_point deadline;
+    bool answered = false;  // by the deadline; the worker still runs the job
+  };
+  std::map<caf::actor_id, InFlight> in_flight;
   std::deque<caf::actor> idle;
   std::deque<JobMsg> queue;
+  uint64_t expired = 0;
 };
 
 void spawn_worker(caf::stateful_actor<PoolState>* self, std::size_t index) {
@@ -201,8 +208,35 @@ void spawn_worker(caf::stateful_actor<PoolState>* self, std::size_t index) {
 }
 
 void dispatch(caf::stateful_actor<PoolState>* self, caf::actor w, JobMsg&& job) {
-  self->state.in_flight[w.id()] = job.fail;
+  self->state.in_flight[w.id()] = {job.fail, job.deadline, false};
   self->send(w, std::move(job));
+}
+
+// Answers every job whose deadline has passed: a queued one is dropped (it never runs), a running
+// one is answered now and its worker finishes it.
+void expire(caf::stateful_actor<PoolState>* self) {
+  auto& st = self->state;
+  const auto now = std::chrono::steady_clock::now();
+  const char* name = pool_name(st.spec.kind);
+  std::size_t dropped = 0;
+  std::erase_if(st.queue, [&](JobMsg& job) {
+    if (job.deadline > now) return false;
+    job.fail(deadline_error(name));
+    ++dropped;
+    return true;
+  });
+  std::size_t late = 0;
+  for (auto& [worker, job] : st.in_flight) {
+    if (job.answered || job.deadline > now) continue;
+    job.answered = true;
+    job.fail(deadline_error(name));
+    ++late;
+  }
+  if (dropped + late > 0) {
+    st.expired += dropped + late;
+    spdlog::warn("{}: {} queued and {} running job(s) missed their deadline", name, dropped, late);
+    st.stats->failed("jobs missed their deadline");
+  }
 }
 
 caf::behavior pool(caf::stateful_actor<PoolState>* self, PoolSpec spec,
@@ -216,6 +250,7 @@ caf::behavior pool(caf::stateful_actor<PoolState>* self, PoolSpec spec,
   st.workers->resize(static_cast<std::size_t>(spec.workers));
   st.backoff.assign(static_cast<std::size_t>(spec.workers), kFirstBackoff);
   for (std::size_t i = 0; i < st.workers->size(); ++i) spawn_worker(self, i);
+  self->delayed_send(self, kExpireInterval, expire_atom::value);
 
   // However the pool ends, its workers end with it.
   self->attach_functor([workers = st.workers] {
@@ -232,7 +267,7 @@ caf::behavior pool(caf::stateful_actor<PoolState>* self, PoolSpec spec,
     st.index_of.erase(it);
     std::erase_if(st.idle, [&](const caf::actor& a) { return a.id() == dm.source.id(); });
     if (auto job = st.in_flight.find(dm.source.id()); job != st.in_flight.end()) {
-      job->second(Error::unavailable());
+      if (!job->second.answered) job->second.fail(Error::unavailable());
       st.in_flight.erase(job);
     }
     auto stats = st.registry->enter(
@@ -273,6 +308,10 @@ caf::behavior pool(caf::stateful_actor<PoolState>* self, PoolSpec spec,
         } else {
           st.idle.push_back(std::move(w));
         }
+      },
+      [self](expire_atom) {
+        expire(self);
+        self->delayed_send(self, kExpireInterval, expire_atom::value);
       },
       [self](restart_atom, std::size_t index) { spawn_worker(self, index); },
       [self](crash_atom, bool whole_pool) {
@@ -398,13 +437,33 @@ Runtime::~Runtime() {
   shutdown();
 }
 
-void Runtime::submit(PoolKind kind, Job job, JobFailure on_failure) {
+void Runtime::submit(PoolKind kind, Job job, JobFailure on_failure,
+                     std::chrono::milliseconds deadline) {
   auto handle = impl_->pool(kind);
   if (!handle) {
     on_failure(Error::unavailable());
     return;
   }
-  caf::anon_send(handle, JobMsg{std::move(job), std::move(on_failure)});
+  if (deadline.count() <= 0) deadline = job_timeout();
+  caf::anon_send(handle, JobMsg{std::move(job), std::move(on_failure),
+                                std::chrono::steady_clock::now() + deadline});
+}
+
+void Runtime::after(std::chrono::milliseconds delay, std::function<void()> fn) {
+  caf::actor timer;
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->stopped) return;
+    timer = impl_->timer;
+  }
+  caf::delayed_anon_send(timer, delay, internal::Step{std::move(fn)});
+}
+
+std::chrono::milliseconds Runtime::ask_timeout() const {
+  return impl_->config.ask_timeout;
+}
+std::chrono::milliseconds Runtime::job_timeout() const {
+  return impl_->config.job_timeout;
 }
 
 InspectionRegistry& Runtime::registry() {
@@ -430,7 +489,7 @@ std::shared_ptr<Slot> supervise(Runtime& runtime, const std::string& name, Facto
 }
 }  // namespace internal
 
-void Runtime::inject_crash(PoolKind kind, bool whole_pool) {
+void Runtime::crash_for_test(PoolKind kind, bool whole_pool) {
   if (auto handle = impl_->pool(kind)) caf::anon_send(handle, crash_atom::value, whole_pool);
 }
 
@@ -439,7 +498,7 @@ bool Runtime::restart_child(const std::string& name) {
       {"db_pool", PoolKind::db}, {"redis_pool", PoolKind::redis}, {"hash_pool", PoolKind::hash}};
   if (auto p = kPools.find(name); p != kPools.end()) {
     if (!impl_->pool(p->second)) return false;
-    inject_crash(p->second, true);
+    crash_for_test(p->second, true);
     return true;
   }
   std::shared_ptr<internal::Slot> slot;
@@ -470,7 +529,9 @@ void Runtime::shutdown() {
     for (auto& p : impl_->pools) p = caf::actor{};
   }
   caf::anon_send_exit(impl_->supervisor, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(impl_->timer, caf::exit_reason::user_shutdown);
   impl_->supervisor = caf::actor{};
+  impl_->timer = caf::actor{};
   impl_->system.reset();  // waits for every actor to finish
   spdlog::info("actors: stopped");
 }

@@ -1,8 +1,11 @@
 // The actor system behind the server: a root supervisor with three worker pools (PostgreSQL,
-// Redis, password hashing) whose detached workers own their connections. No CAF types here, so
-// the many files that submit work compile without CAF.
+// Redis, password hashing) whose detached workers own their connections. Neither CAF nor libpqxx
+// types here, so the many files that use the runtime compile without them; the pool job helpers
+// that name a transaction are in actors/runtime/pool_jobs.hpp.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -10,8 +13,12 @@
 
 #include "actors/runtime/registry.hpp"
 #include "config/config.hpp"
-#include "persistence/database.hpp"
-#include "persistence/redis_client.hpp"
+#include "persistence/result.hpp"
+
+namespace marketlink::persistence {
+class Database;
+class RedisClient;
+}  // namespace marketlink::persistence
 
 namespace marketlink::actors {
 
@@ -20,6 +27,8 @@ class Resources {
  public:
   explicit Resources(const config::Config& config);
   ~Resources();
+  Resources(const Resources&) = delete;
+  Resources& operator=(const Resources&) = delete;
   persistence::Database& db();
   persistence::RedisClient& redis();
 
@@ -29,9 +38,6 @@ class Resources {
   std::unique_ptr<persistence::RedisClient> redis_;
 };
 
-persistence::DbSettings db_settings(const config::Config& config);
-persistence::RedisSettings redis_settings(const config::Config& config);
-
 enum class PoolKind { db, redis, hash };
 
 using Job = std::function<void(Resources&)>;
@@ -39,6 +45,27 @@ using JobFailure = std::function<void(Error)>;
 
 template <class T>
 using Callback = std::function<void(Result<T>)>;
+
+// The answer to a step that missed its deadline: 503 with Retry-After for the client.
+Error deadline_error(const char* what);
+
+// `done`, callable from any thread, passing on only its first call (a step answered at its
+// deadline ignores the late real answer, and the other way round).
+template <class T>
+Callback<T> first_answer(Callback<T> done) {
+  struct Once {
+    std::atomic<bool> fired{false};
+    Callback<T> done;
+  };
+  auto once = std::make_shared<Once>();
+  once->done = std::move(done);
+  return [once](Result<T> r) {
+    if (once->fired.exchange(true)) return;
+    auto cb = std::move(once->done);
+    once->done = nullptr;
+    cb(std::move(r));
+  };
+}
 
 class Runtime {
  public:
@@ -48,18 +75,38 @@ class Runtime {
   Runtime& operator=(const Runtime&) = delete;
 
   // Queues `job` on a worker of `pool`. `on_failure` runs instead when the pool is saturated or
-  // restarting (unavailable), when the job throws (internal) or its worker dies mid-job.
-  void submit(PoolKind pool, Job job, JobFailure on_failure);
+  // restarting (unavailable), when the job throws (internal) or its worker dies mid-job
+  // (unavailable), and when `deadline` (JOB_TIMEOUT_MS when zero) passes first: a job still
+  // queued then never runs; a job running then finishes, and its own answer must be dropped
+  // (submit_for in pool_jobs.hpp does that).
+  void submit(PoolKind pool, Job job, JobFailure on_failure,
+              std::chrono::milliseconds deadline = std::chrono::milliseconds{0});
+
+  // Runs `fn` once `delay` has passed, on an actor thread (nothing runs after shutdown).
+  void after(std::chrono::milliseconds delay, std::function<void()> fn);
+
+  // `done` answered with deadline_error(what) unless it was called within `deadline`
+  // (ASK_TIMEOUT_MS when zero); only the first answer passes.
+  template <class T>
+  Callback<T> with_deadline(const char* what, Callback<T> done,
+                            std::chrono::milliseconds deadline = std::chrono::milliseconds{0}) {
+    auto once = first_answer<T>(std::move(done));
+    after(deadline.count() > 0 ? deadline : ask_timeout(),
+          [once, what] { once(deadline_error(what)); });
+    return once;
+  }
 
   InspectionRegistry& registry();
   const config::Config& config() const;
+  std::chrono::milliseconds ask_timeout() const;
+  std::chrono::milliseconds job_timeout() const;
 
   // Stops the actors (idempotent). Jobs submitted afterwards fail with `unavailable`.
   void shutdown();
 
-  // Kills one worker of `pool` (or the whole pool actor) as a crash would; for tests and the
-  // operator console's restart action.
-  void inject_crash(PoolKind pool, bool whole_pool);
+  // Kills one worker of `pool` (or the whole pool actor) as a crash would; for tests (the
+  // operator console restarts through restart_child).
+  void crash_for_test(PoolKind pool, bool whole_pool);
 
   // Restarts a supervised child by name ("payment_actor", "outbox_worker", "db_pool", ...): it
   // is killed and its supervisor starts it again, as after a crash. False for an unknown name.
@@ -73,53 +120,5 @@ class Runtime {
  private:
   std::unique_ptr<Impl> impl_;
 };
-
-// Runs fn(Tx&) in one transaction on the PostgreSQL pool and hands its result to `done`
-// (on a pool thread).
-template <class T>
-void run_transaction(Runtime& runtime, const char* what,
-                     std::function<Result<T>(persistence::Tx&)> fn, Callback<T> done) {
-  auto shared_done = std::make_shared<Callback<T>>(std::move(done));
-  runtime.submit(
-      PoolKind::db,
-      [what, fn = std::move(fn), shared_done](Resources& r) {
-        (*shared_done)(persistence::transact(r.db(), what, fn));
-      },
-      [shared_done](Error e) { (*shared_done)(std::move(e)); });
-}
-
-// As run_transaction for a single read statement: no BEGIN/COMMIT around it.
-template <class T>
-void run_read(Runtime& runtime, const char* what, std::function<Result<T>(persistence::Tx&)> fn,
-              Callback<T> done) {
-  auto shared_done = std::make_shared<Callback<T>>(std::move(done));
-  runtime.submit(
-      PoolKind::db,
-      [what, fn = std::move(fn), shared_done](Resources& r) {
-        using Fn = std::function<Result<T>(persistence::Tx&)>;
-        (*shared_done)(persistence::transact<const Fn&, pqxx::nontransaction>(r.db(), what, fn));
-      },
-      [shared_done](Error e) { (*shared_done)(std::move(e)); });
-}
-
-// Runs fn(RedisClient&) on the Redis pool.
-template <class T>
-void run_redis(Runtime& runtime, std::function<Result<T>(persistence::RedisClient&)> fn,
-               Callback<T> done) {
-  auto shared_done = std::make_shared<Callback<T>>(std::move(done));
-  runtime.submit(
-      PoolKind::redis,
-      [fn = std::move(fn), shared_done](Resources& r) { (*shared_done)(fn(r.redis())); },
-      [shared_done](Error e) { (*shared_done)(std::move(e)); });
-}
-
-// Runs a CPU-heavy fn() on the hash pool.
-template <class T>
-void run_cpu(Runtime& runtime, std::function<Result<T>()> fn, Callback<T> done) {
-  auto shared_done = std::make_shared<Callback<T>>(std::move(done));
-  runtime.submit(
-      PoolKind::hash, [fn = std::move(fn), shared_done](Resources&) { (*shared_done)(fn()); },
-      [shared_done](Error e) { (*shared_done)(std::move(e)); });
-}
 
 }  // namespace marketlink::actors

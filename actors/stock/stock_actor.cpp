@@ -24,6 +24,7 @@
 
 #include "actors/runtime/counters.hpp"
 #include "actors/runtime/internal.hpp"
+#include "actors/runtime/pool_jobs.hpp"
 #include "persistence/ids.hpp"
 #include "persistence/redis_keys.hpp"
 
@@ -84,6 +85,9 @@ using detail::StockWork;
 using persistence::RedisClient;
 using persistence::RedisReply;
 using persistence::Tx;
+// How a job hands its outcome back to its stock actor: once (a job answered at its deadline is
+// not reported again when it finishes).
+using Report = std::function<void(const StockDone&)>;
 
 Error sold_out_error() {
   return Error::make(ErrorCode::invalid_input, "This service variant is fully booked.");
@@ -170,7 +174,7 @@ Result<std::optional<int>> db_stock(Resources& r, int64_t id) {
 
 // ---- jobs (run on the PostgreSQL pool) -------------------------------------------------------
 
-void load_job(Resources& r, int64_t id, const caf::actor& actor) {
+void load_job(Resources& r, int64_t id, const Report& report) {
   StockDone d;
   d.load = true;
   auto current = db_stock(r, id);
@@ -188,11 +192,11 @@ void load_job(Resources& r, int64_t id, const caf::actor& actor) {
       d.redis_failed = true;
     }
   }
-  caf::anon_send(actor, d);
+  report(d);
 }
 
 void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool reseed,
-               long long ttl, const caf::actor& actor) {
+               long long ttl, const Report& report) {
   StockDone d;
   const int n = static_cast<int>(batch.size());
   d.batch = n;
@@ -224,7 +228,7 @@ void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool r
     d.sold_out = true;
     d.rejected = n;
     for (auto& w : batch) w.done(sold_out_error());
-    caf::anon_send(actor, d);
+    report(d);
     return;
   }
 
@@ -259,7 +263,7 @@ void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool r
     const Error e = d.not_sellable ? unknown_variant_error(id) : orders.error();
     for (auto& w : batch) w.done(e);
     d.rejected = n;
-    caf::anon_send(actor, d);
+    report(d);
     return;
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -271,11 +275,11 @@ void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool r
   }
   d.accepted = static_cast<int>(granted);
   d.rejected = n - d.accepted;
-  caf::anon_send(actor, d);
+  report(d);
 }
 
 void release_job(Resources& r, int64_t id, std::vector<ReleaseWork>& works, bool degraded,
-                 const caf::actor& actor) {
+                 const Report& report) {
   StockDone d;
   std::vector<std::string> all;
   for (const auto& w : works) all.insert(all.end(), w.ids.begin(), w.ids.end());
@@ -292,7 +296,7 @@ void release_job(Resources& r, int64_t id, std::vector<ReleaseWork>& works, bool
     d.db_failed = true;
     d.db_stock.reset();
     for (auto& w : works) w.done(released.error());
-    caf::anon_send(actor, d);
+    report(d);
     return;
   }
   d.released = static_cast<int>(released->size());
@@ -313,11 +317,11 @@ void release_job(Resources& r, int64_t id, std::vector<ReleaseWork>& works, bool
     }
     w.done(std::move(mine));
   }
-  caf::anon_send(actor, d);
+  report(d);
 }
 
 void exclusive_job(Resources& r, int64_t id, ExclusiveWork& w, bool degraded,
-                   const caf::actor& actor) {
+                   const Report& report) {
   StockDone d;
   auto change = persistence::transact(r.db(), "stock change", w.change);
   if (change) {
@@ -335,16 +339,16 @@ void exclusive_job(Resources& r, int64_t id, ExclusiveWork& w, bool degraded,
     d.db_failed = true;
   }
   w.done(std::move(change));
-  caf::anon_send(actor, d);
+  report(d);
 }
 
-void resync_job(Resources& r, int64_t id, ResyncWork& w, const caf::actor& actor) {
+void resync_job(Resources& r, int64_t id, ResyncWork& w, const Report& report) {
   StockDone d;
   auto current = db_stock(r, id);
   if (!current || !*current) {
     d.db_failed = !current;
     w.done(current ? Error::not_found() : current.error());
-    caf::anon_send(actor, d);
+    report(d);
     return;
   }
   d.db_stock = **current;
@@ -357,7 +361,7 @@ void resync_job(Resources& r, int64_t id, ResyncWork& w, const caf::actor& actor
     d.redis_failed = true;
     w.done(seeded.error());
   }
-  caf::anon_send(actor, d);
+  report(d);
 }
 
 void fail_work(StockWork& w, const Error& e) {
@@ -402,15 +406,33 @@ using StockActor = caf::stateful_actor<StockState>;
 
 void maybe_start(StockActor* self);
 
-void submit(StockActor* self, Job job) {
+// Runs `job` on the PostgreSQL pool; exactly one StockDone comes back. When the pool refuses the
+// job, or it misses its deadline, `fail_taken` answers every caller whose work the job holds.
+void submit(StockActor* self, std::function<void(Resources&, const Report&)> job,
+            std::function<void(const Error&)> fail_taken) {
   auto& st = self->state;
   st.busy = true;
   auto me = caf::actor_cast<caf::actor>(self);
-  st.runtime->submit(PoolKind::db, std::move(job), [me](const Error&) {
-    StockDone d;
-    d.db_failed = true;
-    caf::anon_send(me, d);
-  });
+  auto reported = std::make_shared<std::atomic<bool>>(false);
+  Report report = [me, reported](const StockDone& d) {
+    if (!reported->exchange(true)) caf::anon_send(me, d);
+  };
+  st.runtime->submit(
+      PoolKind::db, [job = std::move(job), report](Resources& r) { job(r, report); },
+      [report, fail_taken = std::move(fail_taken)](const Error& e) {
+        fail_taken(e);
+        StockDone d;
+        d.db_failed = true;
+        report(d);
+      });
+}
+
+// Answers every work of `works` with `e` (their callbacks pass only their first answer).
+template <class W>
+std::function<void(const Error&)> fail_all(std::shared_ptr<std::vector<W>> works) {
+  return [works](const Error& e) {
+    for (auto& w : *works) w.done(e);
+  };
 }
 
 bool known_sold_out(const StockState& st) {
@@ -482,9 +504,11 @@ void maybe_start(StockActor* self) {
   st.stats->gauge(kQueue, static_cast<int64_t>(st.queue->size()));
   if (st.busy || st.queue->empty()) return;
   const auto id = st.variant_id;
-  auto me = caf::actor_cast<caf::actor>(self);
   if (!st.loaded) {
-    submit(self, [id, me](Resources& r) { load_job(r, id, me); });
+    // The load answers nobody: queued work waits for it and is answered by apply().
+    submit(
+        self, [id](Resources& r, const Report& report) { load_job(r, id, report); },
+        [](const Error&) {});
     return;
   }
   auto& q = *st.queue;
@@ -497,9 +521,12 @@ void maybe_start(StockActor* self) {
     }
     const bool reseed = st.degraded;
     const long long ttl = st.config->order_reservation_ttl.count();
-    submit(self, [id, me, batch, reseed, ttl](Resources& r) {
-      batch_job(r, id, *batch, reseed, ttl, me);
-    });
+    submit(
+        self,
+        [id, batch, reseed, ttl](Resources& r, const Report& report) {
+          batch_job(r, id, *batch, reseed, ttl, report);
+        },
+        fail_all(batch));
   } else if (std::holds_alternative<ReleaseWork>(q.front())) {
     auto works = std::make_shared<std::vector<ReleaseWork>>();
     const std::string status = std::get<ReleaseWork>(q.front()).status;
@@ -511,17 +538,28 @@ void maybe_start(StockActor* self) {
       q.pop_front();
     }
     const bool degraded = st.degraded;
-    submit(self,
-           [id, me, works, degraded](Resources& r) { release_job(r, id, *works, degraded, me); });
+    submit(
+        self,
+        [id, works, degraded](Resources& r, const Report& report) {
+          release_job(r, id, *works, degraded, report);
+        },
+        fail_all(works));
   } else if (std::holds_alternative<ExclusiveWork>(q.front())) {
     auto w = std::make_shared<ExclusiveWork>(std::move(std::get<ExclusiveWork>(q.front())));
     q.pop_front();
     const bool degraded = st.degraded;
-    submit(self, [id, me, w, degraded](Resources& r) { exclusive_job(r, id, *w, degraded, me); });
+    submit(
+        self,
+        [id, w, degraded](Resources& r, const Report& report) {
+          exclusive_job(r, id, *w, degraded, report);
+        },
+        [w](const Error& e) { w->done(e); });
   } else {
     auto w = std::make_shared<ResyncWork>(std::move(std::get<ResyncWork>(q.front())));
     q.pop_front();
-    submit(self, [id, me, w](Resources& r) { resync_job(r, id, *w, me); });
+    submit(
+        self, [id, w](Resources& r, const Report& report) { resync_job(r, id, *w, report); },
+        [w](const Error& e) { w->done(e); });
   }
   st.stats->gauge(kQueue, static_cast<int64_t>(st.queue->size()));
 }
@@ -701,23 +739,29 @@ StockService::~StockService() = default;
 
 void StockService::reserve(int64_t variant_id, std::string customer_id,
                            Callback<persistence::OrderRow> done) {
-  impl_->send(variant_id, ReserveWork{std::move(customer_id), std::move(done)});
+  impl_->send(variant_id, ReserveWork{std::move(customer_id),
+                                      impl_->runtime.with_deadline<persistence::OrderRow>(
+                                          "stock reservation", std::move(done))});
 }
 
 void StockService::release(int64_t variant_id, std::vector<std::string> order_ids,
                            std::string status, std::string by,
                            Callback<std::vector<std::string>> done) {
-  impl_->send(variant_id,
-              ReleaseWork{std::move(order_ids), std::move(status), std::move(by), std::move(done)});
+  impl_->send(variant_id, ReleaseWork{std::move(order_ids), std::move(status), std::move(by),
+                                      impl_->runtime.with_deadline<std::vector<std::string>>(
+                                          "stock release", std::move(done))});
 }
 
 void StockService::exclusive(int64_t variant_id, std::function<Result<StockChange>(Tx&)> change,
                              Callback<StockChange> done) {
-  impl_->send(variant_id, ExclusiveWork{std::move(change), std::move(done)});
+  impl_->send(variant_id,
+              ExclusiveWork{std::move(change), impl_->runtime.with_deadline<StockChange>(
+                                                   "stock change", std::move(done))});
 }
 
 void StockService::resync(int64_t variant_id, Callback<int> done) {
-  impl_->send(variant_id, ResyncWork{std::move(done)});
+  impl_->send(variant_id,
+              ResyncWork{impl_->runtime.with_deadline<int>("stock resync", std::move(done))});
 }
 
 std::size_t StockService::live_actors() const {

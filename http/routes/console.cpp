@@ -14,7 +14,6 @@
 #include "http/metrics.hpp"
 #include "persistence/ids.hpp"
 #include "persistence/sql/accounts.hpp"
-#include "persistence/sql/audit.hpp"
 #include "persistence/sql/ops.hpp"
 
 namespace marketlink::http {
@@ -246,23 +245,54 @@ void get_overview(App& app, RequestPtr req, Responder respond) {
     state->body["open_connections"] = app.open_connections();
     state->body["actors_by_kind"] = std::move(kinds);
     state->body["messages_per_second"] = static_cast<int64_t>(std::llround(handled_per_second));
-    actors::run_transaction<persistence::ops::Counts>(
-        app.runtime, "ops counts",
-        [](persistence::Tx& tx) -> Result<persistence::ops::Counts> {
-          return persistence::ops::counts(tx);
-        },
-        [state](Result<persistence::ops::Counts> c) {
-          if (!c) return state->part({{"postgresql", "unreachable"}});
-          state->part(
-              {{"postgresql", "ok"},
-               {"orders",
-                {{"pending", c->pending_orders}, {"expiring_within_5_minutes", c->expiring_soon}}},
-               {"payments", {{"needs_review", c->needs_review}, {"needs_refund", c->needs_refund}}},
-               {"outbox", {{"pending", c->outbox_pending}, {"dead", c->outbox_dead}}},
-               {"vendors_awaiting_activation", c->vendors_awaiting}});
-        });
-    ping_redis(app, [state](bool ok) { state->part({{"redis", ok ? "ok" : "unreachable"}}); });
+    app.ops.counts([state](Result<persistence::ops::Counts> c) {
+      if (!c) return state->part({{"postgresql", "unreachable"}});
+      state->part(
+          {{"postgresql", "ok"},
+           {"orders",
+            {{"pending", c->pending_orders}, {"expiring_within_5_minutes", c->expiring_soon}}},
+           {"payments", {{"needs_review", c->needs_review}, {"needs_refund", c->needs_refund}}},
+           {"outbox", {{"pending", c->outbox_pending}, {"dead", c->outbox_dead}}},
+           {"vendors_awaiting_activation", c->vendors_awaiting}});
+    });
+    app.ops.redis_reachable([state](bool ok) {
+      state->part({{"redis", ok ? "ok" : "unreachable"}});
+    });
   });
+}
+
+boost::json::object payments_board_json(const actors::PaymentsBoard& board) {
+  boost::json::array attention, pending, dead;
+  for (const auto& p : board.needs_attention) {
+    attention.push_back({{"order_id", p.order_id},
+                         {"val_id", p.val_id},
+                         {"state", p.state},
+                         {"reason", p.reason},
+                         {"amount", p.amount},
+                         {"risk_level", p.risk_level},
+                         {"needs_review", p.needs_review},
+                         {"order_status", p.order_status},
+                         {"created_at", p.created_at}});
+  }
+  for (const auto& o : board.pending_orders) {
+    pending.push_back({{"order_id", o.order_id},
+                       {"customer", o.customer_email},
+                       {"service_name", o.service_name},
+                       {"variant_name", o.variant_name},
+                       {"variant", o.variant_id},
+                       {"total_amount", o.total_amount},
+                       {"expires_at", o.expires_at}});
+  }
+  for (const auto& j : board.dead_jobs) {
+    dead.push_back({{"id", j.id},
+                    {"kind", j.kind},
+                    {"order_id", j.order_id},
+                    {"attempts", j.attempts},
+                    {"last_error", j.last_error}});
+  }
+  return {{"needs_attention", std::move(attention)},
+          {"pending_orders", std::move(pending)},
+          {"dead_jobs", std::move(dead)}};
 }
 
 void get_payments(App& app, RequestPtr req, Responder respond) {
@@ -270,43 +300,10 @@ void get_payments(App& app, RequestPtr req, Responder respond) {
     auto limit = read_limit(*req, 50);
     if (!limit) return fail(respond, *req, limit.error());
     const int n = static_cast<int>(std::min<std::size_t>(*limit, 500));
-    actors::run_transaction<boost::json::object>(
-        app.runtime, "ops payments",
-        [n](persistence::Tx& tx) -> Result<boost::json::object> {
-          boost::json::array attention, pending, dead;
-          for (const auto& p : persistence::ops::attention_payments(tx, n)) {
-            attention.push_back({{"order_id", p.order_id},
-                                 {"val_id", p.val_id},
-                                 {"state", p.state},
-                                 {"reason", p.reason},
-                                 {"amount", p.amount},
-                                 {"risk_level", p.risk_level},
-                                 {"needs_review", p.needs_review},
-                                 {"order_status", p.order_status},
-                                 {"created_at", p.created_at}});
-          }
-          for (const auto& o : persistence::ops::pending_orders(tx, n)) {
-            pending.push_back({{"order_id", o.order_id},
-                               {"customer", o.customer_email},
-                               {"service_name", o.service_name},
-                               {"variant_name", o.variant_name},
-                               {"variant", o.variant_id},
-                               {"total_amount", o.total_amount},
-                               {"expires_at", o.expires_at}});
-          }
-          for (const auto& j : persistence::ops::dead_jobs(tx, n)) {
-            dead.push_back({{"id", j.id},
-                            {"kind", j.kind},
-                            {"order_id", j.order_id},
-                            {"attempts", j.attempts},
-                            {"last_error", j.last_error}});
-          }
-          return boost::json::object{{"needs_attention", std::move(attention)},
-                                     {"pending_orders", std::move(pending)},
-                                     {"dead_jobs", std::move(dead)}};
-        },
-        reply<boost::json::object>(
-            req, respond, [](boost::json::object& body) { return json_response(200, body); }));
+    app.ops.payments_board(
+        n, reply<actors::PaymentsBoard>(req, respond, [](const actors::PaymentsBoard& b) {
+          return json_response(200, payments_board_json(b));
+        }));
   });
 }
 
@@ -315,13 +312,9 @@ void get_payments(App& app, RequestPtr req, Responder respond) {
 // Records the action, then answers: the audit row is written before the operator sees success.
 void audited(App& app, const UserRow& admin, std::string action, std::string target,
              std::string result, Response response, const Responder& respond) {
-  actors::run_transaction<Unit>(
-      app.runtime, "audit",
-      [admin_id = admin.id, action, target, result](persistence::Tx& tx) -> Result<Unit> {
-        persistence::audit::record(tx, admin_id, action, target, result);
-        return Unit{};
-      },
-      [respond, response = std::move(response), action, target](Result<Unit> r) mutable {
+  app.ops.audit(
+      admin.id, action, target, std::move(result),
+      [respond, response = std::move(response), action, target](const Result<Unit>& r) mutable {
         if (!r) spdlog::error("ops: could not write the audit row for {} {}", action, target);
         respond(std::move(response));
       });

@@ -1,6 +1,8 @@
 // SQL for users, vendor profiles and refresh tokens.
 #include "persistence/sql/accounts.hpp"
 
+#include "persistence/database.hpp"
+
 namespace marketlink::persistence {
 namespace {
 

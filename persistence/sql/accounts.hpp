@@ -7,8 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "persistence/database.hpp"
 #include "persistence/page.hpp"
+#include "persistence/result.hpp"
+#include "persistence/tx.hpp"
 
 namespace marketlink::persistence {
 

@@ -1,6 +1,8 @@
 // SQL for the audit log (table audit_log): admin actions and vendor stock edits.
 #include "persistence/sql/audit.hpp"
 
+#include "persistence/database.hpp"
+
 namespace marketlink::persistence {
 namespace {
 

@@ -3,7 +3,8 @@
 
 #include <string>
 
-#include "persistence/database.hpp"
+#include "persistence/result.hpp"
+#include "persistence/tx.hpp"
 
 namespace marketlink::persistence {
 

@@ -1,6 +1,8 @@
 // SQL for the catalog.
 #include "persistence/sql/catalog.hpp"
 
+#include "persistence/database.hpp"
+
 namespace marketlink::persistence {
 namespace {
 

@@ -1,6 +1,8 @@
 // SQL for idempotency keys (table idempotency_keys).
 #include "persistence/sql/idempotency.hpp"
 
+#include "persistence/database.hpp"
+
 namespace marketlink::persistence {
 namespace {
 

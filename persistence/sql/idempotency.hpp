@@ -5,7 +5,8 @@
 #include <optional>
 #include <string>
 
-#include "persistence/database.hpp"
+#include "persistence/result.hpp"
+#include "persistence/tx.hpp"
 
 namespace marketlink::persistence {
 

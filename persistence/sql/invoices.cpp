@@ -2,6 +2,8 @@
 // vendor_profiles, services and service_variants).
 #include "persistence/sql/invoices.hpp"
 
+#include "persistence/database.hpp"
+
 namespace marketlink::persistence {
 namespace {
 

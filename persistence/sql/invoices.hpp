@@ -6,8 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "persistence/database.hpp"
 #include "persistence/money.hpp"
+#include "persistence/result.hpp"
+#include "persistence/tx.hpp"
 
 namespace marketlink::persistence {
 

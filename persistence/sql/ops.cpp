@@ -1,6 +1,8 @@
 // SQL for the operator console.
 #include "persistence/sql/ops.hpp"
 
+#include "persistence/database.hpp"
+
 namespace marketlink::persistence::ops {
 namespace {
 

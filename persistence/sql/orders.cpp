@@ -1,6 +1,8 @@
 // SQL for orders (table orders, read with its variant, service and vendor).
 #include "persistence/sql/orders.hpp"
 
+#include "persistence/database.hpp"
+
 namespace marketlink::persistence {
 namespace {
 

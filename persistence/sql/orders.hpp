@@ -7,9 +7,10 @@
 #include <utility>
 #include <vector>
 
-#include "persistence/database.hpp"
 #include "persistence/money.hpp"
 #include "persistence/page.hpp"
+#include "persistence/result.hpp"
+#include "persistence/tx.hpp"
 
 namespace marketlink::persistence {
 

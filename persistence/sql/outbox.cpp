@@ -1,6 +1,8 @@
 // SQL for the outbox of after-payment jobs (table outbox).
 #include "persistence/sql/outbox.hpp"
 
+#include "persistence/database.hpp"
+
 namespace marketlink::persistence {
 namespace {
 

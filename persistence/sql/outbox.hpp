@@ -6,7 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "persistence/database.hpp"
+#include "persistence/result.hpp"
+#include "persistence/tx.hpp"
 
 namespace marketlink::persistence {
 

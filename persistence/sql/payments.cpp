@@ -1,6 +1,8 @@
 // SQL for payments (table payments; the confirmation also flips orders and writes outbox).
 #include "persistence/sql/payments.hpp"
 
+#include "persistence/database.hpp"
+
 namespace marketlink::persistence {
 namespace {
 

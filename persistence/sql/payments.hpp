@@ -6,9 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "persistence/database.hpp"
 #include "persistence/money.hpp"
+#include "persistence/result.hpp"
 #include "persistence/sql/outbox.hpp"
+#include "persistence/tx.hpp"
 
 namespace marketlink::persistence {
 

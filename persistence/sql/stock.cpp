@@ -1,6 +1,8 @@
 // SQL for stock (the column service_variants.stock).
 #include "persistence/sql/stock.hpp"
 
+#include "persistence/database.hpp"
+
 namespace marketlink::persistence {
 namespace {
 

@@ -7,8 +7,9 @@
 #include <string>
 #include <utility>
 
-#include "persistence/database.hpp"
 #include "persistence/money.hpp"
+#include "persistence/result.hpp"
+#include "persistence/tx.hpp"
 
 namespace marketlink::persistence {
 

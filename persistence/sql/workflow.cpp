@@ -2,6 +2,8 @@
 // order history (table order_events, written by a trigger).
 #include "persistence/sql/workflow.hpp"
 
+#include "persistence/database.hpp"
+
 namespace marketlink::persistence {
 namespace {
 

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "actors/accounts/tokens.hpp"
+#include "persistence/database.hpp"
 #include "persistence/ids.hpp"
 #include "tests/support/fake_sslcommerz.hpp"
 #include "tests/support/process.hpp"

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "actors/accounts/tokens.hpp"
+#include "persistence/database.hpp"
 #include "persistence/ids.hpp"
 #include "tests/support/test_server.hpp"
 

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "persistence/database.hpp"
 #include "persistence/migrations.hpp"
 #include "tests/support/test_server.hpp"
 

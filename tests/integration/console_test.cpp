@@ -8,6 +8,8 @@
 #include <boost/json/serialize.hpp>
 
 #include "actors/stock/stock_service.hpp"
+#include "persistence/database.hpp"
+#include "persistence/redis_client.hpp"
 #include "persistence/redis_keys.hpp"
 #include "tests/support/test_server.hpp"
 
@@ -143,7 +145,7 @@ TEST_F(Console, ResyncPutsRedisBackToTheDatabaseValueAndIsAudited) {
   auto v = make_variant(server, 7);
   auto customer = server.register_user("customer");
   ASSERT_EQ(post_order(server, customer, v.id).status, 201);
-  persistence::RedisClient redis(actors::redis_settings(server.config()));
+  persistence::RedisClient redis(persistence::redis_settings(server.config()));
   ASSERT_TRUE(redis.command({"SET", persistence::redis_keys::stock(v.id), "999"}).ok());
   auto r = c.post("/api/v1/ops/variants/" + std::to_string(v.id) + "/resync/", "", admin.access);
   ASSERT_EQ(r.status, 200) << r.body;

@@ -6,7 +6,9 @@
 #include <thread>
 
 #include "actors/stock/stock_service.hpp"
+#include "persistence/database.hpp"
 #include "persistence/ids.hpp"
+#include "persistence/redis_client.hpp"
 #include "persistence/redis_keys.hpp"
 #include "tests/support/test_server.hpp"
 
@@ -20,7 +22,7 @@ std::string str(const boost::json::value& v, const char* key) {
 }
 
 long long redis_stock(const config::Config& cfg, int64_t variant) {
-  persistence::RedisClient redis(actors::redis_settings(cfg));
+  persistence::RedisClient redis(persistence::redis_settings(cfg));
   auto v = redis.get_int(persistence::redis_keys::stock(variant));
   return v ? *v : -999;
 }

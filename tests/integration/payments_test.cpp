@@ -10,6 +10,7 @@
 #include <fstream>
 #include <future>
 
+#include "persistence/database.hpp"
 #include "persistence/ids.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_server.hpp"
@@ -457,7 +458,7 @@ TEST_F(Payments, TheDatabaseRefusesAnOrderGoingBackwards) {
 }
 
 TEST_F(Payments, ACrashedInvoiceActorIsRestartedAndLosesNoJob) {
-  server.outbox().inject_crash("invoice_actor");
+  server.outbox().crash_for_test("invoice_actor");
   auto p = place_order(server);
   ASSERT_EQ(ipn(server.port(), p.order_id, gateway.pay(p.order_id, "1500.00")).status, 200);
   // The actor died holding the job; the job comes back after its lease (2 s in tests).

@@ -5,6 +5,7 @@
 #include <future>
 #include <thread>
 
+#include "persistence/database.hpp"
 #include "tests/support/test_server.hpp"
 
 using namespace marketlink;
@@ -65,7 +66,7 @@ TEST(Runtime, CrashedWorkerIsRestartedBySupervisor) {
   auto cfg = test_config({{"HASH_POOL_SIZE", "1"}});
   actors::Runtime rt(cfg);
   ASSERT_EQ(run_job(rt, actors::PoolKind::hash), "ok");
-  rt.inject_crash(actors::PoolKind::hash, false);
+  rt.crash_for_test(actors::PoolKind::hash, false);
   ASSERT_TRUE(eventually([&] { return entry(rt, "hash_pool/worker-0").restarts == 1; }));
   EXPECT_FALSE(entry(rt, "hash_pool/worker-0").last_error.empty());
   EXPECT_EQ(run_job(rt, actors::PoolKind::hash), "ok") << "the restarted worker takes jobs";
@@ -75,7 +76,7 @@ TEST(Runtime, CrashedPoolIsRestartedByTheRootSupervisor) {
   auto cfg = test_config();
   actors::Runtime rt(cfg);
   ASSERT_EQ(run_job(rt, actors::PoolKind::db), "ok");
-  rt.inject_crash(actors::PoolKind::db, true);
+  rt.crash_for_test(actors::PoolKind::db, true);
   ASSERT_TRUE(eventually([&] { return entry(rt, "db_pool").restarts == 1; }));
   ASSERT_TRUE(eventually([&] { return run_job(rt, actors::PoolKind::db) == "ok"; }));
 }

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "actors/stock/stock_service.hpp"
+#include "persistence/redis_client.hpp"
 #include "persistence/redis_keys.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_server.hpp"
@@ -108,7 +109,7 @@ TEST(StockResilience, RedisStoppedMidRunNeverOversellsAndResyncsAfter) {
   EXPECT_EQ(created, 50) << "exactly the stock, never more";
   EXPECT_EQ(db_stock(variant), 0);
   EXPECT_EQ(count_orders(variant, "pending"), 50);
-  persistence::RedisClient check(actors::redis_settings(s.config()));
+  persistence::RedisClient check(persistence::redis_settings(s.config()));
   // A worker whose Redis connection died with the old server may fail once more and leave the
   // counter stale; the degraded actor then heals it from PostgreSQL on its own.
   EXPECT_TRUE(eventually([&] {
@@ -160,7 +161,7 @@ TEST(StockResilience, TwoServerProcessesSharingStoresNeverOversell) {
   EXPECT_EQ(created, 25);
   EXPECT_EQ(db_stock(variant), 0);
   EXPECT_EQ(count_orders(variant, "pending"), 25);
-  persistence::RedisClient check(actors::redis_settings(cfg));
+  persistence::RedisClient check(persistence::redis_settings(cfg));
   EXPECT_EQ(check.get_int(persistence::redis_keys::stock(variant)).value(), 0);
   EXPECT_EQ(check.get_int(persistence::redis_keys::inflight(variant)).value(), 0);
 }

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/app.hpp"
+#include "persistence/database.hpp"
 
 namespace marketlink::testing {
 
@@ -140,7 +141,7 @@ FakeSslcommerz& shared_gateway() {
 }
 
 persistence::Database& test_db() {
-  static persistence::Database db(actors::db_settings(test_config()));
+  static persistence::Database db(persistence::db_settings(test_config()));
   return db;
 }
 

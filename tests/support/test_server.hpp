@@ -13,6 +13,7 @@
 #include "config/config.hpp"
 #include "http/handler_support.hpp"
 #include "http/server/server.hpp"
+#include "persistence/database.hpp"
 #include "tests/support/fake_sslcommerz.hpp"
 #include "tests/support/http_client.hpp"
 
