@@ -58,10 +58,10 @@ void optional_user(App& app, const RequestPtr& req, const Responder& respond,
 }
 
 void require_role(App& app, const RequestPtr& req, const Responder& respond,
-                  std::initializer_list<const char*> roles, std::function<void(UserRow)> next) {
-  std::vector<std::string> allowed(roles.begin(), roles.end());
+                  std::initializer_list<Role> roles, std::function<void(UserRow)> next) {
+  std::vector<Role> allowed(roles.begin(), roles.end());
   require_user(app, req, respond, [req, respond, allowed, next = std::move(next)](UserRow user) {
-    for (const auto& r : allowed) {
+    for (const Role r : allowed) {
       if (user.role == r) return next(std::move(user));
     }
     fail(respond, *req, Error::forbidden());
@@ -120,7 +120,7 @@ boost::json::object user_json(const UserRow& u) {
           {"email", u.email},
           {"first_name", u.first_name},
           {"last_name", u.last_name},
-          {"role", u.role},
+          {"role", to_string(u.role)},
           {"date_joined", u.date_joined}};
 }
 

@@ -21,6 +21,7 @@ Response no_content(int status);
 // Reports `error` for `request`.
 void fail(const Responder& respond, const Request& request, const Error& error);
 
+using persistence::Role;
 using persistence::UserRow;
 
 // Authenticates the bearer token, then calls next(user); answers 401 itself otherwise.
@@ -32,7 +33,7 @@ void optional_user(App& app, const RequestPtr& req, const Responder& respond,
                    std::function<void(actors::Viewer)> next);
 // As require_user, and the user's role must be one of `roles` (403 otherwise).
 void require_role(App& app, const RequestPtr& req, const Responder& respond,
-                  std::initializer_list<const char*> roles, std::function<void(UserRow)> next);
+                  std::initializer_list<Role> roles, std::function<void(UserRow)> next);
 
 // A route handler from a function of the App, the request and the responder.
 inline Handler route(App& app, void (*fn)(App&, RequestPtr, Responder)) {

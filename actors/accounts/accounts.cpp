@@ -17,6 +17,8 @@ namespace {
 namespace users = persistence::users;
 namespace profiles = persistence::vendor_profiles;
 namespace refresh_tokens = persistence::refresh_tokens;
+using persistence::parse_role;
+using persistence::Role;
 using persistence::Tx;
 
 Error bad_credentials() {
@@ -249,7 +251,8 @@ class RegistrationFlow : public std::enable_shared_from_this<RegistrationFlow> {
   void hashed(Result<std::string> hash) {
     if (!hash) return done_(std::move(hash).error());
     persistence::NewUser user{normalize_email(*in_.email), std::move(*hash),
-                              in_.first_name.value_or(""), in_.last_name.value_or(""), *in_.role};
+                              in_.first_name.value_or(""), in_.last_name.value_or(""),
+                              parse_role(*in_.role).value_or(Role::customer)};
     run_transaction<RegisterOutput>(
         a_.runtime_, "register",
         [&token_service = a_.tokens_, user = std::move(user),
@@ -260,7 +263,7 @@ class RegistrationFlow : public std::enable_shared_from_this<RegistrationFlow> {
             if (row.error().code == ErrorCode::conflict) return email_taken();
             return std::move(row).error();
           }
-          if (row->role == "vendor") profiles::insert(tx, row->id, business, address);
+          if (row->role == Role::vendor) profiles::insert(tx, row->id, business, address);
           auto tokens = issue_pair(tx, token_service, row->id, random_uuid());
           return RegisterOutput{std::move(*row), std::move(tokens)};
         },
@@ -564,7 +567,7 @@ Result<UserRow> Accounts::create_superuser(persistence::Database& db, const std:
   for (auto& p : password_problems(password)) errors.add("password", p);
   if (!errors.empty()) return std::move(errors).to_error();
   persistence::NewUser user{
-      normalize_email(email), hash_password(password, params), "", "", "admin", true, true};
+      normalize_email(email), hash_password(password, params), "", "", Role::admin, true, true};
   auto out = persistence::transact(
       db, "createsuperuser", [&](Tx& tx) -> Result<UserRow> { return users::insert(tx, user); });
   if (!out && out.error().code == ErrorCode::conflict) return email_taken();

@@ -1,6 +1,8 @@
 // Catalog rules: who sees what, who may write what.
 #include "actors/catalog/catalog.hpp"
 
+#include <set>
+
 #include "actors/runtime/pool_jobs.hpp"
 #include "persistence/sql/audit.hpp"
 #include "persistence/sql/orders.hpp"
@@ -82,7 +84,7 @@ Error duplicate_variant_error() {
 void Catalog::list_services(Viewer viewer, persistence::ServiceQuery query,
                             persistence::PageRequest page,
                             Callback<persistence::Page<ServiceRow>> done) {
-  if (viewer && viewer->role == "vendor") query.viewer_vendor_user_id = viewer->id;
+  if (viewer && viewer->role == persistence::Role::vendor) query.viewer_vendor_user_id = viewer->id;
   run_transaction<persistence::Page<ServiceRow>>(
       runtime_, "list services",
       [query = std::move(query), page](Tx& tx) -> Result<persistence::Page<ServiceRow>> {
@@ -103,7 +105,20 @@ void Catalog::get_service(Viewer viewer, std::string id, Callback<ServiceDetail>
       std::move(done));
 }
 
+void check_new_variants(const std::vector<NewVariant>& variants, FieldErrors& errors) {
+  if (variants.empty()) return errors.add("variants", "At least one variant is required.");
+  std::set<std::string> names;
+  for (const auto& v : variants) {
+    if (!names.insert(v.name).second) {
+      return errors.add("variants", "Variant names must be unique within a service.");
+    }
+  }
+}
+
 void Catalog::create_service(UserRow vendor, NewService in, Callback<ServiceDetail> done) {
+  FieldErrors rules;
+  check_new_variants(in.variants, rules);
+  if (!rules.empty()) return done(std::move(rules).to_error());
   run_transaction<ServiceDetail>(
       runtime_, "create service",
       [vendor = std::move(vendor), in = std::move(in)](Tx& tx) -> Result<ServiceDetail> {

@@ -28,6 +28,11 @@ struct NewService {
   std::vector<NewVariant> variants;
 };
 
+// The rules a new service's variants must follow: at least one, and names unique within the
+// service. Each failure is added to `errors` under "variants". A pure function: the handler
+// runs it on what it parsed, and create_service again before writing anything.
+void check_new_variants(const std::vector<NewVariant>& variants, FieldErrors& errors);
+
 struct VariantPatch {
   std::optional<std::string> name;
   std::optional<Money> price;

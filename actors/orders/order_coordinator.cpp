@@ -2,6 +2,7 @@
 // come back to it as messages, so all bookkeeping happens on the actor; the sweeper cancels
 // expired pending orders through the stock actors (which return their stock exactly once).
 #include "actors/orders/order_service.hpp"
+#include "actors/orders/visibility.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -26,6 +27,7 @@ namespace marketlink::actors {
 using detail::CreateOrderMsg;
 using internal::continue_on;
 using internal::Step;
+using persistence::Role;
 using persistence::Tx;
 
 namespace {
@@ -316,21 +318,18 @@ void OrderService::create(persistence::UserRow customer, int64_t variant_id,
 }
 
 namespace {
-// Who sees an order: its customer, the vendor it was booked with, an admin.
-bool can_see(const persistence::UserRow& u, const OrderRow& o) {
-  return u.role == "admin" || (u.role == "customer" && o.customer_id == u.id) ||
-         (u.role == "vendor" && o.vendor_user_id == u.id);
+// The order, when `user` may see it; otherwise 404 (its existence is not revealed).
+Result<OrderRow> visible_order(Tx& tx, const persistence::UserRow& user, const std::string& id) {
+  auto o = persistence::orders::find(tx, id);
+  if (!o || !can_see(user, *o)) return Error::not_found();
+  return std::move(*o);
 }
 }  // namespace
 
 void OrderService::get(persistence::UserRow user, std::string order_id, Callback<OrderRow> done) {
   run_transaction<OrderRow>(
       impl_->runtime, "get order",
-      [user, order_id](Tx& tx) -> Result<OrderRow> {
-        auto o = persistence::orders::find(tx, order_id);
-        if (!o || !can_see(user, *o)) return Error::not_found();
-        return std::move(*o);
-      },
+      [user, order_id](Tx& tx) -> Result<OrderRow> { return visible_order(tx, user, order_id); },
       std::move(done));
 }
 
@@ -339,9 +338,9 @@ void OrderService::detail(persistence::UserRow user, std::string order_id,
   run_transaction<OrderDetail>(
       impl_->runtime, "order detail",
       [user, order_id](Tx& tx) -> Result<OrderDetail> {
-        auto o = persistence::orders::find(tx, order_id);
-        if (!o || !can_see(user, *o)) return Error::not_found();
-        OrderDetail d{std::move(*o), persistence::payments::find_by_order(tx, order_id),
+        auto o = visible_order(tx, user, order_id);
+        if (!o) return std::move(o).error();
+        OrderDetail d{std::move(o).value(), persistence::payments::find_by_order(tx, order_id),
                       persistence::workflow::history(tx, order_id)};
         return d;
       },
@@ -353,8 +352,8 @@ void OrderService::invoice(persistence::UserRow user, std::string order_id,
   run_transaction<persistence::invoices::Stored>(
       impl_->runtime, "order invoice",
       [user, order_id](Tx& tx) -> Result<persistence::invoices::Stored> {
-        auto o = persistence::orders::find(tx, order_id);
-        if (!o || !can_see(user, *o)) return Error::not_found();
+        auto o = visible_order(tx, user, order_id);
+        if (!o) return std::move(o).error();
         auto stored = persistence::invoices::find(tx, order_id);
         if (!stored) return Error::not_found();
         return std::move(*stored);
@@ -388,10 +387,8 @@ void OrderService::complete(persistence::UserRow vendor, std::string order_id,
 
 void OrderService::list(persistence::UserRow user, std::optional<std::string> status,
                         persistence::PageRequest page, Callback<persistence::Page<OrderRow>> done) {
-  persistence::orders::Scope scope;
+  auto scope = scope_for(user);
   scope.status = std::move(status);
-  if (user.role == "customer") scope.customer_id = user.id;
-  if (user.role == "vendor") scope.vendor_user_id = user.id;
   run_transaction<persistence::Page<OrderRow>>(
       impl_->runtime, "list orders",
       [scope, page](Tx& tx) -> Result<persistence::Page<OrderRow>> {
@@ -405,7 +402,7 @@ void OrderService::cancel(persistence::UserRow user, std::string order_id,
   auto impl = impl_;
   get(user, order_id, [impl, user, done = std::move(done)](Result<OrderRow> found) mutable {
     if (!found) return done(std::move(found).error());
-    if (user.role == "vendor") return done(Error::forbidden());
+    if (user.role == Role::vendor) return done(Error::forbidden());
     if (found->status != "pending") {
       return done(Error::make(ErrorCode::conflict, "Only pending orders can be cancelled."));
     }

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "actors/outbox/invoice_pdf.hpp"
+#include "actors/outbox/outbox_policy.hpp"
 #include "actors/runtime/internal.hpp"
 #include "actors/runtime/pool_jobs.hpp"
 #include "persistence/ids.hpp"
@@ -273,22 +274,13 @@ using Worker = caf::stateful_actor<WorkerState>;
 
 void drain(Worker* self);
 
-// Jobs held in memory at most (claimed and not yet finished): four batches.
-std::size_t in_flight_cap(const config::Config& c) {
-  return 4 * static_cast<std::size_t>(c.outbox_batch_size);
-}
-
-int backoff_seconds(int attempts) {
-  return std::min(300, 1 << std::min(attempts - 1, 9));
-}
-
 void pump(Worker* self, std::size_t lane, bool flush);
 
 void settle(Worker* self, std::size_t lane, std::vector<JobResult> results) {
   auto& st = self->state;
   st.lanes[lane].busy = false;
   pump(self, lane, false);
-  const auto cap = in_flight_cap(*st.config);
+  const auto cap = in_flight_cap(st.config->outbox_batch_size);
   const bool was_full = st.in_flight.size() >= cap;
   for (auto& r : results) {
     auto it = st.in_flight.find(r.id);
@@ -300,7 +292,7 @@ void settle(Worker* self, std::size_t lane, std::vector<JobResult> results) {
     }
     st.stats->add(kFailed, 1);
     st.stats->failed("job " + std::to_string(r.id) + ": " + r.error);
-    const int delay = backoff_seconds(attempts);
+    const int delay = retry_delay_seconds(attempts);
     const int max_attempts = st.config->outbox_max_attempts;
     run_transaction<bool>(
         *st.runtime, "outbox retry",
@@ -328,7 +320,7 @@ void pump(Worker* self, std::size_t index, bool flush) {
   auto& st = self->state;
   auto& lane = st.lanes[index];
   const auto now = std::chrono::steady_clock::now();
-  if (lane.busy && now - lane.busy_since > st.config->outbox_lease) lane.busy = false;
+  if (lane.busy && lease_expired(lane.busy_since, now, st.config->outbox_lease)) lane.busy = false;
   if (lane.busy || lane.waiting.empty()) return;
   const auto batch = static_cast<std::size_t>(st.config->outbox_batch_size);
   // A partial batch waits a moment for company: under load that turns many small transactions
@@ -385,10 +377,10 @@ void drain(Worker* self) {
   // Jobs whose actor never answered (it crashed) are forgotten here; their lease brings them back.
   const auto now = std::chrono::steady_clock::now();
   for (auto it = st.in_flight.begin(); it != st.in_flight.end();) {
-    it = now - it->second.claimed_at > st.config->outbox_lease ? st.in_flight.erase(it)
-                                                               : std::next(it);
+    it = lease_expired(it->second.claimed_at, now, st.config->outbox_lease) ? st.in_flight.erase(it)
+                                                                            : std::next(it);
   }
-  const auto cap = in_flight_cap(*st.config);
+  const auto cap = in_flight_cap(st.config->outbox_batch_size);
   if (st.in_flight.size() >= cap) return;  // settle() drains again when there is room
   const int limit =
       std::min<int>(st.config->outbox_batch_size, static_cast<int>(cap - st.in_flight.size()));

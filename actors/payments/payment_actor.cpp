@@ -1,4 +1,5 @@
 // Payment actor (CAF) and the SSLCommerz session protocol (sslcommerz-protocol.md §2).
+#include "actors/payments/notification_rules.hpp"
 #include "actors/payments/payment_service.hpp"
 
 #include <spdlog/spdlog.h>
@@ -154,40 +155,6 @@ std::string field(const PostedFields& f, const char* name) {
 }
 
 // The order status a signed non-VALID notification leads to (api.md "Settled details").
-std::optional<std::string> release_status(const std::string& posted) {
-  if (posted == "FAILED") return "failed";
-  if (posted == "CANCELLED" || posted == "EXPIRED" || posted == "UNATTEMPTED") return "cancelled";
-  return std::nullopt;
-}
-
-// A decimal as the gateway writes it ("1500.00", "1462.5"); anything else is stored as unknown.
-bool plain_decimal(const std::string& s) {
-  if (s.empty() || s.size() > 30) return false;
-  std::size_t i = s[0] == '-' ? 1 : 0;
-  bool digits = false, dot = false;
-  for (; i < s.size(); ++i) {
-    if (s[i] >= '0' && s[i] <= '9') {
-      digits = true;
-    } else if (s[i] == '.' && !dot) {
-      dot = true;
-    } else {
-      return false;
-    }
-  }
-  return digits;
-}
-
-// The gateway's amount compared numerically with the order's: "1500", "1500.0", "1500.000" all
-// equal 1500.00.
-bool same_amount(std::string text, Money expected) {
-  if (!plain_decimal(text)) return false;
-  if (auto dot = text.find('.'); dot != std::string::npos) {
-    while (text.size() > dot + 3 && text.back() == '0') text.pop_back();
-  }
-  auto parsed = parse_money(text, 16);
-  return parsed.value && *parsed.value == expected;
-}
-
 // What the validation API said about a val_id.
 struct Validation {
   std::string status, tran_id, val_id, amount, store_amount, currency, currency_type, bank_tran_id,
@@ -390,13 +357,18 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
   }
 
   void route(bool has_payment) {
-    if (auto target = release_status(posted_)) return release(*target);
-    if (posted_ != "VALID") return reject("Unsupported status");
     const auto val_id = field(n_.fields, "val_id");
-    if (val_id.empty()) return reject("val_id missing");
-    const bool settled =
-        order_.status == "paid" || order_.status == "processing" || order_.status == "completed";
-    if (has_payment || settled) return outcome(NotificationOutcome::Kind::duplicate);
+    const auto route = route_notification(posted_, val_id, has_payment, order_.status);
+    switch (route.kind) {
+      case NotificationRoute::Kind::release:
+        return release(route.target);
+      case NotificationRoute::Kind::reject:
+        return reject(route.message);
+      case NotificationRoute::Kind::duplicate:
+        return outcome(NotificationOutcome::Kind::duplicate);
+      case NotificationRoute::Kind::validate:
+        break;
+    }
     auto& st = self_->state;
     st.client->get(validation_url(*st.config, val_id),
                    step<HttpReply>([val_id](NotificationJob& job, Result<HttpReply> reply) {
@@ -426,22 +398,28 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
       st.stats->failed("validation API unreachable for order " + order_.id);
       return finish(std::move(v).error());
     }
-    if ((v->status != "VALID" && v->status != "VALIDATED") || v->val_id != val_id) {
-      return reject("Payment not valid", Reason::payment_not_valid);
+    const auto verdict =
+        judge_validation({v->status, v->val_id, v->tran_id, v->amount, v->currency_type}, val_id,
+                         order_.id, order_.total_amount, order_.status);
+    switch (verdict) {
+      case ValidationVerdict::not_valid:
+        return reject("Payment not valid", Reason::payment_not_valid);
+      case ValidationVerdict::transaction_mismatch:
+        return reject("Transaction mismatch", Reason::transaction_mismatch);
+      case ValidationVerdict::amount_mismatch:
+        spdlog::warn("payments: order {} paid {} {} but costs {} BDT; failing it, refund needed",
+                     order_.id, v->amount, v->currency_type, order_.total_amount.to_string());
+        payment_ = new_payment(order_.id, *v, n_.source);
+        payment_.state = "needs_refund";
+        payment_.reason = "amount or currency mismatch: paid " + v->amount + " " + v->currency_type;
+        return mismatch();
+      case ValidationVerdict::order_not_pending:
+        payment_ = new_payment(order_.id, *v, n_.source);
+        return refund("order was " + order_.status);
+      case ValidationVerdict::confirm:
+        payment_ = new_payment(order_.id, *v, n_.source);
+        return confirm();
     }
-    if (v->tran_id != order_.id) {
-      return reject("Transaction mismatch", Reason::transaction_mismatch);
-    }
-    payment_ = new_payment(order_.id, *v, n_.source);
-    if (!same_amount(v->amount, order_.total_amount) || v->currency_type != "BDT") {
-      spdlog::warn("payments: order {} paid {} {} but costs {} BDT; failing it, refund needed",
-                   order_.id, v->amount, v->currency_type, order_.total_amount.to_string());
-      payment_.state = "needs_refund";
-      payment_.reason = "amount or currency mismatch: paid " + v->amount + " " + v->currency_type;
-      return mismatch();
-    }
-    if (order_.status != "pending") return refund("order was " + order_.status);
-    confirm();
   }
 
   // Order pending → paid, the payment and the outbox jobs, in one transaction (shared with the

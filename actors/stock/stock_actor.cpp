@@ -25,6 +25,7 @@
 #include "actors/runtime/counters.hpp"
 #include "actors/runtime/internal.hpp"
 #include "actors/runtime/pool_jobs.hpp"
+#include "actors/stock/stock_gate.hpp"
 #include "persistence/ids.hpp"
 #include "persistence/redis_keys.hpp"
 
@@ -195,46 +196,33 @@ void load_job(Resources& r, int64_t id, const Report& report) {
   report(d);
 }
 
-void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool reseed,
-               long long ttl, const Report& report) {
-  StockDone d;
-  const int n = static_cast<int>(batch.size());
-  d.batch = n;
+// Step 1 of a batch: how many of `n` units the Redis gate lets through (seeding a missing
+// counter from PostgreSQL first). nullopt: Redis is unusable, PostgreSQL alone decides.
+std::optional<long long> gate_units(Resources& r, int64_t id, int n, bool reseed, StockDone& d) {
   auto& redis = r.redis();
-  bool redis_ok = true;
-  long long from_redis = n;
   auto seed_from_db = [&]() {
     auto current = db_stock(r, id);
     if (!current || !*current) return false;
     return eval_int(redis, kSeed, id, {std::to_string(**current)}).ok();
   };
-  if (reseed && !seed_from_db()) redis_ok = false;
-  if (redis_ok) {
-    auto gate = eval(redis, kGate, id, {std::to_string(n)});
-    if (gate && gate->elements.size() == 2 && gate->elements[0].integer < 0) {
-      gate = seed_from_db() ? eval(redis, kGate, id, {std::to_string(n)})
-                            : Result<RedisReply>(Error::unavailable());
-    }
-    if (gate && gate->elements.size() == 2 && gate->elements[0].integer >= 0) {
-      from_redis = gate->elements[0].integer;
-      d.redis = gate->elements[1].integer;
-    } else {
-      redis_ok = false;  // degraded: PostgreSQL alone decides, still never oversold
-    }
+  if (reseed && !seed_from_db()) return std::nullopt;
+  auto gate = read_gate(eval(redis, kGate, id, {std::to_string(n)}));
+  if (gate.kind == GateAnswer::Kind::missing && seed_from_db()) {
+    gate = read_gate(eval(redis, kGate, id, {std::to_string(n)}));
   }
-  d.redis_ok = redis_ok;
-  d.redis_failed = !redis_ok;
-  if (redis_ok && from_redis == 0) {
-    d.sold_out = true;
-    d.rejected = n;
-    for (auto& w : batch) w.done(sold_out_error());
-    report(d);
-    return;
-  }
+  if (gate.kind != GateAnswer::Kind::taken) return std::nullopt;
+  d.redis = gate.left;
+  return gate.taken;
+}
 
-  auto orders = persistence::transact(
+// Step 2: one transaction takes up to `units` and inserts an order for each granted caller.
+Result<std::vector<persistence::OrderRow>> commit_batch(Resources& r, int64_t id,
+                                                        const std::vector<ReserveWork>& batch,
+                                                        long long units, long long ttl,
+                                                        StockDone& d) {
+  return persistence::transact(
       r.db(), "reserve", [&](Tx& tx) -> Result<std::vector<persistence::OrderRow>> {
-        auto taken = persistence::stock::take(tx, id, static_cast<int>(from_redis));
+        auto taken = persistence::stock::take(tx, id, static_cast<int>(units));
         if (!taken.sellable) return Error::not_found();
         d.db_stock = taken.after;
         std::vector<std::string> ids, customers;
@@ -245,10 +233,31 @@ void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool r
         return persistence::orders::insert_batch(tx, id, taken.vendor_id, taken.price, ids,
                                                  customers, ttl);
       });
-  const long long granted = orders ? static_cast<long long>(orders->size()) : 0;
-  if (redis_ok) {
-    auto settled =
-        eval_int(redis, kSettle, id, {std::to_string(from_redis), std::to_string(granted)});
+}
+
+// A batch of reservations: gate → commit → settle → answer (see batch_outcome).
+void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool reseed,
+               long long ttl, const Report& report) {
+  StockDone d;
+  const int n = static_cast<int>(batch.size());
+  d.batch = n;
+  const auto gated = gate_units(r, id, n, reseed, d);
+  d.redis_ok = gated.has_value();
+  d.redis_failed = !gated;
+  if (gated && *gated == 0) {
+    d.sold_out = true;
+    d.rejected = n;
+    for (auto& w : batch) w.done(sold_out_error());
+    return report(d);
+  }
+  const long long asked = gated.value_or(n);
+  auto orders = commit_batch(r, id, batch, asked, ttl, d);
+  const auto outcome =
+      batch_outcome(batch.size(), asked, orders ? static_cast<long long>(orders->size()) : 0);
+  if (gated) {
+    auto settled = eval_int(r.redis(), kSettle, id,
+                            {std::to_string(outcome.clear_in_flight),
+                             std::to_string(outcome.clear_in_flight - outcome.give_back)});
     if (settled) {
       d.redis = *settled;
     } else {
@@ -263,18 +272,17 @@ void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool r
     const Error e = d.not_sellable ? unknown_variant_error(id) : orders.error();
     for (auto& w : batch) w.done(e);
     d.rejected = n;
-    report(d);
-    return;
+    return report(d);
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (i < orders->size()) {
+    if (i < outcome.with_order) {
       batch[i].done(std::move((*orders)[i]));
     } else {
       batch[i].done(sold_out_error());
     }
   }
-  d.accepted = static_cast<int>(granted);
-  d.rejected = n - d.accepted;
+  d.accepted = static_cast<int>(outcome.with_order);
+  d.rejected = static_cast<int>(outcome.sold_out);
   report(d);
 }
 

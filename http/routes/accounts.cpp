@@ -98,7 +98,7 @@ void update_profile(App& app, RequestPtr req, Responder respond, bool partial) {
 }
 
 void get_vendor_profile(App& app, RequestPtr req, Responder respond) {
-  require_role(app, req, respond, {"vendor"}, [&app, req, respond](UserRow user) {
+  require_role(app, req, respond, {Role::vendor}, [&app, req, respond](UserRow user) {
     app.accounts.vendor_profile(std::move(user),
                                 reply<persistence::VendorProfileRow>(req, respond, [](auto& p) {
                                   return json_response(200, vendor_profile_json(p));
@@ -107,7 +107,7 @@ void get_vendor_profile(App& app, RequestPtr req, Responder respond) {
 }
 
 void update_vendor_profile(App& app, RequestPtr req, Responder respond, bool partial) {
-  require_role(app, req, respond, {"vendor"}, [&app, req, respond, partial](UserRow user) {
+  require_role(app, req, respond, {Role::vendor}, [&app, req, respond, partial](UserRow user) {
     auto body = JsonObject::parse_request(*req);
     if (!body) return fail(respond, *req, body.error());
     FieldErrors errors;

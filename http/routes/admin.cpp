@@ -13,7 +13,7 @@ boost::json::object admin_user_json(const UserRow& u) {
 }
 
 void list_vendors(App& app, RequestPtr req, Responder respond) {
-  require_role(app, req, respond, {"admin"}, [&app, req, respond](UserRow) {
+  require_role(app, req, respond, {Role::admin}, [&app, req, respond](UserRow) {
     std::optional<bool> active;
     if (auto v = req->query_param("is_active")) {
       if (*v == "true" || *v == "True" || *v == "1") {
@@ -33,7 +33,7 @@ void list_vendors(App& app, RequestPtr req, Responder respond) {
 }
 
 void set_vendor_active(App& app, RequestPtr req, Responder respond, bool active) {
-  require_role(app, req, respond, {"admin"}, [&app, req, respond, active](UserRow admin) {
+  require_role(app, req, respond, {Role::admin}, [&app, req, respond, active](UserRow admin) {
     auto id = req->param("id");
     if (!is_uuid(id)) return fail(respond, *req, Error::not_found());
     app.accounts.set_vendor_active(std::move(admin), std::move(id), active,
@@ -44,7 +44,7 @@ void set_vendor_active(App& app, RequestPtr req, Responder respond, bool active)
 }
 
 void list_users(App& app, RequestPtr req, Responder respond) {
-  require_role(app, req, respond, {"admin"}, [&app, req, respond](UserRow) {
+  require_role(app, req, respond, {Role::admin}, [&app, req, respond](UserRow) {
     std::optional<std::string> role = req->query_param("role");
     if (role && role->empty()) role.reset();
     if (role && *role != "customer" && *role != "vendor" && *role != "admin") {
@@ -60,7 +60,7 @@ void list_users(App& app, RequestPtr req, Responder respond) {
 }
 
 void set_user_active(App& app, RequestPtr req, Responder respond, bool active) {
-  require_role(app, req, respond, {"admin"}, [&app, req, respond, active](UserRow admin) {
+  require_role(app, req, respond, {Role::admin}, [&app, req, respond, active](UserRow admin) {
     auto id = req->param("id");
     if (!is_uuid(id)) return fail(respond, *req, Error::not_found());
     app.accounts.set_user_active(std::move(admin), std::move(id), active,

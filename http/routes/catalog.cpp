@@ -1,7 +1,6 @@
 // /api/v1/services/: services and variants.
 #include <boost/json/serialize.hpp>
 #include <charconv>
-#include <set>
 
 #include "http/handler_support.hpp"
 #include "persistence/ids.hpp"
@@ -126,7 +125,7 @@ void list_services(App& app, RequestPtr req, Responder respond) {
 }
 
 void create_service(App& app, RequestPtr req, Responder respond) {
-  require_role(app, req, respond, {"vendor"}, [&app, req, respond](UserRow vendor) {
+  require_role(app, req, respond, {Role::vendor}, [&app, req, respond](UserRow vendor) {
     auto body = JsonObject::parse_request(*req);
     if (!body) return fail(respond, *req, body.error());
     FieldErrors errors;
@@ -137,8 +136,6 @@ void create_service(App& app, RequestPtr req, Responder respond) {
     auto items = body->objects("variants", problem);
     std::vector<std::vector<FieldError>> item_errors;
     bool item_failed = false;
-    std::set<std::string> names;
-    bool duplicate = false;
     for (const auto& item : items) {
       if (!item.object) {
         item_errors.push_back({{"non_field_errors",
@@ -151,7 +148,6 @@ void create_service(App& app, RequestPtr req, Responder respond) {
       auto v = read_variant(*item.object, e, true);
       if (e.empty()) {
         in.variants.push_back(to_new(v));
-        duplicate = duplicate || !names.insert(*v.name).second;
         item_errors.emplace_back();
       } else {
         item_errors.push_back(std::move(e).to_error().fields);
@@ -170,11 +166,9 @@ void create_service(App& app, RequestPtr req, Responder respond) {
                                    body->type_name("variants") + "\".");
         break;
       case JsonObject::ListProblem::none:
-        if (items.empty()) errors.add("variants", "At least one variant is required.");
+        if (!item_failed) actors::check_new_variants(in.variants, errors);
         break;
     }
-    if (!item_failed && duplicate)
-      errors.add("variants", "Variant names must be unique within a service.");
     if (!errors.empty() || item_failed) {
       Error e = std::move(errors).to_error();
       if (item_failed) e.fields.push_back({"variants", {}, std::move(item_errors)});
@@ -201,7 +195,7 @@ void get_service(App& app, RequestPtr req, Responder respond) {
 }
 
 void update_service(App& app, RequestPtr req, Responder respond, bool partial) {
-  require_role(app, req, respond, {"vendor"}, [&app, req, respond, partial](UserRow vendor) {
+  require_role(app, req, respond, {Role::vendor}, [&app, req, respond, partial](UserRow vendor) {
     auto id = req->param("id");
     if (!is_uuid(id)) return fail(respond, *req, Error::not_found());
     auto body = JsonObject::parse_request(*req);
@@ -219,7 +213,7 @@ void update_service(App& app, RequestPtr req, Responder respond, bool partial) {
 }
 
 void delete_service(App& app, RequestPtr req, Responder respond) {
-  require_role(app, req, respond, {"vendor"}, [&app, req, respond](UserRow vendor) {
+  require_role(app, req, respond, {Role::vendor}, [&app, req, respond](UserRow vendor) {
     auto id = req->param("id");
     if (!is_uuid(id)) return fail(respond, *req, Error::not_found());
     app.catalog.delete_service(std::move(vendor), std::move(id),
@@ -252,7 +246,7 @@ void list_variants(App& app, RequestPtr req, Responder respond) {
 }
 
 void create_variant(App& app, RequestPtr req, Responder respond) {
-  require_role(app, req, respond, {"vendor"}, [&app, req, respond](UserRow vendor) {
+  require_role(app, req, respond, {Role::vendor}, [&app, req, respond](UserRow vendor) {
     auto body = JsonObject::parse_request(*req);
     if (!body) return fail(respond, *req, body.error());
     FieldErrors errors;
@@ -278,7 +272,7 @@ void get_variant(App& app, RequestPtr req, Responder respond) {
 }
 
 void update_variant(App& app, RequestPtr req, Responder respond, bool partial) {
-  require_role(app, req, respond, {"vendor"}, [&app, req, respond, partial](UserRow vendor) {
+  require_role(app, req, respond, {Role::vendor}, [&app, req, respond, partial](UserRow vendor) {
     auto id = variant_id(*req);
     if (!id) return fail(respond, *req, Error::not_found());
     auto body = JsonObject::parse_request(*req);
@@ -295,7 +289,7 @@ void update_variant(App& app, RequestPtr req, Responder respond, bool partial) {
 }
 
 void delete_variant(App& app, RequestPtr req, Responder respond) {
-  require_role(app, req, respond, {"vendor"}, [&app, req, respond](UserRow vendor) {
+  require_role(app, req, respond, {Role::vendor}, [&app, req, respond](UserRow vendor) {
     auto id = variant_id(*req);
     if (!id) return fail(respond, *req, Error::not_found());
     app.catalog.delete_variant(std::move(vendor), *id,

@@ -127,7 +127,7 @@ boost::json::object actors_body(std::vector<ActorView> all, const std::optional<
 
 void with_admin(App& app, const RequestPtr& req, const Responder& respond,
                 std::function<void(UserRow)> next) {
-  require_role(app, req, respond, {"admin"}, std::move(next));
+  require_role(app, req, respond, {Role::admin}, std::move(next));
 }
 
 void get_actors(App& app, RequestPtr req, Responder respond) {
@@ -416,7 +416,7 @@ StreamEndpoint ops_stream(App& app) {
     Responder refuse = [done, answered](Response r) {
       if (!answered->exchange(true)) done(std::move(r));
     };
-    require_role(app, with_header, refuse, {"admin"}, [done, answered](UserRow) {
+    require_role(app, with_header, refuse, {Role::admin}, [done, answered](UserRow) {
       if (!answered->exchange(true)) done(std::nullopt);
     });
   };

@@ -97,7 +97,7 @@ Result<int64_t> read_variant(const Request& req) {
 }
 
 void create_order(App& app, RequestPtr req, Responder respond) {
-  require_role(app, req, respond, {"customer"}, [&app, req, respond](UserRow customer) {
+  require_role(app, req, respond, {Role::customer}, [&app, req, respond](UserRow customer) {
     auto variant = read_variant(*req);
     const auto* key_header = req->header("idempotency-key");
     std::optional<std::string> key;
@@ -177,7 +177,7 @@ void cancel_order(App& app, RequestPtr req, Responder respond) {
 }
 
 void mark_completed(App& app, RequestPtr req, Responder respond) {
-  require_role(app, req, respond, {"vendor"}, [&app, req, respond](UserRow vendor) {
+  require_role(app, req, respond, {Role::vendor}, [&app, req, respond](UserRow vendor) {
     auto id = req->param("id");
     if (!is_uuid(id)) return fail(respond, *req, Error::not_found());
     app.orders.complete(std::move(vendor), std::move(id), reply<Unit>(req, respond, [](Unit&) {

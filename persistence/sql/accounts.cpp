@@ -93,7 +93,7 @@ UserRow user_from(const pqxx::row& r, int first = 0) {
   u.password_hash = r[first + 2].as<std::string>();
   u.first_name = r[first + 3].as<std::string>();
   u.last_name = r[first + 4].as<std::string>();
-  u.role = r[first + 5].as<std::string>();
+  u.role = parse_role(r[first + 5].as<std::string>()).value_or(Role::customer);
   u.is_active = r[first + 6].as<bool>();
   u.date_joined = r[first + 7].as<std::string>();
   return u;
@@ -119,6 +119,25 @@ std::optional<Row> first(const pqxx::result& res, Map map) {
 
 }  // namespace
 
+std::string_view to_string(Role role) {
+  switch (role) {
+    case Role::customer:
+      return "customer";
+    case Role::vendor:
+      return "vendor";
+    case Role::admin:
+      return "admin";
+  }
+  return "customer";
+}
+
+std::optional<Role> parse_role(std::string_view text) {
+  if (text == "customer") return Role::customer;
+  if (text == "vendor") return Role::vendor;
+  if (text == "admin") return Role::admin;
+  return std::nullopt;
+}
+
 namespace users {
 
 Result<UserRow> insert(Tx& tx, const NewUser& user) {
@@ -126,7 +145,7 @@ Result<UserRow> insert(Tx& tx, const NewUser& user) {
   // the common case does not abort the transaction.
   if (find_by_email(tx, user.email)) return Error::make(ErrorCode::conflict, "email");
   auto res = tx.exec(kInsertUser, user.email, user.password_hash, user.first_name, user.last_name,
-                     user.role, user.is_staff, user.is_superuser);
+                     std::string(to_string(user.role)), user.is_staff, user.is_superuser);
   return user_from(res[0]);
 }
 

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "persistence/page.hpp"
@@ -13,13 +14,18 @@
 
 namespace marketlink::persistence {
 
+// The roles the database allows (users.role CHECK).
+enum class Role { customer, vendor, admin };
+std::string_view to_string(Role role);
+std::optional<Role> parse_role(std::string_view text);
+
 struct UserRow {
   std::string id;
   std::string email;
   std::string password_hash;
   std::string first_name;
   std::string last_name;
-  std::string role;
+  Role role = Role::customer;
   bool is_active = true;
   std::string date_joined;
 };
@@ -39,7 +45,7 @@ struct NewUser {
   std::string password_hash;
   std::string first_name;
   std::string last_name;
-  std::string role;
+  Role role = Role::customer;
   bool is_staff = false;
   bool is_superuser = false;
 };

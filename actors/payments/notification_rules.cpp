@@ -1,0 +1,63 @@
+// Payment notification decisions (see notification_rules.hpp).
+#include "actors/payments/notification_rules.hpp"
+
+namespace marketlink::actors {
+
+std::optional<std::string> release_status(std::string_view posted) {
+  if (posted == "FAILED") return "failed";
+  if (posted == "CANCELLED" || posted == "EXPIRED" || posted == "UNATTEMPTED") return "cancelled";
+  return std::nullopt;
+}
+
+bool plain_decimal(const std::string& s) {
+  if (s.empty() || s.size() > 30) return false;
+  std::size_t i = s[0] == '-' ? 1 : 0;
+  bool digits = false, dot = false;
+  for (; i < s.size(); ++i) {
+    if (s[i] >= '0' && s[i] <= '9') {
+      digits = true;
+    } else if (s[i] == '.' && !dot) {
+      dot = true;
+    } else {
+      return false;
+    }
+  }
+  return digits;
+}
+
+bool same_amount(std::string text, Money expected) {
+  if (!plain_decimal(text)) return false;
+  if (auto dot = text.find('.'); dot != std::string::npos) {
+    while (text.size() > dot + 3 && text.back() == '0') text.pop_back();
+  }
+  auto parsed = parse_money(text, 16);
+  return parsed.value && *parsed.value == expected;
+}
+
+NotificationRoute route_notification(std::string_view posted, std::string_view val_id,
+                                     bool has_payment, std::string_view order_status) {
+  using Kind = NotificationRoute::Kind;
+  if (auto target = release_status(posted)) return {Kind::release, *target, ""};
+  if (posted != "VALID") return {Kind::reject, "", "Unsupported status"};
+  if (val_id.empty()) return {Kind::reject, "", "val_id missing"};
+  const bool settled =
+      order_status == "paid" || order_status == "processing" || order_status == "completed";
+  if (has_payment || settled) return {Kind::duplicate, "", ""};
+  return {Kind::validate, "", ""};
+}
+
+ValidationVerdict judge_validation(const ValidationAnswer& answer, std::string_view asked_val_id,
+                                   std::string_view order_id, Money order_total,
+                                   std::string_view order_status) {
+  if ((answer.status != "VALID" && answer.status != "VALIDATED") || answer.val_id != asked_val_id) {
+    return ValidationVerdict::not_valid;
+  }
+  if (answer.tran_id != order_id) return ValidationVerdict::transaction_mismatch;
+  if (!same_amount(answer.amount, order_total) || answer.currency_type != "BDT") {
+    return ValidationVerdict::amount_mismatch;
+  }
+  if (order_status != "pending") return ValidationVerdict::order_not_pending;
+  return ValidationVerdict::confirm;
+}
+
+}  // namespace marketlink::actors
