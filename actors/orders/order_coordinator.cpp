@@ -27,6 +27,7 @@ namespace marketlink::actors {
 using detail::CreateOrderMsg;
 using internal::continue_on;
 using internal::Step;
+using persistence::OrderStatus;
 using persistence::Role;
 using persistence::Tx;
 
@@ -93,7 +94,8 @@ class OrderCreation : public std::enable_shared_from_this<OrderCreation> {
     if (!r) {
       stats().add(kFailedGateway, 1);
       gateway_error_ = std::move(r).error();
-      return self_->state.stock->release(order_.variant_id, {order_.id}, "failed", "gateway",
+      return self_->state.stock->release(order_.variant_id, {order_.id}, OrderStatus::failed,
+                                         "gateway",
                                          step<std::vector<std::string>>(&OrderCreation::released));
     }
     auto opened = std::move(r).value();
@@ -182,7 +184,7 @@ void sweep_found(Sweeper* self, Result<std::vector<persistence::orders::Expired>
   for (auto& e : *expired) by_variant[e.variant_id].push_back(e.id);
   auto pending = std::make_shared<std::size_t>(by_variant.size());
   for (auto& [variant, ids] : by_variant) {
-    st.stock->release(variant, ids, "cancelled", "system:expiry",
+    st.stock->release(variant, ids, OrderStatus::cancelled, "system:expiry",
                       continue_on<std::vector<std::string>>(
                           self, [self, pending](Result<std::vector<std::string>> r) {
                             sweep_released(self, pending, r);
@@ -375,10 +377,10 @@ void OrderService::complete(persistence::UserRow vendor, std::string order_id,
         if (!persistence::workflow::complete(tx, order_id, vendor.id)) {
           // Read again: a concurrent change is visible once the conditional update waited on it.
           auto now = persistence::orders::find(tx, order_id);
-          return Error::make(
-              ErrorCode::invalid_input,
-              "Cannot complete an order with status: " + (now ? now->status : o->status),
-              Reason::cannot_complete);
+          return Error::make(ErrorCode::invalid_input,
+                             "Cannot complete an order with status: " +
+                                 std::string(to_string(now ? now->status : o->status)),
+                             Reason::cannot_complete);
         }
         return Unit{};
       },
@@ -403,18 +405,18 @@ void OrderService::cancel(persistence::UserRow user, std::string order_id,
   get(user, order_id, [impl, user, done = std::move(done)](Result<OrderRow> found) mutable {
     if (!found) return done(std::move(found).error());
     if (user.role == Role::vendor) return done(Error::forbidden());
-    if (found->status != "pending") {
+    if (found->status != OrderStatus::pending) {
       return done(Error::make(ErrorCode::conflict, "Only pending orders can be cancelled."));
     }
     auto order = std::move(found).value();
     impl->stock.release(
-        order.variant_id, {order.id}, "cancelled", user.id,
+        order.variant_id, {order.id}, OrderStatus::cancelled, user.id,
         [impl, order, done = std::move(done)](Result<std::vector<std::string>> released) mutable {
           if (!released) return done(std::move(released).error());
           if (released->empty()) {
             return done(Error::make(ErrorCode::conflict, "Only pending orders can be cancelled."));
           }
-          order.status = "cancelled";
+          order.status = OrderStatus::cancelled;
           done(std::move(order));
         });
   });

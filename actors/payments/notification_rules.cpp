@@ -3,9 +3,13 @@
 
 namespace marketlink::actors {
 
-std::optional<std::string> release_status(std::string_view posted) {
-  if (posted == "FAILED") return "failed";
-  if (posted == "CANCELLED" || posted == "EXPIRED" || posted == "UNATTEMPTED") return "cancelled";
+using persistence::OrderStatus;
+
+std::optional<OrderStatus> release_status(std::string_view posted) {
+  if (posted == "FAILED") return OrderStatus::failed;
+  if (posted == "CANCELLED" || posted == "EXPIRED" || posted == "UNATTEMPTED") {
+    return OrderStatus::cancelled;
+  }
   return std::nullopt;
 }
 
@@ -35,20 +39,33 @@ bool same_amount(std::string text, Money expected) {
 }
 
 NotificationRoute route_notification(std::string_view posted, std::string_view val_id,
-                                     bool has_payment, std::string_view order_status) {
+                                     bool has_payment, OrderStatus order_status) {
   using Kind = NotificationRoute::Kind;
-  if (auto target = release_status(posted)) return {Kind::release, *target, ""};
-  if (posted != "VALID") return {Kind::reject, "", "Unsupported status"};
-  if (val_id.empty()) return {Kind::reject, "", "val_id missing"};
-  const bool settled =
-      order_status == "paid" || order_status == "processing" || order_status == "completed";
-  if (has_payment || settled) return {Kind::duplicate, "", ""};
-  return {Kind::validate, "", ""};
+  NotificationRoute route;
+  if (auto target = release_status(posted)) {
+    route.kind = Kind::release;
+    route.target = *target;
+    return route;
+  }
+  route.kind = Kind::reject;
+  if (posted != "VALID") {
+    route.message = "Unsupported status";
+    return route;
+  }
+  if (val_id.empty()) {
+    route.message = "val_id missing";
+    return route;
+  }
+  const bool settled = order_status == OrderStatus::paid ||
+                       order_status == OrderStatus::processing ||
+                       order_status == OrderStatus::completed;
+  route.kind = has_payment || settled ? Kind::duplicate : Kind::validate;
+  return route;
 }
 
 ValidationVerdict judge_validation(const ValidationAnswer& answer, std::string_view asked_val_id,
                                    std::string_view order_id, Money order_total,
-                                   std::string_view order_status) {
+                                   OrderStatus order_status) {
   if ((answer.status != "VALID" && answer.status != "VALIDATED") || answer.val_id != asked_val_id) {
     return ValidationVerdict::not_valid;
   }
@@ -56,7 +73,7 @@ ValidationVerdict judge_validation(const ValidationAnswer& answer, std::string_v
   if (!same_amount(answer.amount, order_total) || answer.currency_type != "BDT") {
     return ValidationVerdict::amount_mismatch;
   }
-  if (order_status != "pending") return ValidationVerdict::order_not_pending;
+  if (order_status != OrderStatus::pending) return ValidationVerdict::order_not_pending;
   return ValidationVerdict::confirm;
 }
 

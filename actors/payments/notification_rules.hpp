@@ -8,11 +8,12 @@
 #include <string_view>
 
 #include "persistence/money.hpp"
+#include "persistence/sql/orders.hpp"
 
 namespace marketlink::actors {
 
-// FAILED → "failed"; CANCELLED, EXPIRED, UNATTEMPTED → "cancelled"; anything else: no release.
-std::optional<std::string> release_status(std::string_view posted);
+// FAILED → failed; CANCELLED, EXPIRED, UNATTEMPTED → cancelled; anything else: no release.
+std::optional<persistence::OrderStatus> release_status(std::string_view posted);
 
 // A decimal as the gateway writes it ("1500.00", "1462.5", at most 30 characters).
 bool plain_decimal(const std::string& s);
@@ -29,14 +30,14 @@ struct NotificationRoute {
     reject,     // 400 with `message`
   };
   Kind kind = Kind::reject;
-  std::string target;
+  persistence::OrderStatus target = persistence::OrderStatus::cancelled;
   std::string message;
 };
 
 // What a notification whose signature and tran_id were checked asks for, given the order it
 // names (its status, and whether a payment row exists).
 NotificationRoute route_notification(std::string_view posted, std::string_view val_id,
-                                     bool has_payment, std::string_view order_status);
+                                     bool has_payment, persistence::OrderStatus order_status);
 
 // The fields of the validation API's answer that decide.
 struct ValidationAnswer {
@@ -54,6 +55,6 @@ enum class ValidationVerdict {
 // Checks in this order: validity, the transaction, the amount and currency (BDT), the order.
 ValidationVerdict judge_validation(const ValidationAnswer& answer, std::string_view asked_val_id,
                                    std::string_view order_id, Money order_total,
-                                   std::string_view order_status);
+                                   persistence::OrderStatus order_status);
 
 }  // namespace marketlink::actors

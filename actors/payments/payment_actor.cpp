@@ -41,6 +41,7 @@ using detail::OpenSessionMsg;
 using internal::continue_on;
 using internal::Step;
 using persistence::OrderRow;
+using persistence::OrderStatus;
 using persistence::Tx;
 
 Error gateway_refused(const std::string& reason) {
@@ -226,7 +227,7 @@ struct OrderLookup {
 // The outcome of one confirmation attempt inside a (shared) transaction.
 struct Confirmed {
   std::optional<std::vector<persistence::outbox::Job>> jobs;  // set: this call paid the order
-  std::string status_now;                                     // otherwise: the order's status
+  std::optional<OrderStatus> status_now;  // otherwise: the order's status (none: no such order)
   bool refund_recorded = false;
 };
 
@@ -236,11 +237,11 @@ Result<Confirmed> confirm_one(Tx& tx, const persistence::payments::NewPayment& p
   if (c.jobs) return c;
   // Lost a race: another notification confirmed it, or the order expired meanwhile.
   auto order = persistence::orders::find(tx, p.order_id);
-  c.status_now = order ? order->status : "";
-  if (c.status_now == "cancelled" || c.status_now == "failed") {
+  if (order) c.status_now = order->status;
+  if (c.status_now == OrderStatus::cancelled || c.status_now == OrderStatus::failed) {
     auto refund = p;
     refund.state = "needs_refund";
-    refund.reason = "order was " + c.status_now;
+    refund.reason = "order was " + std::string(to_string(*c.status_now));
     c.refund_recorded = persistence::payments::record_refund(tx, refund);
   }
   return c;
@@ -377,8 +378,8 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
   }
 
   // FAILED / CANCELLED / EXPIRED / UNATTEMPTED: a pending order gives its stock back.
-  void release(const std::string& target) {
-    if (order_.status != "pending") return outcome(NotificationOutcome::Kind::duplicate);
+  void release(OrderStatus target) {
+    if (order_.status != OrderStatus::pending) return outcome(NotificationOutcome::Kind::duplicate);
     self_->state.stock->release(
         order_.variant_id, {order_.id}, target, "gateway",
         step<std::vector<std::string>>(
@@ -415,7 +416,7 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
         return mismatch();
       case ValidationVerdict::order_not_pending:
         payment_ = new_payment(order_.id, *v, n_.source);
-        return refund("order was " + order_.status);
+        return refund("order was " + std::string(to_string(order_.status)));
       case ValidationVerdict::confirm:
         payment_ = new_payment(order_.id, *v, n_.source);
         return confirm();
@@ -434,14 +435,14 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
              if (st.config->fault == "kill_after_payment_commit") ::raise(SIGKILL);  // drill
              st.stats->add(kConfirmed, 1);
              st.outbox->submit(std::move(*c->jobs));
-             job.order_.status = "paid";
+             job.order_.status = OrderStatus::paid;
              return job.outcome(NotificationOutcome::Kind::confirmed);
            }
-           job.order_.status = c->status_now;
+           if (c->status_now) job.order_.status = *c->status_now;
            if (c->refund_recorded) {
              st.stats->add(kRefunds, 1);
              spdlog::warn("payments: order {} was {} when its payment {} arrived; refund needed",
-                          job.order_.id, c->status_now, job.payment_.val_id);
+                          job.order_.id, to_string(*c->status_now), job.payment_.val_id);
              return job.outcome(NotificationOutcome::Kind::refund_recorded);
            }
            job.outcome(NotificationOutcome::Kind::duplicate);
@@ -462,7 +463,7 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
           if (!*recorded) return job.outcome(NotificationOutcome::Kind::duplicate);
           job.self_->state.stats->add(kRefunds, 1);
           spdlog::warn("payments: order {} was {} when its payment {} arrived; refund needed",
-                       job.order_.id, job.order_.status, job.payment_.val_id);
+                       job.order_.id, to_string(job.order_.status), job.payment_.val_id);
           job.outcome(NotificationOutcome::Kind::refund_recorded);
         }));
   }
@@ -480,9 +481,9 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
             j.reject("Amount mismatch", Reason::amount_mismatch);
           }));
     };
-    if (order_.status != "pending") return after_release(*this);
+    if (order_.status != OrderStatus::pending) return after_release(*this);
     self_->state.stock->release(
-        order_.variant_id, {order_.id}, "failed", "gateway",
+        order_.variant_id, {order_.id}, OrderStatus::failed, "gateway",
         step<std::vector<std::string>>(
             [after_release](NotificationJob& job, Result<std::vector<std::string>> released) {
               if (!released) return job.finish(std::move(released).error());
@@ -514,7 +515,7 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
 
   void outcome(NotificationOutcome::Kind kind) {
     if (kind == NotificationOutcome::Kind::duplicate) self_->state.stats->add(kDuplicates, 1);
-    finish(NotificationOutcome{kind, order_.id, order_.status, posted_});
+    finish(NotificationOutcome{kind, order_.id, std::string(to_string(order_.status)), posted_});
   }
 
   void finish(Result<NotificationOutcome> r) {

@@ -37,7 +37,7 @@ struct ReserveWork {
 };
 struct ReleaseWork {
   std::vector<std::string> ids;
-  std::string status;
+  persistence::OrderStatus status = persistence::OrderStatus::cancelled;
   std::string by;
   Callback<std::vector<std::string>> done;
 };
@@ -537,7 +537,7 @@ void maybe_start(StockActor* self) {
         fail_all(batch));
   } else if (std::holds_alternative<ReleaseWork>(q.front())) {
     auto works = std::make_shared<std::vector<ReleaseWork>>();
-    const std::string status = std::get<ReleaseWork>(q.front()).status;
+    const auto status = std::get<ReleaseWork>(q.front()).status;
     const std::string by = std::get<ReleaseWork>(q.front()).by;
     while (!q.empty() && works->size() < limit && std::holds_alternative<ReleaseWork>(q.front()) &&
            std::get<ReleaseWork>(q.front()).status == status &&
@@ -753,9 +753,9 @@ void StockService::reserve(int64_t variant_id, std::string customer_id,
 }
 
 void StockService::release(int64_t variant_id, std::vector<std::string> order_ids,
-                           std::string status, std::string by,
+                           persistence::OrderStatus status, std::string by,
                            Callback<std::vector<std::string>> done) {
-  impl_->send(variant_id, ReleaseWork{std::move(order_ids), std::move(status), std::move(by),
+  impl_->send(variant_id, ReleaseWork{std::move(order_ids), status, std::move(by),
                                       impl_->runtime.with_deadline<std::vector<std::string>>(
                                           "stock release", std::move(done))});
 }

@@ -34,8 +34,9 @@ class StockService {
   // Moves pending orders of the variant to `status` and gives their stock back, once: returns the
   // ids that were still pending (a second release of the same order returns nothing). `by` is
   // who made the change, for the order history (a user id, "gateway", "system:expiry").
-  void release(int64_t variant_id, std::vector<std::string> order_ids, std::string status,
-               std::string by, Callback<std::vector<std::string>> done);
+  void release(int64_t variant_id, std::vector<std::string> order_ids,
+               persistence::OrderStatus status, std::string by,
+               Callback<std::vector<std::string>> done);
   // Runs `change` in a transaction serialised with the variant's reservations (a vendor's stock
   // edit), then applies its delta to Redis.
   void exclusive(int64_t variant_id, std::function<Result<StockChange>(persistence::Tx&)> change,

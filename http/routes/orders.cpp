@@ -13,9 +13,12 @@ using persistence::OrderRow;
 // The fields an order shows in the creation answer and in the detail (only the former carries
 // payment_url), in api.md's order.
 boost::json::object order_json(const OrderRow& o, bool with_payment_url) {
-  boost::json::object j{{"order_id", o.id},      {"customer", o.customer_id},
-                        {"vendor", o.vendor_id}, {"variant", o.variant_id},
-                        {"status", o.status},    {"total_amount", o.total_amount.to_string()}};
+  boost::json::object j{{"order_id", o.id},
+                        {"customer", o.customer_id},
+                        {"vendor", o.vendor_id},
+                        {"variant", o.variant_id},
+                        {"status", to_string(o.status)},
+                        {"total_amount", o.total_amount.to_string()}};
   if (with_payment_url) j["payment_url"] = o.payment_url;
   j["expires_at"] = o.expires_at;
   j["created_at"] = o.created_at;
@@ -62,7 +65,7 @@ actors::Callback<actors::OrderDetail> reply_detail(const RequestPtr& req,
 
 boost::json::object list_json(const OrderRow& o) {
   return {{"order_id", o.id},
-          {"status", o.status},
+          {"status", to_string(o.status)},
           {"total_amount", o.total_amount.to_string()},
           {"service_name", o.service_name},
           {"variant_name", o.variant_name},

@@ -55,7 +55,7 @@ OrderRow order_from(const pqxx::row& r) {
   o.vendor_id = r[2].as<std::string>();
   o.vendor_user_id = r[3].as<std::string>();
   o.variant_id = r[4].as<int64_t>();
-  o.status = r[5].as<std::string>();
+  o.status = parse_order_status(r[5].as<std::string>()).value_or(OrderStatus::pending);
   o.total_amount = parse_money(r[6].as<std::string>(), 14).value.value_or(Money{});
   o.payment_url = r[7].as<std::string>();
   o.expires_at = r[8].as<std::string>();
@@ -66,6 +66,32 @@ OrderRow order_from(const pqxx::row& r) {
 }
 
 }  // namespace
+
+std::string_view to_string(OrderStatus status) {
+  switch (status) {
+    case OrderStatus::pending:
+      return "pending";
+    case OrderStatus::paid:
+      return "paid";
+    case OrderStatus::processing:
+      return "processing";
+    case OrderStatus::completed:
+      return "completed";
+    case OrderStatus::failed:
+      return "failed";
+    case OrderStatus::cancelled:
+      return "cancelled";
+  }
+  return "pending";
+}
+
+std::optional<OrderStatus> parse_order_status(std::string_view text) {
+  for (auto s : {OrderStatus::pending, OrderStatus::paid, OrderStatus::processing,
+                 OrderStatus::completed, OrderStatus::failed, OrderStatus::cancelled}) {
+    if (to_string(s) == text) return s;
+  }
+  return std::nullopt;
+}
 
 namespace orders {
 
@@ -93,9 +119,10 @@ std::vector<OrderRow> insert_batch(Tx& tx, int64_t variant_id, const std::string
 }
 
 std::vector<std::string> release(Tx& tx, int64_t variant_id, const std::vector<std::string>& ids,
-                                 const std::string& status, const std::string& by) {
+                                 OrderStatus status, const std::string& by) {
   std::vector<std::string> out;
-  for (const auto& r : tx.exec(kReleaseOrders, variant_id, array_literal(ids), status, by)) {
+  for (const auto& r : tx.exec(kReleaseOrders, variant_id, array_literal(ids),
+                               std::string(to_string(status)), by)) {
     out.push_back(r[0].as<std::string>());
   }
   return out;

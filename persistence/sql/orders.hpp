@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -14,13 +15,19 @@
 
 namespace marketlink::persistence {
 
+// The statuses the database allows (orders.status CHECK); order_events refuses any transition
+// but pending → paid | failed | cancelled and paid → processing → completed.
+enum class OrderStatus { pending, paid, processing, completed, failed, cancelled };
+std::string_view to_string(OrderStatus status);
+std::optional<OrderStatus> parse_order_status(std::string_view text);
+
 struct OrderRow {
   std::string id;
   std::string customer_id;
   std::string vendor_id;       // vendor profile id
   std::string vendor_user_id;  // the vendor's user
   int64_t variant_id = 0;
-  std::string status;
+  OrderStatus status = OrderStatus::pending;
   Money total_amount;
   std::string payment_url;  // empty until the gateway session is open
   std::string expires_at;
@@ -39,7 +46,7 @@ std::vector<OrderRow> insert_batch(Tx& tx, int64_t variant_id, const std::string
 // Flips pending orders of the variant to `status` (a change made by `by`); returns the ids that
 // were pending.
 std::vector<std::string> release(Tx& tx, int64_t variant_id, const std::vector<std::string>& ids,
-                                 const std::string& status, const std::string& by);
+                                 OrderStatus status, const std::string& by);
 std::optional<OrderRow> find(Tx& tx, const std::string& id);
 // The order and whether it has a payment row, in one statement (a notification's first look).
 std::optional<std::pair<OrderRow, bool>> find_for_payment(Tx& tx, const std::string& id);

@@ -225,7 +225,7 @@ TEST_F(Orders, ASecondReleaseOfTheSameOrderChangesNothing) {
   auto release = [&] {
     std::promise<std::vector<std::string>> p;
     auto f = p.get_future();
-    server.stock().release(v.id, {id}, "cancelled", "test",
+    server.stock().release(v.id, {id}, persistence::OrderStatus::cancelled, "test",
                            [&p](Result<std::vector<std::string>> r) {
                              p.set_value(r ? *r : std::vector<std::string>{"error"});
                            });

@@ -6,6 +6,7 @@
 using namespace marketlink;
 using namespace marketlink::actors;
 using Kind = NotificationRoute::Kind;
+using persistence::OrderStatus;
 
 namespace {
 Money bdt(const char* text) {
@@ -17,49 +18,54 @@ ValidationAnswer valid(std::string amount = "1500.00", std::string currency = "B
 }  // namespace
 
 TEST(NotificationRules, FailureStatusesReleaseAndOnlyValidIsValidated) {
-  auto failed = route_notification("FAILED", "", false, "pending");
+  auto failed = route_notification("FAILED", "", false, OrderStatus::pending);
   EXPECT_EQ(failed.kind, Kind::release);
-  EXPECT_EQ(failed.target, "failed");
+  EXPECT_EQ(failed.target, OrderStatus::failed);
   for (const char* s : {"CANCELLED", "EXPIRED", "UNATTEMPTED"}) {
-    EXPECT_EQ(route_notification(s, "", false, "pending").target, "cancelled") << s;
+    EXPECT_EQ(route_notification(s, "", false, OrderStatus::pending).target, OrderStatus::cancelled)
+        << s;
   }
-  EXPECT_EQ(route_notification("VALID", "val-1", false, "pending").kind, Kind::validate);
-  auto odd = route_notification("VALIDATED", "val-1", false, "pending");
+  EXPECT_EQ(route_notification("VALID", "val-1", false, OrderStatus::pending).kind, Kind::validate);
+  auto odd = route_notification("VALIDATED", "val-1", false, OrderStatus::pending);
   EXPECT_EQ(odd.kind, Kind::reject) << "VALIDATED is an answer of the validation API only";
   EXPECT_EQ(odd.message, "Unsupported status");
-  EXPECT_EQ(route_notification("VALID", "", false, "pending").message, "val_id missing");
+  EXPECT_EQ(route_notification("VALID", "", false, OrderStatus::pending).message, "val_id missing");
 }
 
 TEST(NotificationRules, AnOrderAlreadyPaidIsADuplicateWithoutAskingTheGateway) {
-  for (const char* status : {"paid", "processing", "completed"}) {
-    EXPECT_EQ(route_notification("VALID", "val-1", false, status).kind, Kind::duplicate) << status;
+  for (auto status : {OrderStatus::paid, OrderStatus::processing, OrderStatus::completed}) {
+    EXPECT_EQ(route_notification("VALID", "val-1", false, status).kind, Kind::duplicate)
+        << to_string(status);
   }
-  EXPECT_EQ(route_notification("VALID", "val-1", true, "pending").kind, Kind::duplicate)
+  EXPECT_EQ(route_notification("VALID", "val-1", true, OrderStatus::pending).kind, Kind::duplicate)
       << "a payment row exists";
-  EXPECT_EQ(route_notification("VALID", "val-1", false, "cancelled").kind, Kind::validate)
+  EXPECT_EQ(route_notification("VALID", "val-1", false, OrderStatus::cancelled).kind,
+            Kind::validate)
       << "paid after cancellation: validated, then refunded";
 }
 
 TEST(NotificationRules, TheValidationAnswerIsCheckedInOrder) {
   const auto total = bdt("1500.00");
-  EXPECT_EQ(judge_validation(valid(), "val-1", "order-1", total, "pending"),
+  EXPECT_EQ(judge_validation(valid(), "val-1", "order-1", total, OrderStatus::pending),
             ValidationVerdict::confirm);
   auto v = valid();
   v.status = "VALIDATED";
-  EXPECT_EQ(judge_validation(v, "val-1", "order-1", total, "pending"), ValidationVerdict::confirm);
+  EXPECT_EQ(judge_validation(v, "val-1", "order-1", total, OrderStatus::pending),
+            ValidationVerdict::confirm);
   v.status = "INVALID_TRANSACTION";
-  EXPECT_EQ(judge_validation(v, "val-1", "order-1", total, "pending"),
+  EXPECT_EQ(judge_validation(v, "val-1", "order-1", total, OrderStatus::pending),
             ValidationVerdict::not_valid);
-  EXPECT_EQ(judge_validation(valid(), "val-2", "order-1", total, "pending"),
+  EXPECT_EQ(judge_validation(valid(), "val-2", "order-1", total, OrderStatus::pending),
             ValidationVerdict::not_valid)
       << "an answer about another val_id";
-  EXPECT_EQ(judge_validation(valid(), "val-1", "order-2", total, "pending"),
+  EXPECT_EQ(judge_validation(valid(), "val-1", "order-2", total, OrderStatus::pending),
             ValidationVerdict::transaction_mismatch);
-  EXPECT_EQ(judge_validation(valid("1499.99"), "val-1", "order-1", total, "pending"),
+  EXPECT_EQ(judge_validation(valid("1499.99"), "val-1", "order-1", total, OrderStatus::pending),
             ValidationVerdict::amount_mismatch);
-  EXPECT_EQ(judge_validation(valid("1500.00", "USD"), "val-1", "order-1", total, "pending"),
-            ValidationVerdict::amount_mismatch);
-  EXPECT_EQ(judge_validation(valid(), "val-1", "order-1", total, "cancelled"),
+  EXPECT_EQ(
+      judge_validation(valid("1500.00", "USD"), "val-1", "order-1", total, OrderStatus::pending),
+      ValidationVerdict::amount_mismatch);
+  EXPECT_EQ(judge_validation(valid(), "val-1", "order-1", total, OrderStatus::cancelled),
             ValidationVerdict::order_not_pending);
 }
 
