@@ -1,4 +1,5 @@
-# Debian 12 packages; see ../shared/toolchain.md for why each is found the way it is.
+# Debian 12 packages, each found the way its Debian package supports (CMake config, pkg-config or
+# a plain library).
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS json url)

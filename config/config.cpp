@@ -1,5 +1,6 @@
 // Reading and validating the configuration.
 #include "config/config.hpp"
+#include "config/text.hpp"
 
 #include <boost/url/parse.hpp>
 #include <charconv>
@@ -10,14 +11,6 @@
 
 namespace marketlink::config {
 namespace {
-
-std::string trim(std::string_view s) {
-  const auto* ws = " \t\r\n";
-  const auto b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  const auto e = s.find_last_not_of(ws);
-  return std::string(s.substr(b, e - b + 1));
-}
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;

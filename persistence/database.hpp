@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "persistence/page.hpp"
 #include "persistence/result.hpp"
 
 namespace marketlink::persistence {
@@ -71,6 +72,19 @@ class Tx {
   Database& db_;
   pqxx::transaction_base& tx_;
 };
+
+// A page of a list query whose column `count_column` is `count(*) OVER ()`: each row through
+// `map`, the count from any row (0 when the page is empty).
+template <class Row, class Map>
+Page<Row> page_from(const pqxx::result& res, Map map, int count_column) {
+  Page<Row> out;
+  out.rows.reserve(res.size());
+  for (const auto& r : res) {
+    out.rows.push_back(map(r));
+    out.count = r[count_column].template as<long long>();
+  }
+  return out;
+}
 
 // Maps a libpqxx / standard exception to an Error (logging the unexpected ones once).
 Error translate_exception(std::exception_ptr ep, const char* what_for);

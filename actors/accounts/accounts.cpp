@@ -3,6 +3,7 @@
 // tests shut the runtime down before destroying it).
 #include "actors/accounts/accounts.hpp"
 #include "actors/runtime/pool_jobs.hpp"
+#include "config/text.hpp"
 #include "persistence/ids.hpp"
 #include "persistence/redis_keys.hpp"
 #include "persistence/sql/audit.hpp"
@@ -28,12 +29,6 @@ Error bad_credentials() {
 
 Error email_taken() {
   return Error::field("email", "User with this email already exists.");
-}
-
-std::size_t utf8_length(std::string_view s) {
-  std::size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80 ? 1 : 0;
-  return n;
 }
 
 std::string lower(std::string_view s) {
@@ -108,11 +103,11 @@ void validate_registration(const RegisterInput& in, FieldErrors& errors) {
   }
   for (auto [name, value] :
        {std::pair{"first_name", &in.first_name}, {"last_name", &in.last_name}}) {
-    if (*value && utf8_length(**value) > 150 && !errors.has(name)) {
+    if (*value && utf8_chars(**value) > 150 && !errors.has(name)) {
       errors.add(name, "Ensure this field has no more than 150 characters.");
     }
   }
-  if (in.business_name && utf8_length(*in.business_name) > 255 && !errors.has("business_name")) {
+  if (in.business_name && utf8_chars(*in.business_name) > 255 && !errors.has("business_name")) {
     errors.add("business_name", "Ensure this field has no more than 255 characters.");
   }
   if (has_password && has_password2 && *in.password != *in.password2) {

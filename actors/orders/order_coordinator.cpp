@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
+
 #include <map>
 
 #include "actors/runtime/internal.hpp"
@@ -36,12 +38,23 @@ namespace {
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 
-enum CoordinatorGauge : std::size_t { kInFlight, kCreated, kFailedGateway, kRejected };
-const std::vector<std::string> kCoordinatorGauges{"in_flight", "created", "failed_at_gateway",
-                                                  "rejected"};
+enum CoordinatorGauge : std::size_t {
+  kInFlight,
+  kCreated,
+  kFailedGateway,
+  kRejected,
+  kCoordinatorGaugeCount
+};
+constexpr std::array kCoordinatorGaugesList{"in_flight", "created", "failed_at_gateway",
+                                            "rejected"};
+static_assert(kCoordinatorGaugesList.size() == kCoordinatorGaugeCount,
+              "one name per gauge, in order");
+const std::vector<std::string> kCoordinatorGauges = gauge_names(kCoordinatorGaugesList);
 
-enum SweeperGauge : std::size_t { kSweeps, kCancelled };
-const std::vector<std::string> kSweeperGauges{"sweeps", "cancelled"};
+enum SweeperGauge : std::size_t { kSweeps, kCancelled, kSweeperGaugeCount };
+constexpr std::array kSweeperGaugesList{"sweeps", "cancelled"};
+static_assert(kSweeperGaugesList.size() == kSweeperGaugeCount, "one name per gauge, in order");
+const std::vector<std::string> kSweeperGauges = gauge_names(kSweeperGaugesList);
 
 std::string full_name(const persistence::UserRow& u) {
   std::string name = u.first_name;

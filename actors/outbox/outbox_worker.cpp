@@ -85,8 +85,10 @@ std::vector<std::string> order_ids(const std::vector<OutboxJob>& jobs) {
 
 // --- Job actors ------------------------------------------------------------------------------
 
-enum JobGauge : std::size_t { kJobsDone, kJobsFailed, kBatches };
-const std::vector<std::string> kJobGauges{"done", "failed", "batches"};
+enum JobGauge : std::size_t { kJobsDone, kJobsFailed, kBatches, kJobGaugeCount };
+constexpr std::array kJobGaugesList{"done", "failed", "batches"};
+static_assert(kJobGaugesList.size() == kJobGaugeCount, "one name per gauge, in order");
+const std::vector<std::string> kJobGauges = gauge_names(kJobGaugesList);
 
 struct JobActorState {
   Runtime* runtime = nullptr;
@@ -241,9 +243,20 @@ caf::behavior job_actor(JobActor* self, Runtime* runtime, std::string name, std:
 
 // --- The worker ------------------------------------------------------------------------------
 
-enum WorkerGauge : std::size_t { kInFlight, kPending, kClaimed, kDone, kFailed, kRetried, kDead };
-const std::vector<std::string> kWorkerGauges{"in_flight", "pending", "claimed", "done",
-                                             "failed",    "retried", "dead"};
+enum WorkerGauge : std::size_t {
+  kInFlight,
+  kPending,
+  kClaimed,
+  kDone,
+  kFailed,
+  kRetried,
+  kDead,
+  kWorkerGaugeCount
+};
+constexpr std::array kWorkerGaugesList{"in_flight", "pending", "claimed", "done",
+                                       "failed",    "retried", "dead"};
+static_assert(kWorkerGaugesList.size() == kWorkerGaugeCount, "one name per gauge, in order");
+const std::vector<std::string> kWorkerGauges = gauge_names(kWorkerGaugesList);
 
 struct InFlight {
   std::chrono::steady_clock::time_point claimed_at;

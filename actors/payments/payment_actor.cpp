@@ -1,8 +1,10 @@
-// Payment actor (CAF) and the SSLCommerz session protocol (sslcommerz-protocol.md §2).
+// Payment actor (CAF) and the SSLCommerz session protocol (docs/sslcommerz.md §1, §2, §4).
 #include "actors/payments/notification_rules.hpp"
 #include "actors/payments/payment_service.hpp"
 
 #include <spdlog/spdlog.h>
+
+#include <array>
 
 #include <csignal>
 
@@ -68,18 +70,21 @@ enum Gauge : std::size_t {
   kRefunds,
   kRejected,
   kValidationFailures,
+  kGaugeCount
 };
-const std::vector<std::string> kGaugeNames{"sessions_opened",
-                                           "sessions_refused",
-                                           "gateway_failures",
-                                           "in_flight",
-                                           "notifications",
-                                           "confirmed",
-                                           "duplicates",
-                                           "released",
-                                           "needs_refund",
-                                           "rejected",
-                                           "validation_unreachable"};
+constexpr std::array kGaugeNamesList{"sessions_opened",
+                                     "sessions_refused",
+                                     "gateway_failures",
+                                     "in_flight",
+                                     "notifications",
+                                     "confirmed",
+                                     "duplicates",
+                                     "released",
+                                     "needs_refund",
+                                     "rejected",
+                                     "validation_unreachable"};
+static_assert(kGaugeNamesList.size() == kGaugeCount, "one name per gauge, in order");
+const std::vector<std::string> kGaugeNames = gauge_names(kGaugeNamesList);
 
 FormFields session_form(const config::Config& c, const SessionRequest& r) {
   const auto& base = c.base_domain;
@@ -155,7 +160,6 @@ std::string field(const PostedFields& f, const char* name) {
   return it == f.end() ? std::string() : it->second;
 }
 
-// The order status a signed non-VALID notification leads to (api.md "Settled details").
 // What the validation API said about a val_id.
 struct Validation {
   std::string status, tran_id, val_id, amount, store_amount, currency, currency_type, bank_tran_id,

@@ -61,10 +61,10 @@ class PaymentService {
 
   void open_session(SessionRequest request, Callback<GatewaySession> done);
 
-  // Handles one signed notification, in the order of api.md "Payment notifications". Errors:
-  // 400 {"error": "Invalid verify_sign" | "Transaction mismatch" | "val_id missing" |
-  // "Payment not valid" | "Amount mismatch"}, 404 {"detail": "Order not found"}, 503 when the
-  // validation API or the database cannot be reached (nothing changed).
+  // Handles one signed notification, in this order: signature, tran_id, the order, then release or
+  // validation (docs/sslcommerz.md). Errors: 400 {"error": "Invalid verify_sign" | "Transaction
+  // mismatch" | "val_id missing" | "Payment not valid" | "Amount mismatch"}, 404 {"detail": "Order
+  // not found"}, 503 when the validation API or the database cannot be reached (nothing changed).
   void notify(Notification notification, Callback<NotificationOutcome> done);
 
   struct Impl;

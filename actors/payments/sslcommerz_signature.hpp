@@ -1,4 +1,4 @@
-// SSLCommerz notification signatures (sslcommerz-protocol.md §4): `verify_sign` is the MD5 of the
+// SSLCommerz notification signatures (docs/sslcommerz.md §3): `verify_sign` is the MD5 of the
 // fields named in `verify_key` plus store_passwd = md5(store password), sorted by name and joined
 // as k=v&k=v. Used by the payment actor to check IPNs and redirects, and by the tests' fake
 // gateway to sign them.

@@ -14,6 +14,13 @@
 
 namespace marketlink::actors {
 
+// The names of an actor's gauges from a fixed array (whose size each actor checks against its
+// gauge enum at compile time).
+template <std::size_t N>
+std::vector<std::string> gauge_names(const std::array<const char*, N>& names) {
+  return {names.begin(), names.end()};
+}
+
 class ActorStats {
  public:
   ActorStats(std::string name, std::string kind, std::string parent)

@@ -16,6 +16,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
+
 #include <malloc.h>
 
 #include <deque>
@@ -388,11 +390,14 @@ enum Gauge : std::size_t {
   kAccepted,
   kRejected,
   kReleased,
-  kDegraded
+  kDegraded,
+  kGaugeCount
 };
-const std::vector<std::string> kGaugeNames{
+constexpr std::array kGaugeNamesList{
     "available", "redis",    "database", "queue",         "batches", "batched_reservations",
     "accepted",  "rejected", "released", "redis_degraded"};
+static_assert(kGaugeNamesList.size() == kGaugeCount, "one name per gauge, in order");
+const std::vector<std::string> kGaugeNames = gauge_names(kGaugeNamesList);
 
 struct StockState {
   int64_t variant_id = 0;

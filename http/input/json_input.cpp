@@ -19,21 +19,7 @@ Error parse_error(std::string reason) {
   return Error::make(ErrorCode::invalid_input, "JSON parse error - " + std::move(reason));
 }
 
-std::string trimmed(std::string_view s) {
-  const auto* ws = " \t\r\n";
-  const auto b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  const auto e = s.find_last_not_of(ws);
-  return std::string(s.substr(b, e - b + 1));
-}
-
 }  // namespace
-
-std::size_t utf8_chars(std::string_view s) {
-  std::size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80 ? 1 : 0;
-  return n;
-}
 
 bool valid_utf8(std::string_view s) {
   return simdjson::validate_utf8(s.data(), s.size());
@@ -41,7 +27,7 @@ bool valid_utf8(std::string_view s) {
 
 Result<JsonObject> JsonObject::parse_request(const Request& request) {
   std::string_view body = request.body;
-  const bool blank = trimmed(body).empty();
+  const bool blank = trim(body).empty();
   if (!blank) {
     const auto* type = request.header("content-type");
     std::string_view media = type != nullptr ? std::string_view(*type) : std::string_view();
@@ -153,7 +139,7 @@ std::optional<std::string> JsonObject::string(const char* key, FieldErrors& erro
       errors.add(key, "Not a valid string.");
       return std::nullopt;
   }
-  if (rule.trim) out = trimmed(out);
+  if (rule.trim) out = trim(out);
   if (out.find('\0') != std::string::npos) {
     errors.add(key, "Null characters are not allowed.");
     return std::nullopt;
@@ -217,7 +203,7 @@ std::optional<std::string> JsonObject::decimal_text(const char* key, FieldErrors
     errors.add(key, "This field may not be null.");
     return std::nullopt;
   }
-  if (v.is_string()) return trimmed(v.get_string().value_unsafe());
+  if (v.is_string()) return trim(v.get_string().value_unsafe());
   if (!v.is_number()) {
     errors.add(key, "A valid number is required.");
     return std::nullopt;
@@ -231,7 +217,7 @@ std::optional<std::string> JsonObject::decimal_text(const char* key, FieldErrors
     errors.add(key, "A valid number is required.");
     return std::nullopt;
   }
-  return trimmed(token);
+  return trim(token);
 }
 
 std::vector<JsonItem> JsonObject::objects(const char* key, ListProblem& problem) const {

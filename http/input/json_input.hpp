@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "config/text.hpp"
 #include "http/server/request.hpp"
 #include "persistence/result.hpp"
 
@@ -57,7 +58,6 @@ struct JsonItem {
   std::string type;
 };
 
-std::size_t utf8_chars(std::string_view s);
 bool valid_utf8(std::string_view s);
 
 }  // namespace marketlink::http

@@ -11,7 +11,7 @@ namespace {
 using persistence::OrderRow;
 
 // The fields an order shows in the creation answer and in the detail (only the former carries
-// payment_url), in api.md's order.
+// payment_url), keys in the order the original API writes them.
 boost::json::object order_json(const OrderRow& o, bool with_payment_url) {
   boost::json::object j{{"order_id", o.id},
                         {"customer", o.customer_id},

@@ -217,7 +217,7 @@ class Session : public std::enable_shared_from_this<Session> {
             simple_error(ErrorCode::invalid_input, "Malformed HTTP request.", new_request_id()),
             false, "-", "-");
       }
-      return close();
+      return fail(ec, "read");
     }
     first_ = false;
     handle(parser_->release());
@@ -359,8 +359,20 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_write(beast::error_code ec, bool keep_alive) {
     busy_ = false;
     request_id_.clear();
+    if (ec && ec != net::error::operation_aborted && ec != net::error::broken_pipe &&
+        ec != net::error::connection_reset) {
+      return fail(ec, "write");
+    }
     if (ec || !keep_alive || closing_) return close();
     do_read();
+  }
+
+  // An error no client behaviour explains (the benign ones are handled where they occur): one
+  // log line, then the connection closes.
+  void fail(beast::error_code ec, const char* what) {
+    spdlog::warn("http: {} from {} failed: {}", what, remote_.empty() ? "-" : remote_,
+                 ec.message());
+    close();
   }
 
   void close() {

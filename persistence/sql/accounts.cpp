@@ -189,12 +189,8 @@ std::optional<UserRow> set_active(Tx& tx, const std::string& id, bool active) {
 Page<UserRow> list(Tx& tx, const std::optional<std::string>& role, const PageRequest& page) {
   auto res = role ? tx.exec(kListUsers, *role, page.page_size, page.offset())
                   : tx.exec(kListUsers, nullptr, page.page_size, page.offset());
-  Page<UserRow> out;
-  for (const auto& r : res) {
-    out.rows.push_back(user_from(r));
-    out.count = r[8].as<long long>();
-  }
-  return out;
+  return page_from<UserRow>(
+      res, [](const pqxx::row& r) { return user_from(r); }, 8);
 }
 
 }  // namespace users
@@ -224,12 +220,8 @@ std::optional<VendorProfileRow> set_active(Tx& tx, const std::string& profile_id
 Page<VendorProfileRow> list(Tx& tx, std::optional<bool> active, const PageRequest& page) {
   auto res = active ? tx.exec(kListProfiles, *active, page.page_size, page.offset())
                     : tx.exec(kListProfiles, nullptr, page.page_size, page.offset());
-  Page<VendorProfileRow> out;
-  for (const auto& r : res) {
-    out.rows.push_back(profile_from(r));
-    out.count = r[14].as<long long>();
-  }
-  return out;
+  return page_from<VendorProfileRow>(
+      res, [](const pqxx::row& r) { return profile_from(r); }, 14);
 }
 
 }  // namespace vendor_profiles

@@ -130,12 +130,8 @@ Page<ServiceRow> list(Tx& tx, const ServiceQuery& q, const PageRequest& page) {
   const std::string pattern = q.search && !q.search->empty() ? like_pattern(*q.search) : "";
   auto res = tx.exec(kListServices, q.viewer_vendor_user_id.value_or(""), q.vendor_id.value_or(""),
                      pattern, page.page_size, page.offset());
-  Page<ServiceRow> out;
-  for (const auto& r : res) {
-    out.rows.push_back(service_from(r));
-    out.count = r[8].as<long long>();
-  }
-  return out;
+  return page_from<ServiceRow>(
+      res, [](const pqxx::row& r) { return service_from(r); }, 8);
 }
 
 std::optional<ServiceRow> find(Tx& tx, const std::string& id) {
@@ -175,12 +171,8 @@ Page<VariantRow> list(Tx& tx, const std::optional<std::string>& service_id,
   plan_for_actual_parameters(tx);
   auto res = tx.exec(kListVariants, service_id.value_or(""), viewer_user_id.value_or(""),
                      page.page_size, page.offset());
-  Page<VariantRow> out;
-  for (const auto& r : res) {
-    out.rows.push_back(variant_from(r));
-    out.count = r[12].as<long long>();
-  }
-  return out;
+  return page_from<VariantRow>(
+      res, [](const pqxx::row& r) { return variant_from(r); }, 12);
 }
 
 std::optional<VariantRow> find(Tx& tx, int64_t id) {

@@ -150,12 +150,8 @@ Page<OrderRow> list(Tx& tx, const Scope& scope, const PageRequest& page) {
   tx.raw().exec0("SET LOCAL plan_cache_mode = force_custom_plan");
   auto res = tx.exec(kListOrders, scope.customer_id.value_or(""), scope.vendor_user_id.value_or(""),
                      scope.status.value_or(""), page.page_size, page.offset());
-  Page<OrderRow> out;
-  for (const auto& r : res) {
-    out.rows.push_back(order_from(r));
-    out.count = r[12].as<long long>();
-  }
-  return out;
+  return page_from<OrderRow>(
+      res, [](const pqxx::row& r) { return order_from(r); }, 12);
 }
 
 std::vector<Expired> expired(Tx& tx, long long orphan_after_seconds, int limit) {

@@ -477,18 +477,9 @@ TEST_F(Payments, ACrashedInvoiceActorIsRestartedAndLosesNoJob) {
 TEST_F(Payments, KilledRightAfterTheConfirmationCommitTheJobsStillRunOnce) {
   const auto cfg = server.config();
   auto start_server = [&](uint16_t port, bool fault) {
-    std::map<std::string, std::string> env{{"DATABASE_URL", cfg.database_url},
-                                           {"REDIS_HOST", cfg.redis_host},
-                                           {"REDIS_PORT", std::to_string(cfg.redis_port)},
-                                           {"SECRET_KEY", cfg.secret_key},
-                                           {"HTTP_PORT", std::to_string(port)},
-                                           {"SSLCOMMERZ_STORE_ID", kStoreId},
-                                           {"WEBHOOK_SECRET", kStorePassword},
-                                           {"SSLCOMMERZ_SESSION_URL", gateway.session_url()},
-                                           {"SSLCOMMERZ_VALIDATION_URL", gateway.validation_url()},
-                                           {"OUTBOX_LEASE_SECONDS", "1"},
-                                           {"LOG_LEVEL", "warn"},
-                                           {"ENV_FILE", "/nonexistent"}};
+    auto env = server_process_env(cfg, port, gateway.session_url());
+    env["SSLCOMMERZ_VALIDATION_URL"] = gateway.validation_url();
+    env["OUTBOX_LEASE_SECONDS"] = "1";
     if (fault) env["MARKETLINK_FAULT"] = "kill_after_payment_commit";
     const pid_t pid = spawn_process(MARKETLINK_BINARY, {"serve"}, env);
     EXPECT_TRUE(eventually([port] {

@@ -128,16 +128,7 @@ TEST(StockResilience, TwoServerProcessesSharingStoresNeverOversell) {
   for (int i = 0; i < 2; ++i) {
     const auto port = free_port();
     const pid_t pid = spawn_process(MARKETLINK_BINARY, {"serve"},
-                                    {{"DATABASE_URL", cfg.database_url},
-                                     {"REDIS_HOST", cfg.redis_host},
-                                     {"REDIS_PORT", std::to_string(cfg.redis_port)},
-                                     {"SECRET_KEY", cfg.secret_key},
-                                     {"HTTP_PORT", std::to_string(port)},
-                                     {"SSLCOMMERZ_STORE_ID", kStoreId},
-                                     {"WEBHOOK_SECRET", kStorePassword},
-                                     {"SSLCOMMERZ_SESSION_URL", shared_gateway().session_url()},
-                                     {"LOG_LEVEL", "warn"},
-                                     {"ENV_FILE", "/nonexistent"}});
+                                    server_process_env(cfg, port, shared_gateway().session_url()));
     pids.push_back(pid);
     ports.push_back(port);
   }

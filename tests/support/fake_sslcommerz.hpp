@@ -1,4 +1,4 @@
-// A local fake of the SSLCommerz v4 gateway for tests and benchmarks (sslcommerz-protocol.md):
+// A local fake of the SSLCommerz v4 gateway for tests and benchmarks (docs/sslcommerz.md):
 // session init (POST /gwprocess/v4/api.php) with switchable misbehaviour (refuse, hang, drop,
 // HTTP error); the validation API (GET or POST /validator/api/validationserverAPI.php: VALID on
 // the first call for a val_id, VALIDATED after, INVALID_TRANSACTION for unknown ids, with a

@@ -197,4 +197,18 @@ int count_orders(int64_t variant, const std::string& status) {
   return v;
 }
 
+std::map<std::string, std::string> server_process_env(const config::Config& cfg, uint16_t port,
+                                                      const std::string& session_url) {
+  return {{"DATABASE_URL", cfg.database_url},
+          {"REDIS_HOST", cfg.redis_host},
+          {"REDIS_PORT", std::to_string(cfg.redis_port)},
+          {"SECRET_KEY", cfg.secret_key},
+          {"HTTP_PORT", std::to_string(port)},
+          {"SSLCOMMERZ_STORE_ID", kStoreId},
+          {"WEBHOOK_SECRET", kStorePassword},
+          {"SSLCOMMERZ_SESSION_URL", session_url},
+          {"LOG_LEVEL", "warn"},
+          {"ENV_FILE", "/nonexistent"}};
+}
+
 }  // namespace marketlink::testing

@@ -98,6 +98,11 @@ FakeSslcommerz& shared_gateway();
 constexpr const char* kStoreId = "teststore";
 constexpr const char* kStorePassword = "test-store-pass";
 
+// The environment of a child `marketlink serve` on `port` sharing this test run's PostgreSQL and
+// Redis, with the test store and `session_url` as the gateway (add to it what a test needs).
+std::map<std::string, std::string> server_process_env(const config::Config& cfg, uint16_t port,
+                                                      const std::string& session_url);
+
 // A direct PostgreSQL connection for assertions and set-up in SQL.
 persistence::Database& test_db();
 

@@ -1,4 +1,4 @@
-// Notification signatures against the test vectors of sslcommerz-protocol.md §4.
+// Notification signatures against three test vectors (docs/sslcommerz.md §3).
 #include <gtest/gtest.h>
 
 #include "actors/payments/sslcommerz_signature.hpp"
