@@ -376,3 +376,45 @@ TEST(StockActors, IdleActorsStopAndComeBackWithTheirState) {
   EXPECT_EQ(db_stock(v.id), 1);
   EXPECT_EQ(redis_stock(s.config(), v.id), 1);
 }
+
+// A stock job the pool refuses (saturated, or restarting) answers every caller it holds at once,
+// with 503, and takes nothing. Deadlines are set far away so only that answer can come in time.
+TEST(StockFaults, AReservationRefusedByAFullPoolIsAnsweredAtOnceAndTakesNothing) {
+  TestServer s(Overrides{{"DB_POOL_SIZE", "1"},
+                         {"POOL_QUEUE_LIMIT", "1"},
+                         {"ASK_TIMEOUT_MS", "600000"},
+                         {"JOB_TIMEOUT_MS", "600000"}});
+  auto v = make_variant(s, 5);
+  auto customer = s.register_user("customer");
+  auto reserve = [&] {
+    auto p = std::make_shared<std::promise<Result<persistence::OrderRow>>>();
+    auto f = p->get_future();
+    s.stock().reserve(v.id, customer.id,
+                      [p](Result<persistence::OrderRow> r) { p->set_value(std::move(r)); });
+    return f.get();
+  };
+  ASSERT_TRUE(reserve().ok()) << "the first reservation loads the stock actor";
+  ASSERT_EQ(db_stock(v.id), 4);
+
+  // The only worker busy, the only queue place taken.
+  std::promise<void> release, running;
+  auto released = release.get_future().share();
+  s.runtime().submit(
+      actors::PoolKind::db,
+      [released, &running](actors::Resources&) {
+        running.set_value();
+        released.wait();
+      },
+      [](Error) {});
+  running.get_future().wait();
+  s.runtime().submit(
+      actors::PoolKind::db, [released](actors::Resources&) { released.wait(); }, [](Error) {});
+
+  auto refused = reserve();
+  release.set_value();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::unavailable);
+  EXPECT_EQ(db_stock(v.id), 4) << "nothing was taken";
+  EXPECT_TRUE(reserve().ok()) << "the actor serves again once the pool has room";
+  EXPECT_EQ(db_stock(v.id), 3);
+}
