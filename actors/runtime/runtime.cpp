@@ -239,6 +239,61 @@ void expire(caf::stateful_actor<PoolState>* self) {
   }
 }
 
+// A worker died: the job it held is answered unavailable (unless its deadline already answered
+// it) and the worker restarts after its back-off.
+void worker_down(caf::stateful_actor<PoolState>* self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  const auto it = st.index_of.find(dm.source.id());
+  if (it == st.index_of.end()) return;
+  const auto index = it->second;
+  st.index_of.erase(it);
+  std::erase_if(st.idle, [&](const caf::actor& a) { return a.id() == dm.source.id(); });
+  if (auto job = st.in_flight.find(dm.source.id()); job != st.in_flight.end()) {
+    if (!job->second.answered) job->second.fail(Error::unavailable());
+    st.in_flight.erase(job);
+  }
+  auto stats =
+      st.registry->enter(std::string(pool_name(st.spec.kind)) + "/worker-" + std::to_string(index),
+                         "worker", pool_name(st.spec.kind));
+  stats->set_state("restarting");
+  stats->restarted();
+  stats->failed(to_string(dm.reason));
+  spdlog::warn("{}: worker-{} died ({}); restarting in {} ms", pool_name(st.spec.kind), index,
+               to_string(dm.reason), st.backoff[index].count());
+  self->delayed_send(self, st.backoff[index], restart_atom::value, index);
+  st.backoff[index] = next_backoff(st.backoff[index]);
+}
+
+// A job arrives: to an idle worker, else into the bounded queue, else refused (unavailable).
+void take_job(caf::stateful_actor<PoolState>* self, JobMsg job) {
+  auto& st = self->state;
+  st.stats->handled(self->mailbox().size());
+  if (!st.idle.empty()) {
+    auto w = st.idle.front();
+    st.idle.pop_front();
+    dispatch(self, std::move(w), std::move(job));
+  } else if (st.queue.size() >= st.config->pool_queue_limit) {
+    job.fail(Error::unavailable());
+  } else {
+    st.queue.push_back(std::move(job));
+  }
+}
+
+// A worker finished: it takes the next queued job or waits idle.
+void worker_ready(caf::stateful_actor<PoolState>* self) {
+  auto& st = self->state;
+  auto w = caf::actor_cast<caf::actor>(self->current_sender());
+  if (!w) return;
+  st.in_flight.erase(w.id());
+  if (!st.queue.empty()) {
+    auto job = std::move(st.queue.front());
+    st.queue.pop_front();
+    dispatch(self, std::move(w), std::move(job));
+  } else {
+    st.idle.push_back(std::move(w));
+  }
+}
+
 caf::behavior pool(caf::stateful_actor<PoolState>* self, PoolSpec spec,
                    const config::Config* config, InspectionRegistry* registry) {
   auto& st = self->state;
@@ -259,56 +314,11 @@ caf::behavior pool(caf::stateful_actor<PoolState>* self, PoolSpec spec,
     }
   });
 
-  self->set_down_handler([self](caf::down_msg& dm) {
-    auto& st = self->state;
-    const auto it = st.index_of.find(dm.source.id());
-    if (it == st.index_of.end()) return;
-    const auto index = it->second;
-    st.index_of.erase(it);
-    std::erase_if(st.idle, [&](const caf::actor& a) { return a.id() == dm.source.id(); });
-    if (auto job = st.in_flight.find(dm.source.id()); job != st.in_flight.end()) {
-      if (!job->second.answered) job->second.fail(Error::unavailable());
-      st.in_flight.erase(job);
-    }
-    auto stats = st.registry->enter(
-        std::string(pool_name(st.spec.kind)) + "/worker-" + std::to_string(index), "worker",
-        pool_name(st.spec.kind));
-    stats->set_state("restarting");
-    stats->restarted();
-    stats->failed(to_string(dm.reason));
-    spdlog::warn("{}: worker-{} died ({}); restarting in {} ms", pool_name(st.spec.kind), index,
-                 to_string(dm.reason), st.backoff[index].count());
-    self->delayed_send(self, st.backoff[index], restart_atom::value, index);
-    st.backoff[index] = next_backoff(st.backoff[index]);
-  });
+  self->set_down_handler([self](caf::down_msg& dm) { worker_down(self, dm); });
 
   return {
-      [self](JobMsg& job) {
-        auto& st = self->state;
-        st.stats->handled(self->mailbox().size());
-        if (!st.idle.empty()) {
-          auto w = st.idle.front();
-          st.idle.pop_front();
-          dispatch(self, std::move(w), std::move(job));
-        } else if (st.queue.size() >= st.config->pool_queue_limit) {
-          job.fail(Error::unavailable());
-        } else {
-          st.queue.push_back(std::move(job));
-        }
-      },
-      [self](ready_atom) {
-        auto& st = self->state;
-        auto w = caf::actor_cast<caf::actor>(self->current_sender());
-        if (!w) return;
-        st.in_flight.erase(w.id());
-        if (!st.queue.empty()) {
-          auto job = std::move(st.queue.front());
-          st.queue.pop_front();
-          dispatch(self, std::move(w), std::move(job));
-        } else {
-          st.idle.push_back(std::move(w));
-        }
-      },
+      [self](JobMsg& job) { take_job(self, std::move(job)); },
+      [self](ready_atom) { worker_ready(self); },
       [self](expire_atom) {
         expire(self);
         self->delayed_send(self, kExpireInterval, expire_atom::value);

@@ -223,19 +223,41 @@ class Session : public std::enable_shared_from_this<Session> {
     handle(parser_->release());
   }
 
+  // A request's way through the session: convert it (to_request) → decode the path → the ops
+  // stream takes WebSocket upgrades (try_stream) → route and run the handler under the request
+  // deadline (dispatch).
   void handle(bhttp::request<bhttp::string_body>&& raw) {
-    const bool upgrade = websocket::is_upgrade(raw);
     busy_ = true;
     stream_.expires_never();
     started_ = std::chrono::steady_clock::now();
     keep_alive_ = raw.keep_alive();
+    auto req = to_request(raw);
+    request_id_ = req->request_id;
+    method_ = req->method;
+    const std::string_view target = raw.target();
+    const auto raw_path = target.substr(0, target.find('?'));
+    auto decoded = boost::urls::make_pct_string_view(raw_path);
+    if (!decoded || raw_path.empty() || raw_path.front() != '/') {
+      path_ = std::string(raw_path);
+      return send(
+          simple_error(ErrorCode::invalid_input, "Malformed request target.", req->request_id));
+    }
+    req->path = std::string(boost::urls::decode_view(*decoded).begin(),
+                            boost::urls::decode_view(*decoded).end());
+    path_ = req->path;
+    if (try_stream(req, raw)) return;
+    dispatch(std::move(req));
+  }
 
+  // The plain Request a handler sees (no Beast types): lower-case header names, the query, the
+  // body, the client's address and a request id (the client's, when it is a plain one).
+  std::shared_ptr<Request> to_request(bhttp::request<bhttp::string_body>& raw) {
     auto req = std::make_shared<Request>();
     req->method = std::string(raw.method_string());
     const std::string_view target = raw.target();
-    const auto q = target.find('?');
-    const auto raw_path = target.substr(0, q);
-    if (q != std::string_view::npos) req->query = std::string(target.substr(q + 1));
+    if (const auto q = target.find('?'); q != std::string_view::npos) {
+      req->query = std::string(target.substr(q + 1));
+    }
     req->body = std::move(raw.body());
     req->remote_address = remote_;
     for (const auto& field : raw) {
@@ -247,39 +269,36 @@ class Session : public std::enable_shared_from_this<Session> {
     req->request_id = incoming_id != nullptr && acceptable_request_id(*incoming_id)
                           ? *incoming_id
                           : new_request_id();
-    request_id_ = req->request_id;
-    method_ = req->method;
+    return req;
+  }
 
-    auto decoded = boost::urls::make_pct_string_view(raw_path);
-    if (!decoded || raw_path.empty() || raw_path.front() != '/') {
-      path_ = std::string(raw_path);
-      return send(
-          simple_error(ErrorCode::invalid_input, "Malformed request target.", req->request_id));
+  // The ops stream's path: a WebSocket upgrade whose token is checked first. True when the
+  // request was the stream's (answered or upgraded here).
+  bool try_stream(const std::shared_ptr<Request>& req, bhttp::request<bhttp::string_body>& raw) {
+    const auto& ep = server_.stream;
+    if (!ep || (req->path != ep->path && req->path + "/" != ep->path)) return false;
+    if (!websocket::is_upgrade(raw)) {
+      send(simple_error(ErrorCode::invalid_input, "This endpoint speaks WebSocket only.",
+                        req->request_id));
+      return true;
     }
-    req->path = std::string(boost::urls::decode_view(*decoded).begin(),
-                            boost::urls::decode_view(*decoded).end());
-    path_ = req->path;
-
-    if (const auto& ep = server_.stream;
-        ep && (req->path == ep->path || req->path + "/" == ep->path)) {
-      if (!upgrade) {
-        return send(simple_error(ErrorCode::invalid_input, "This endpoint speaks WebSocket only.",
-                                 req->request_id));
-      }
-      route_ = ep->path;
-      auto held = std::make_shared<bhttp::request<bhttp::string_body>>(std::move(raw));
-      // The callback keeps the session alive until the token has been checked.
-      auto executor = stream_.get_executor();
-      ep->authorize(req,
-                    [self = shared_from_this(), executor, held](std::optional<Response> refusal) {
-                      net::post(executor, [self, held, refusal = std::move(refusal)]() mutable {
-                        if (refusal) return self->send(std::move(*refusal));
-                        self->become_stream(*held);
-                      });
+    route_ = ep->path;
+    auto held = std::make_shared<bhttp::request<bhttp::string_body>>(std::move(raw));
+    // The callback keeps the session alive until the token has been checked.
+    auto executor = stream_.get_executor();
+    ep->authorize(req,
+                  [self = shared_from_this(), executor, held](std::optional<Response> refusal) {
+                    net::post(executor, [self, held, refusal = std::move(refusal)]() mutable {
+                      if (refusal) return self->send(std::move(*refusal));
+                      self->become_stream(*held);
                     });
-      return;
-    }
+                  });
+    return true;
+  }
 
+  // Routes the request (404, 405 with Allow) and runs its handler, which answers exactly once,
+  // from any thread; the deadline answers 504 otherwise.
+  void dispatch(std::shared_ptr<Request> req) {
     auto match = server_.router.match(req->method, req->path);
     if (match.handler == nullptr) {
       if (!match.path_exists)
@@ -291,8 +310,6 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     req->params = std::move(match.params);
     route_ = match.pattern;
-
-    // The handler answers exactly once, from any thread; the deadline answers 504 otherwise.
     auto answered = std::make_shared<std::atomic<bool>>(false);
     std::weak_ptr<Session> weak = shared_from_this();
     auto executor = stream_.get_executor();

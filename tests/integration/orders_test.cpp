@@ -1,6 +1,7 @@
 // /api/v1/orders/ and the stock actors: reservations never oversell, releases happen once.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/json/serialize.hpp>
 #include <future>
 #include <thread>
@@ -380,8 +381,9 @@ TEST(StockActors, IdleActorsStopAndComeBackWithTheirState) {
 // A stock job the pool refuses (saturated, or restarting) answers every caller it holds at once,
 // with 503, and takes nothing. Deadlines are set far away so only that answer can come in time.
 TEST(StockFaults, AReservationRefusedByAFullPoolIsAnsweredAtOnceAndTakesNothing) {
+  constexpr int kQueueLimit = 50;  // room for the server's own background jobs during set-up
   TestServer s(Overrides{{"DB_POOL_SIZE", "1"},
-                         {"POOL_QUEUE_LIMIT", "1"},
+                         {"POOL_QUEUE_LIMIT", std::to_string(kQueueLimit)},
                          {"ASK_TIMEOUT_MS", "600000"},
                          {"JOB_TIMEOUT_MS", "600000"}});
   auto v = make_variant(s, 5);
@@ -396,7 +398,7 @@ TEST(StockFaults, AReservationRefusedByAFullPoolIsAnsweredAtOnceAndTakesNothing)
   ASSERT_TRUE(reserve().ok()) << "the first reservation loads the stock actor";
   ASSERT_EQ(db_stock(v.id), 4);
 
-  // The only worker busy, the only queue place taken.
+  // The only worker busy, then the queue filled until the pool refuses a job.
   std::promise<void> release, running;
   auto released = release.get_future().share();
   s.runtime().submit(
@@ -407,8 +409,16 @@ TEST(StockFaults, AReservationRefusedByAFullPoolIsAnsweredAtOnceAndTakesNothing)
       },
       [](Error) {});
   running.get_future().wait();
-  s.runtime().submit(
-      actors::PoolKind::db, [released](actors::Resources&) { released.wait(); }, [](Error) {});
+  auto full = std::make_shared<std::promise<void>>();
+  auto refused_once = std::make_shared<std::atomic<bool>>(false);
+  for (int i = 0; i <= kQueueLimit; ++i) {
+    s.runtime().submit(
+        actors::PoolKind::db, [released](actors::Resources&) { released.wait(); },
+        [full, refused_once](const Error&) {
+          if (!refused_once->exchange(true)) full->set_value();
+        });
+  }
+  full->get_future().wait();
 
   auto refused = reserve();
   release.set_value();
