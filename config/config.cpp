@@ -230,7 +230,7 @@ LoadResult load(const Lookup& lookup) {
   r.integer("OUTBOX_BATCH_SIZE", c.outbox_batch_size, 1, 10000);
   r.duration("OUTBOX_LINGER_MS", c.outbox_linger, 0, 10000);
 
-  r.string("MARKETLINK_FAULT", c.fault);
+  r.string("MARKETLINK_FAULT", c.fault_drill_for_test);
   r.string("LOG_LEVEL", c.log_level);
   static const std::vector<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
   if (std::find(levels.begin(), levels.end(), c.log_level) == levels.end()) {

@@ -89,7 +89,7 @@ struct Config {
 
   // Crash drills (MARKETLINK_FAULT), for tests only: "kill_after_payment_commit" makes the
   // process SIGKILL itself right after a payment confirmation commits, before anything else.
-  std::string fault;
+  std::string fault_drill_for_test;
 };
 
 // Reads a variable by name; std::nullopt when it is not set.

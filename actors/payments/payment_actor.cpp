@@ -6,8 +6,6 @@
 
 #include <array>
 
-#include <csignal>
-
 #include <boost/json/parse.hpp>
 
 #include <boost/json/serialize.hpp>
@@ -436,7 +434,7 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
            if (!c) return job.finish(std::move(c).error());
            auto& st = job.self_->state;
            if (c->jobs) {
-             if (st.config->fault == "kill_after_payment_commit") ::raise(SIGKILL);  // drill
+             fault_drill_for_test(*st.config, "kill_after_payment_commit");
              st.stats->add(kConfirmed, 1);
              st.outbox->submit(std::move(*c->jobs));
              job.order_.status = OrderStatus::paid;

@@ -52,13 +52,18 @@ std::shared_ptr<Slot> supervise(Runtime& runtime, const std::string& name, Facto
 
 // A callback for any thread that runs fn(result) on `self`, as a Step message (the actor
 // handles Step by calling run()), so every continuation of a multi-step flow runs on the actor
-// that owns the flow. It needs no deadline of its own: what it waits for is a pool job or an ask,
-// and each of those is answered by its deadline.
+// that owns the flow. It needs no deadline of its own: what it waits for is a pool job, an ask or
+// the gateway client, and each of those is answered by its deadline (JOB_TIMEOUT_MS,
+// ASK_TIMEOUT_MS, GATEWAY_TIMEOUT).
+// The callback holds the actor weakly: a continuation never keeps a stopped actor alive (and a
+// result for an actor that is gone is dropped).
 template <class T, class Self, class F>
 Callback<T> continue_on(Self* self, F fn) {
-  auto me = caf::actor_cast<caf::actor>(self);
+  caf::weak_actor_ptr me = self->ctrl();
   return [me, fn = std::move(fn)](Result<T> r) mutable {
-    caf::anon_send(me,
+    auto strong = me.lock();
+    if (!strong) return;
+    caf::anon_send(caf::actor_cast<caf::actor>(strong),
                    Step{[fn = std::move(fn), r = std::move(r)]() mutable { fn(std::move(r)); }});
   };
 }

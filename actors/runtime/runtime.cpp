@@ -9,6 +9,7 @@
 
 #include <array>
 #include <caf/all.hpp>
+#include <csignal>
 #include <deque>
 #include <future>
 #include <map>
@@ -91,6 +92,13 @@ persistence::RedisClient& Resources::redis() {
     redis_ = std::make_unique<persistence::RedisClient>(persistence::redis_settings(config_));
   }
   return *redis_;
+}
+
+void fault_drill_for_test(const config::Config& config, const char* point) {
+  if (!config.fault_drill_for_test.empty() && config.fault_drill_for_test == point) {
+    spdlog::warn("fault drill: killing the process at {}", point);
+    ::raise(SIGKILL);
+  }
 }
 
 Error deadline_error(const char* what) {
@@ -460,13 +468,11 @@ void Runtime::submit(PoolKind kind, Job job, JobFailure on_failure,
 }
 
 void Runtime::after(std::chrono::milliseconds delay, std::function<void()> fn) {
-  caf::actor timer;
-  {
-    std::lock_guard lock(impl_->mutex);
-    if (impl_->stopped) return;
-    timer = impl_->timer;
-  }
-  caf::delayed_anon_send(timer, delay, internal::Step{std::move(fn)});
+  // Under the lock: shutdown() marks the runtime stopped under it before the actor system goes,
+  // so a timer is never scheduled on a system being destroyed.
+  std::lock_guard lock(impl_->mutex);
+  if (impl_->stopped) return;
+  caf::delayed_anon_send(impl_->timer, delay, internal::Step{std::move(fn)});
 }
 
 std::chrono::milliseconds Runtime::ask_timeout() const {

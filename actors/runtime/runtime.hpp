@@ -67,6 +67,10 @@ Callback<T> first_answer(Callback<T> done) {
   };
 }
 
+// Test-only crash drills: kills this process (SIGKILL, as a power cut would) at the named point
+// when MARKETLINK_FAULT names it; nothing happens otherwise.
+void fault_drill_for_test(const config::Config& config, const char* point);
+
 class Runtime {
  public:
   explicit Runtime(const config::Config& config);
