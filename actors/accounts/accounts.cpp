@@ -1,16 +1,18 @@
-// Account flows. Each step runs on the pool its work belongs to; callbacks chain the steps.
-// `this` is captured by the steps: an Accounts object outlives its Runtime's jobs (main and the
-// tests shut the runtime down before destroying it).
+// Account flows. Each step runs on the pool its work belongs to; the multi-step flows
+// (registration, login) are classes with one named step per pool job. The steps capture the
+// Accounts object: ~Services shuts the runtime down before any service is destroyed, so no job
+// outlives it.
 #include "actors/accounts/accounts.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
 #include "actors/runtime/pool_jobs.hpp"
 #include "config/text.hpp"
 #include "persistence/ids.hpp"
 #include "persistence/redis_keys.hpp"
 #include "persistence/sql/audit.hpp"
-
-#include <spdlog/spdlog.h>
-
-#include <algorithm>
 
 namespace marketlink::actors {
 namespace {

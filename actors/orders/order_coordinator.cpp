@@ -2,14 +2,13 @@
 // come back to it as messages, so all bookkeeping happens on the actor; the sweeper cancels
 // expired pending orders through the stock actors (which return their stock exactly once).
 #include "actors/orders/order_service.hpp"
-#include "actors/orders/visibility.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <array>
-
 #include <map>
 
+#include "actors/orders/visibility.hpp"
 #include "actors/runtime/internal.hpp"
 #include "actors/runtime/pool_jobs.hpp"
 #include "persistence/sql/idempotency.hpp"

@@ -1,17 +1,15 @@
 // Payment actor (CAF) and the SSLCommerz session protocol (docs/sslcommerz.md §1, §2, §4).
-#include "actors/payments/notification_rules.hpp"
 #include "actors/payments/payment_service.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <array>
-
 #include <boost/json/parse.hpp>
-
 #include <boost/json/serialize.hpp>
 
 #include "actors/net/gateway_client.hpp"
 #include "actors/outbox/outbox_service.hpp"
+#include "actors/payments/notification_rules.hpp"
 #include "actors/runtime/internal.hpp"
 #include "actors/runtime/pool_jobs.hpp"
 #include "actors/stock/stock_service.hpp"
@@ -28,7 +26,6 @@ struct NotifyMsg {
   Notification notification;
   Callback<NotificationOutcome> done;
 };
-// A continuation to run on the payment actor.
 }  // namespace marketlink::actors::detail
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::OpenSessionMsg)

@@ -16,9 +16,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <array>
-
 #include <malloc.h>
+#include <array>
 
 #include <deque>
 #include <unordered_map>
