@@ -198,9 +198,16 @@ struct PoolState {
     std::chrono::steady_clock::time_point deadline;
     bool answered = false;  // by the deadline; the worker still runs the job
   };
-  std::map<caf::actor_id, InFlight> in_flight;
+  // The jobs the pool holds, shared with its exit hook: however the pool ends (a crash, a
+  // restart from the console, shutdown), each of them is answered.
+  struct Held {
+    std::map<caf::actor_id, InFlight> in_flight;
+    std::deque<JobMsg> queue;
+  };
+  std::shared_ptr<Held> held = std::make_shared<Held>();
+  std::map<caf::actor_id, InFlight>& in_flight = held->in_flight;
+  std::deque<JobMsg>& queue = held->queue;
   std::deque<caf::actor> idle;
-  std::deque<JobMsg> queue;
   uint64_t expired = 0;
 };
 
@@ -316,10 +323,16 @@ caf::behavior pool(caf::stateful_actor<PoolState>* self, PoolSpec spec,
   self->delayed_send(self, kExpireInterval, expire_atom::value);
 
   // However the pool ends, its workers end with it.
-  self->attach_functor([workers = st.workers] {
+  self->attach_functor([workers = st.workers, held = st.held] {
     for (auto& w : *workers) {
       if (w) caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
     }
+    for (auto& [worker, job] : held->in_flight) {
+      if (!job.answered) job.fail(Error::unavailable());
+    }
+    held->in_flight.clear();
+    for (auto& job : held->queue) job.fail(Error::unavailable());
+    held->queue.clear();
   });
 
   self->set_down_handler([self](caf::down_msg& dm) { worker_down(self, dm); });

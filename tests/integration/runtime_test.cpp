@@ -2,6 +2,7 @@
 // and outages of PostgreSQL or Redis become 503s with nothing written.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -79,6 +80,45 @@ TEST(Runtime, CrashedPoolIsRestartedByTheRootSupervisor) {
   rt.crash_for_test(actors::PoolKind::db, true);
   ASSERT_TRUE(eventually([&] { return entry(rt, "db_pool").restarts == 1; }));
   ASSERT_TRUE(eventually([&] { return run_job(rt, actors::PoolKind::db) == "ok"; }));
+}
+
+// A pool that dies (here restarted from the console's action) answers every job it held, the
+// running one and the queued ones, instead of dropping them.
+TEST(Runtime, ARestartedPoolAnswersEveryJobItHeld) {
+  auto cfg = test_config({{"DB_POOL_SIZE", "1"}, {"JOB_TIMEOUT_MS", "600000"}});
+  actors::Runtime rt(cfg);
+  constexpr int kQueued = 5;
+  std::promise<void> release, running, all_answered;
+  auto released = release.get_future().share();
+  std::atomic<int> answered{0};
+  std::atomic<int> unavailable{0};
+  auto on_failure = [&](const Error& e) {
+    if (e.code == ErrorCode::unavailable) ++unavailable;
+    if (++answered == kQueued + 1) all_answered.set_value();
+  };
+  rt.submit(
+      actors::PoolKind::db,
+      [released, &running](actors::Resources&) {
+        running.set_value();
+        released.wait();
+      },
+      on_failure);
+  running.get_future().wait();
+  for (int i = 0; i < kQueued; ++i) {
+    rt.submit(
+        actors::PoolKind::db, [](actors::Resources&) {}, on_failure);
+  }
+  // Restart once the pool has taken them all into its queue (jobs still in its mailbox are
+  // another matter: a killed actor's mailbox is dropped).
+  ASSERT_TRUE(eventually([&] { return entry(rt, "db_pool").handled >= kQueued + 1u; }));
+  ASSERT_TRUE(rt.restart_child("db_pool"));
+  all_answered.get_future().wait();
+  release.set_value();
+  EXPECT_EQ(unavailable.load(), kQueued + 1);
+  // Once the supervisor has seen the pool die, a job is refused at once or run by the new pool.
+  ASSERT_TRUE(eventually([&] { return entry(rt, "db_pool").restarts == 1; }));
+  ASSERT_TRUE(eventually([&] { return run_job(rt, actors::PoolKind::db) == "ok"; }))
+      << "the restarted pool takes jobs";
 }
 
 TEST(Runtime, JobsAfterShutdownFailAsUnavailable) {
