@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <atomic>
 #include <caf/all.hpp>
 #include <csignal>
 #include <deque>
@@ -476,8 +477,18 @@ void Runtime::submit(PoolKind kind, Job job, JobFailure on_failure,
     return;
   }
   if (deadline.count() <= 0) deadline = job_timeout();
-  caf::anon_send(handle, JobMsg{std::move(job), std::move(on_failure),
-                                std::chrono::steady_clock::now() + deadline});
+  // A job that ran to its end is never failed afterwards (say its pool dies before hearing
+  // that the worker is done); a failure passes at most once.
+  auto finished = std::make_shared<std::atomic<bool>>(false);
+  Job run = [job = std::move(job), finished](Resources& r) {
+    job(r);
+    finished->store(true);
+  };
+  JobFailure fail = [on_failure = std::move(on_failure), finished](Error e) {
+    if (!finished->exchange(true)) on_failure(std::move(e));
+  };
+  caf::anon_send(
+      handle, JobMsg{std::move(run), std::move(fail), std::chrono::steady_clock::now() + deadline});
 }
 
 void Runtime::after(std::chrono::milliseconds delay, std::function<void()> fn) {
