@@ -221,15 +221,10 @@ class RegistrationFlow : public std::enable_shared_from_this<RegistrationFlow> {
             persistence::RedisClient& redis) {
           return redis.increment_window(key, std::chrono::seconds(60));
         },
-        step<long long>(&RegistrationFlow::counted));
+        step_of(shared_from_this(), &RegistrationFlow::counted));
   }
 
  private:
-  template <class T>
-  Callback<T> step(void (RegistrationFlow::*next)(Result<T>)) {
-    return [flow = shared_from_this(), next](Result<T> r) { ((*flow).*next)(std::move(r)); };
-  }
-
   void counted(Result<long long> count) {
     if (!count) return done_(std::move(count).error());
     if (*count > a_.config_.register_per_minute) {
@@ -242,7 +237,7 @@ class RegistrationFlow : public std::enable_shared_from_this<RegistrationFlow> {
         [password = *in_.password, params = a_.hash_params_]() -> Result<std::string> {
           return hash_password(password, params);
         },
-        step<std::string>(&RegistrationFlow::hashed));
+        step_of(shared_from_this(), &RegistrationFlow::hashed));
   }
 
   void hashed(Result<std::string> hash) {
@@ -264,7 +259,7 @@ class RegistrationFlow : public std::enable_shared_from_this<RegistrationFlow> {
           auto tokens = issue_pair(tx, token_service, row->id, random_uuid());
           return RegisterOutput{std::move(*row), std::move(tokens)};
         },
-        step<RegisterOutput>(&RegistrationFlow::stored));
+        step_of(shared_from_this(), &RegistrationFlow::stored));
   }
 
   // Two registrations of one email at once: the unique index decides.
@@ -309,16 +304,11 @@ class LoginFlow : public std::enable_shared_from_this<LoginFlow> {
           if (!ttl) return std::move(ttl).error();
           return Lock{*failures, *ttl};
         },
-        step<Lock>(&LoginFlow::lock_read));
+        step_of(shared_from_this(), &LoginFlow::lock_read));
   }
 
  private:
   using Checked = std::pair<PasswordCheck, std::optional<std::string>>;
-
-  template <class T>
-  Callback<T> step(void (LoginFlow::*next)(Result<T>)) {
-    return [flow = shared_from_this(), next](Result<T> r) { ((*flow).*next)(std::move(r)); };
-  }
 
   void lock_read(Result<std::pair<long long, std::chrono::seconds>> lock) {
     if (!lock) return done_(std::move(lock).error());
@@ -333,7 +323,7 @@ class LoginFlow : public std::enable_shared_from_this<LoginFlow> {
         [email = email_](Tx& tx) -> Result<std::optional<UserRow>> {
           return users::find_by_email(tx, email);
         },
-        step<std::optional<UserRow>>(&LoginFlow::found));
+        step_of(shared_from_this(), &LoginFlow::found));
   }
 
   void found(Result<std::optional<UserRow>> user) {
@@ -349,7 +339,7 @@ class LoginFlow : public std::enable_shared_from_this<LoginFlow> {
             upgraded = hash_password(password, params);
           return Checked{check, std::move(upgraded)};
         },
-        step<Checked>(&LoginFlow::checked));
+        step_of(shared_from_this(), &LoginFlow::checked));
   }
 
   void checked(Result<Checked> checked) {
@@ -360,10 +350,10 @@ class LoginFlow : public std::enable_shared_from_this<LoginFlow> {
           [key = key_, lock_time = a_.config_.login_lock_time](persistence::RedisClient& redis) {
             return redis.increment_window(key, lock_time);
           },
-          step<long long>(&LoginFlow::failure_counted));
+          step_of(shared_from_this(), &LoginFlow::failure_counted));
     }
     a_.issue_login_tokens(std::move(*user_), std::move(checked->second),
-                          step<TokenPair>(&LoginFlow::issued));
+                          step_of(shared_from_this(), &LoginFlow::issued));
   }
 
   void failure_counted(Result<long long> counted) {

@@ -85,8 +85,7 @@ class OrderCreation : public std::enable_shared_from_this<OrderCreation> {
  private:
   template <class T>
   Callback<T> step(void (OrderCreation::*next)(Result<T>)) {
-    return continue_on<T>(
-        self_, [flow = shared_from_this(), next](Result<T> r) { ((*flow).*next)(std::move(r)); });
+    return continue_on<T>(self_, step_of(shared_from_this(), next));
   }
 
   void reserved(Result<OrderRow> r) {

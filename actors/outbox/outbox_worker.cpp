@@ -141,8 +141,7 @@ class InvoiceBatch : public std::enable_shared_from_this<InvoiceBatch> {
 
   template <class T>
   Callback<T> step(void (InvoiceBatch::*next)(Result<T>)) {
-    return continue_on<T>(
-        self_, [batch = shared_from_this(), next](Result<T> r) { ((*batch).*next)(std::move(r)); });
+    return continue_on<T>(self_, step_of(shared_from_this(), next));
   }
 
   // Rendering is CPU work: it runs on the hash pool, off the actor threads.

@@ -206,10 +206,7 @@ struct PoolState {
     std::deque<JobMsg> queue;
   };
   std::shared_ptr<Held> held = std::make_shared<Held>();
-  std::map<caf::actor_id, InFlight>& in_flight = held->in_flight;
-  std::deque<JobMsg>& queue = held->queue;
   std::deque<caf::actor> idle;
-  uint64_t expired = 0;
 };
 
 void spawn_worker(caf::stateful_actor<PoolState>* self, std::size_t index) {
@@ -224,7 +221,7 @@ void spawn_worker(caf::stateful_actor<PoolState>* self, std::size_t index) {
 }
 
 void dispatch(caf::stateful_actor<PoolState>* self, caf::actor w, JobMsg&& job) {
-  self->state.in_flight[w.id()] = {job.fail, job.deadline, false};
+  self->state.held->in_flight[w.id()] = {job.fail, job.deadline, false};
   self->send(w, std::move(job));
 }
 
@@ -235,21 +232,20 @@ void expire(caf::stateful_actor<PoolState>* self) {
   const auto now = std::chrono::steady_clock::now();
   const char* name = pool_name(st.spec.kind);
   std::size_t dropped = 0;
-  std::erase_if(st.queue, [&](JobMsg& job) {
+  std::erase_if(st.held->queue, [&](JobMsg& job) {
     if (job.deadline > now) return false;
     job.fail(deadline_error(name));
     ++dropped;
     return true;
   });
   std::size_t late = 0;
-  for (auto& [worker, job] : st.in_flight) {
+  for (auto& [worker, job] : st.held->in_flight) {
     if (job.answered || job.deadline > now) continue;
     job.answered = true;
     job.fail(deadline_error(name));
     ++late;
   }
   if (dropped + late > 0) {
-    st.expired += dropped + late;
     spdlog::warn("{}: {} queued and {} running job(s) missed their deadline", name, dropped, late);
     st.stats->failed("jobs missed their deadline");
   }
@@ -264,9 +260,9 @@ void worker_down(caf::stateful_actor<PoolState>* self, const caf::down_msg& dm) 
   const auto index = it->second;
   st.index_of.erase(it);
   std::erase_if(st.idle, [&](const caf::actor& a) { return a.id() == dm.source.id(); });
-  if (auto job = st.in_flight.find(dm.source.id()); job != st.in_flight.end()) {
+  if (auto job = st.held->in_flight.find(dm.source.id()); job != st.held->in_flight.end()) {
     if (!job->second.answered) job->second.fail(Error::unavailable());
-    st.in_flight.erase(job);
+    st.held->in_flight.erase(job);
   }
   auto stats =
       st.registry->enter(std::string(pool_name(st.spec.kind)) + "/worker-" + std::to_string(index),
@@ -288,10 +284,10 @@ void take_job(caf::stateful_actor<PoolState>* self, JobMsg job) {
     auto w = st.idle.front();
     st.idle.pop_front();
     dispatch(self, std::move(w), std::move(job));
-  } else if (st.queue.size() >= st.config->pool_queue_limit) {
+  } else if (st.held->queue.size() >= st.config->pool_queue_limit) {
     job.fail(Error::unavailable());
   } else {
-    st.queue.push_back(std::move(job));
+    st.held->queue.push_back(std::move(job));
   }
 }
 
@@ -300,10 +296,10 @@ void worker_ready(caf::stateful_actor<PoolState>* self) {
   auto& st = self->state;
   auto w = caf::actor_cast<caf::actor>(self->current_sender());
   if (!w) return;
-  st.in_flight.erase(w.id());
-  if (!st.queue.empty()) {
-    auto job = std::move(st.queue.front());
-    st.queue.pop_front();
+  st.held->in_flight.erase(w.id());
+  if (!st.held->queue.empty()) {
+    auto job = std::move(st.held->queue.front());
+    st.held->queue.pop_front();
     dispatch(self, std::move(w), std::move(job));
   } else {
     st.idle.push_back(std::move(w));

@@ -67,6 +67,13 @@ Callback<T> first_answer(Callback<T> done) {
   };
 }
 
+// A named step of a multi-step flow: a callback that runs flow->next(result), keeping the flow
+// alive until then.
+template <class Flow, class T>
+Callback<T> step_of(std::shared_ptr<Flow> flow, void (Flow::*next)(Result<T>)) {
+  return [flow = std::move(flow), next](Result<T> r) { ((*flow).*next)(std::move(r)); };
+}
+
 // Test-only crash drills: kills this process (SIGKILL, as a power cut would) at the named point
 // when MARKETLINK_FAULT names it; nothing happens otherwise.
 void fault_drill_for_test(const config::Config& config, const char* point);

@@ -17,8 +17,8 @@
 #include <spdlog/spdlog.h>
 
 #include <malloc.h>
-#include <array>
 
+#include <array>
 #include <deque>
 #include <unordered_map>
 #include <variant>
