@@ -35,7 +35,7 @@ std::optional<ml::config::Config> load_config() {
 }
 
 int run_migrate(const ml::config::Config& config) {
-  ml::persistence::Database db(ml::persistence::db_settings(config));
+  ml::persistence::Database db(ml::persistence::migrate_db_settings(config));
   auto report = ml::persistence::migrate(db, ml::persistence::embedded_migrations());
   if (!report) {
     std::cerr << "migrate failed: " << report.error().message << "\n";

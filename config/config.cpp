@@ -163,6 +163,13 @@ LoadResult load(const Lookup& lookup) {
   r.string("REDIS_PASSWORD", c.redis_password);
   r.duration("REDIS_TIMEOUT_MS", c.redis_timeout, 10, 60000);
   r.duration("DB_CONNECT_TIMEOUT_MS", c.db_connect_timeout, 100, 60000);
+  r.duration("DB_STATEMENT_TIMEOUT_MS", c.db_statement_timeout, 100, 3600000);
+  r.duration("DB_LOCK_TIMEOUT_MS", c.db_lock_timeout, 10, 3600000);
+  r.duration("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", c.db_idle_in_transaction_timeout, 100, 3600000);
+  r.duration("MIGRATE_STATEMENT_TIMEOUT_MS", c.migrate_statement_timeout, 1000, 86400000);
+  r.duration("MIGRATE_LOCK_TIMEOUT_MS", c.migrate_lock_timeout, 100, 86400000);
+  r.duration("REDIS_GATE_TIMEOUT_MS", c.redis_gate_timeout, 10, 60000);
+  r.duration("HEALTH_INTERVAL_MS", c.health_interval, 50, 60000);
   r.string("TIME_ZONE", c.time_zone);
 
   r.string("WEBHOOK_SECRET", c.webhook_secret);

@@ -25,6 +25,19 @@ struct Config {
   std::string redis_password;
   std::chrono::milliseconds redis_timeout{500};
   std::chrono::milliseconds db_connect_timeout{3000};
+  // Server-side limits on every pooled connection (`migrate` has its own, longer ones), and the
+  // client-side bound on one transaction: past DB_STATEMENT_TIMEOUT_MS plus one second its socket
+  // is shut, so a frozen PostgreSQL costs bounded time even when nothing on the wire says so.
+  std::chrono::milliseconds db_statement_timeout{5000};
+  std::chrono::milliseconds db_lock_timeout{2000};
+  std::chrono::milliseconds db_idle_in_transaction_timeout{10000};
+  std::chrono::milliseconds migrate_statement_timeout{600000};
+  std::chrono::milliseconds migrate_lock_timeout{30000};
+  // The stock gate's own Redis timeout (stock jobs run on PostgreSQL workers; a slow Redis must
+  // not hold them for long).
+  std::chrono::milliseconds redis_gate_timeout{150};
+  // How often the health prober checks PostgreSQL and Redis on its own connections.
+  std::chrono::milliseconds health_interval{1000};
   std::string time_zone = "Asia/Dhaka";
 
   // SSLCommerz

@@ -127,6 +127,8 @@ Response error_response(const Error& error, const std::string& request_id) {
   }
   if (error.retry_after.count() > 0) {
     r.headers.emplace_back("Retry-After", std::to_string(error.retry_after.count()));
+  } else if (error.code == ErrorCode::unavailable) {
+    r.headers.emplace_back("Retry-After", "1");  // every 503 says when to come back
   }
   r.body = boost::json::serialize(body);
   return r;

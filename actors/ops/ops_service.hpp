@@ -1,6 +1,6 @@
-// What the operator console, the ops API and /readyz read from PostgreSQL and Redis: readiness
-// probes, the overview's counts, the payments board, and the audit row every guarded action
-// writes. Pool jobs, not an actor; the HTTP layer only serialises what these return.
+// What the operator console, the ops API and /readyz read: readiness (the health prober's
+// state), and from PostgreSQL the overview's counts, the payments board, and the audit row every
+// guarded action writes. Pool jobs, not an actor; the HTTP layer only serialises what these return.
 #pragma once
 
 #include <functional>
@@ -30,8 +30,7 @@ class OpsService {
  public:
   explicit OpsService(Runtime& runtime) : runtime_(runtime) {}
 
-  // PostgreSQL and Redis probed at once; `done` runs when both have answered (each within its
-  // pool job's deadline).
+  // PostgreSQL and Redis as the health prober last found them; `done` runs at once.
   void readiness(std::function<void(Readiness)> done);
   void redis_reachable(std::function<void(bool)> done);
   void counts(Callback<persistence::ops::Counts> done);

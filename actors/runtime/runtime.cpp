@@ -14,6 +14,7 @@
 #include <deque>
 #include <future>
 #include <map>
+#include <optional>
 
 #include "actors/runtime/counters.hpp"
 #include "actors/runtime/internal.hpp"
@@ -80,17 +81,27 @@ struct PoolSpec {
 
 }  // namespace
 
-Resources::Resources(const config::Config& config) : config_(config) {}
+Resources::Resources(const config::Config& config, Health& health,
+                     std::chrono::milliseconds redis_timeout)
+    : config_(config), health_(health), redis_timeout_(redis_timeout) {}
 Resources::~Resources() = default;
 
 persistence::Database& Resources::db() {
-  if (!db_) db_ = std::make_unique<persistence::Database>(persistence::db_settings(config_));
+  if (!db_) {
+    auto settings = persistence::db_settings(config_);
+    settings.on_stall = [health = &health_] {
+      health->failed(Dependency::postgresql, "a connection failed or stalled");
+    };
+    db_ = std::make_unique<persistence::Database>(std::move(settings));
+  }
   return *db_;
 }
 
 persistence::RedisClient& Resources::redis() {
   if (!redis_) {
-    redis_ = std::make_unique<persistence::RedisClient>(persistence::redis_settings(config_));
+    auto settings = persistence::redis_settings(config_);
+    settings.timeout = redis_timeout_;
+    redis_ = std::make_unique<persistence::RedisClient>(std::move(settings));
   }
   return *redis_;
 }
@@ -105,6 +116,12 @@ void fault_drill_for_test(const config::Config& config, const char* point) {
 Error deadline_error(const char* what) {
   Error e = Error::make(ErrorCode::unavailable, std::string(what) + " did not answer in time",
                         Reason::deadline_exceeded);
+  e.retry_after = std::chrono::seconds(1);
+  return e;
+}
+
+Error dropped_error() {
+  Error e = Error::unavailable();
   e.retry_after = std::chrono::seconds(1);
   return e;
 }
@@ -131,10 +148,12 @@ struct Runtime::Impl {
 
   const config::Config& config;
   InspectionRegistry registry;
+  Health health;
   caf::actor_system_config caf_config;
   std::unique_ptr<caf::actor_system> system;
   caf::actor supervisor;
   caf::actor timer;
+  caf::actor prober;
   std::mutex mutex;
   std::array<caf::actor, 3> pools;
   std::map<std::string, std::shared_ptr<internal::Slot>> named;  // supervised children by name
@@ -152,9 +171,12 @@ struct WorkerState {
 };
 
 caf::behavior worker(caf::stateful_actor<WorkerState>* self, caf::actor pool,
-                     const config::Config* config, std::shared_ptr<ActorStats> stats,
-                     PoolKind kind) {
-  self->state.resources = std::make_unique<Resources>(*config);
+                     const config::Config* config, Health* health,
+                     std::shared_ptr<ActorStats> stats, PoolKind kind) {
+  // PostgreSQL workers run the stock jobs, whose Redis calls get the gate's short timeout.
+  const auto redis_timeout =
+      kind == PoolKind::db ? config->redis_gate_timeout : config->redis_timeout;
+  self->state.resources = std::make_unique<Resources>(*config, *health, redis_timeout);
   self->state.stats = stats;
   stats->set_state("idle");
   self->send(pool, ready_atom::value);
@@ -190,6 +212,7 @@ struct PoolState {
   PoolSpec spec{};
   const config::Config* config = nullptr;
   InspectionRegistry* registry = nullptr;
+  Health* health = nullptr;
   std::shared_ptr<ActorStats> stats;
   std::shared_ptr<std::vector<caf::actor>> workers = std::make_shared<std::vector<caf::actor>>();
   std::vector<std::chrono::milliseconds> backoff;
@@ -215,7 +238,7 @@ void spawn_worker(caf::stateful_actor<PoolState>* self, std::size_t index) {
       std::string(pool_name(st.spec.kind)) + "/worker-" + std::to_string(index);
   auto stats = st.registry->enter(name, "worker", pool_name(st.spec.kind));
   auto w = self->spawn<caf::detached + caf::monitored>(worker, caf::actor_cast<caf::actor>(self),
-                                                       st.config, stats, st.spec.kind);
+                                                       st.config, st.health, stats, st.spec.kind);
   (*st.workers)[index] = w;
   st.index_of[w.id()] = index;
 }
@@ -276,11 +299,38 @@ void worker_down(caf::stateful_actor<PoolState>* self, const caf::down_msg& dm) 
   st.backoff[index] = next_backoff(st.backoff[index]);
 }
 
+// The dependency whose outage makes this pool answer at once instead of queueing.
+std::optional<Dependency> needs(PoolKind kind) {
+  if (kind == PoolKind::db) return Dependency::postgresql;
+  if (kind == PoolKind::redis) return Dependency::redis;
+  return std::nullopt;
+}
+
+bool dependency_down(const PoolState& st) {
+  const auto d = needs(st.spec.kind);
+  return d && !st.health->up(*d);
+}
+
+// While the pool's dependency is down, every queued job is answered at once (503, Retry-After)
+// rather than at its deadline; the health prober says when to queue again.
+void fail_fast(caf::stateful_actor<PoolState>* self) {
+  auto& st = self->state;
+  if (st.held->queue.empty() || !dependency_down(st)) return;
+  spdlog::warn("{}: {} queued job(s) answered at once: dependency down", pool_name(st.spec.kind),
+               st.held->queue.size());
+  auto queue = std::move(st.held->queue);
+  st.held->queue.clear();
+  for (auto& job : queue) job.fail(dropped_error());
+}
+
 // A job arrives: to an idle worker, else into the bounded queue, else refused (unavailable).
+// While the dependency is down it is refused too.
 void take_job(caf::stateful_actor<PoolState>* self, JobMsg job) {
   auto& st = self->state;
   st.stats->handled(self->mailbox().size());
-  if (!st.idle.empty()) {
+  if (dependency_down(st)) {
+    job.fail(dropped_error());
+  } else if (!st.idle.empty()) {
     auto w = st.idle.front();
     st.idle.pop_front();
     dispatch(self, std::move(w), std::move(job));
@@ -307,11 +357,12 @@ void worker_ready(caf::stateful_actor<PoolState>* self) {
 }
 
 caf::behavior pool(caf::stateful_actor<PoolState>* self, PoolSpec spec,
-                   const config::Config* config, InspectionRegistry* registry) {
+                   const config::Config* config, InspectionRegistry* registry, Health* health) {
   auto& st = self->state;
   st.spec = spec;
   st.config = config;
   st.registry = registry;
+  st.health = health;
   st.stats = registry->enter(pool_name(spec.kind), "pool", "root_supervisor");
   st.stats->set_state("running");
   st.workers->resize(static_cast<std::size_t>(spec.workers));
@@ -339,6 +390,7 @@ caf::behavior pool(caf::stateful_actor<PoolState>* self, PoolSpec spec,
       [self](ready_atom) { worker_ready(self); },
       [self](expire_atom) {
         expire(self);
+        fail_fast(self);
         self->delayed_send(self, kExpireInterval, expire_atom::value);
       },
       [self](restart_atom, std::size_t index) { spawn_worker(self, index); },
@@ -351,6 +403,51 @@ caf::behavior pool(caf::stateful_actor<PoolState>* self, PoolSpec spec,
         } else if (!st.workers->empty() && (*st.workers)[0]) {
           self->send_exit((*st.workers)[0], reason);
         }
+      },
+  };
+}
+
+// ---- health prober: PostgreSQL and Redis on connections of its own ----------------------------
+
+using probe_atom = caf::atom_constant<caf::atom("probe")>;
+
+struct ProberState {
+  std::unique_ptr<persistence::Database> db;
+  std::unique_ptr<persistence::RedisClient> redis;
+  std::shared_ptr<ActorStats> stats;
+};
+
+// Detached (its probes block, each for at most about two seconds); one probe of each per
+// HEALTH_INTERVAL_MS. Only it marks a dependency up again (see health.hpp).
+caf::behavior health_prober(caf::stateful_actor<ProberState>* self, const config::Config* config,
+                            Health* health, InspectionRegistry* registry) {
+  auto& st = self->state;
+  auto db = persistence::db_settings(*config);
+  db.connect_timeout_seconds = 2;  // libpq's minimum
+  db.statement_timeout = std::chrono::milliseconds(1000);
+  db.operation_timeout = std::chrono::milliseconds(2000);
+  st.db = std::make_unique<persistence::Database>(std::move(db));
+  st.redis = std::make_unique<persistence::RedisClient>(persistence::redis_settings(*config));
+  st.stats = registry->enter("health_prober", "prober", "root_supervisor");
+  st.stats->set_state("running");
+  self->send(self, probe_atom::value);
+  return {
+      [self, config, health](probe_atom) {
+        auto& st = self->state;
+        auto pg = persistence::transact<std::function<Result<Unit>(persistence::Tx&)>,
+                                        pqxx::nontransaction>(
+            *st.db, "health probe", [](persistence::Tx& tx) -> Result<Unit> {
+              tx.raw().exec("SELECT 1");
+              return Unit{};
+            });
+        health->probed(Dependency::postgresql, pg.ok(), pg ? "" : pg.error().message);
+        auto pong = st.redis->command({"PING"});
+        const bool redis_ok = pong && pong->type == persistence::RedisReply::Type::status;
+        health->probed(Dependency::redis, redis_ok,
+                       pong ? (redis_ok ? "" : pong->str) : pong.error().message);
+        st.stats->handled(self->mailbox().size());
+        st.stats->set_state(pg.ok() && redis_ok ? "running" : "degraded");
+        self->delayed_send(self, config->health_interval, probe_atom::value);
       },
   };
 }
@@ -378,7 +475,8 @@ struct SupervisorState {
 
 void spawn_pool(caf::stateful_actor<SupervisorState>* self, Runtime::Impl* impl, std::size_t i) {
   auto& st = self->state;
-  auto p = self->spawn<caf::monitored>(pool, st.specs[i], &impl->config, &impl->registry);
+  auto p =
+      self->spawn<caf::monitored>(pool, st.specs[i], &impl->config, &impl->registry, &impl->health);
   (*st.children)[i] = p;
   st.index_of[p.id()] = i;
   impl->publish(st.specs[i].kind, p);
@@ -457,6 +555,8 @@ Runtime::Runtime(const config::Config& config) : impl_(std::make_unique<Impl>(co
                               {PoolKind::redis, 1},
                               {PoolKind::hash, config.hash_pool_size}};
   impl_->supervisor = impl_->system->spawn(supervisor, impl_.get(), std::move(specs));
+  impl_->prober = impl_->system->spawn<caf::detached>(health_prober, &impl_->config, &impl_->health,
+                                                      &impl_->registry);
   // Jobs submitted from here on find their pool.
   impl_->pools_started.get_future().wait();
 }
@@ -474,15 +574,30 @@ void Runtime::submit(PoolKind kind, Job job, JobFailure on_failure,
   }
   if (deadline.count() <= 0) deadline = job_timeout();
   // A job that ran to its end is never failed afterwards (say its pool dies before hearing
-  // that the worker is done); a failure passes at most once.
-  auto finished = std::make_shared<std::atomic<bool>>(false);
-  Job run = [job = std::move(job), finished](Resources& r) {
+  // that the worker is done); a failure passes at most once; and a job that vanishes unrun (sent
+  // to a pool that just died, or lost with its mailbox) is failed when its last copy goes.
+  struct Guard {
+    std::atomic<bool> finished{false};
+    JobFailure on_failure;
+    void fail(Error e) {
+      if (!finished.exchange(true)) on_failure(std::move(e));
+    }
+    explicit Guard(JobFailure f) : on_failure(std::move(f)) {}
+    Guard(const Guard&) = delete;
+    Guard& operator=(const Guard&) = delete;
+    ~Guard() {
+      try {
+        fail(dropped_error());
+      } catch (...) {  // never from a destructor
+      }
+    }
+  };
+  auto guard = std::make_shared<Guard>(std::move(on_failure));
+  Job run = [job = std::move(job), guard](Resources& r) {
     job(r);
-    finished->store(true);
+    guard->finished.store(true);
   };
-  JobFailure fail = [on_failure = std::move(on_failure), finished](Error e) {
-    if (!finished->exchange(true)) on_failure(std::move(e));
-  };
+  JobFailure fail = [guard](Error e) { guard->fail(std::move(e)); };
   caf::anon_send(
       handle, JobMsg{std::move(run), std::move(fail), std::chrono::steady_clock::now() + deadline});
 }
@@ -504,6 +619,9 @@ std::chrono::milliseconds Runtime::job_timeout() const {
 
 InspectionRegistry& Runtime::registry() {
   return impl_->registry;
+}
+Health& Runtime::health() {
+  return impl_->health;
 }
 const config::Config& Runtime::config() const {
   return impl_->config;
@@ -566,7 +684,9 @@ void Runtime::shutdown() {
   }
   caf::anon_send_exit(impl_->supervisor, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(impl_->timer, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(impl_->prober, caf::exit_reason::user_shutdown);
   impl_->supervisor = caf::actor{};
+  impl_->prober = caf::actor{};
   impl_->timer = caf::actor{};
   impl_->system.reset();  // waits for every actor to finish
   spdlog::info("actors: stopped");

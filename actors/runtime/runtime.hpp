@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/runtime/health.hpp"
 #include "actors/runtime/registry.hpp"
 #include "config/config.hpp"
 #include "persistence/result.hpp"
@@ -22,18 +23,22 @@ class RedisClient;
 
 namespace marketlink::actors {
 
-// What a pooled worker owns; connections open on first use and reopen after a failure.
+// What a pooled worker owns; connections open on first use and reopen after a failure. A
+// failing connection marks its dependency down in `health`.
 class Resources {
  public:
-  explicit Resources(const config::Config& config);
+  Resources(const config::Config& config, Health& health, std::chrono::milliseconds redis_timeout);
   ~Resources();
   Resources(const Resources&) = delete;
   Resources& operator=(const Resources&) = delete;
   persistence::Database& db();
   persistence::RedisClient& redis();
+  Health& health() { return health_; }
 
  private:
   const config::Config& config_;
+  Health& health_;
+  std::chrono::milliseconds redis_timeout_;
   std::unique_ptr<persistence::Database> db_;
   std::unique_ptr<persistence::RedisClient> redis_;
 };
@@ -49,22 +54,48 @@ using Callback = std::function<void(Result<T>)>;
 // The answer to a step that missed its deadline: 503 with Retry-After for the client.
 Error deadline_error(const char* what);
 
+// The answer lost with a dropped job or message (its actor died, its pool restarted).
+Error dropped_error();
+
+namespace detail {
+// The shared state of first_answer: the first answer passes, later ones go to `late` (if any);
+// if every copy of the callback is destroyed unanswered, it answers dropped_error(), so work
+// that vanishes with a dying actor's mailbox or a restarted pool's queue still gets an answer.
+template <class T>
+struct Once {
+  std::atomic<bool> fired{false};
+  Callback<T> done;
+  Callback<T> late;
+  void answer(Result<T> r) {
+    if (fired.exchange(true)) {
+      if (late) late(std::move(r));
+      return;
+    }
+    auto cb = std::move(done);
+    done = nullptr;
+    cb(std::move(r));
+  }
+  Once() = default;
+  Once(const Once&) = delete;
+  Once& operator=(const Once&) = delete;
+  ~Once() {
+    if (fired.exchange(true) || !done) return;
+    try {
+      done(dropped_error());
+    } catch (...) {  // a destructor never throws; the caller's deadline still answers it
+    }
+  }
+};
+}  // namespace detail
+
 // `done`, callable from any thread, passing on only its first call (a step answered at its
-// deadline ignores the late real answer, and the other way round).
+// deadline ignores the late real answer, and the other way round); answered dropped_error() if
+// it is destroyed without a call.
 template <class T>
 Callback<T> first_answer(Callback<T> done) {
-  struct Once {
-    std::atomic<bool> fired{false};
-    Callback<T> done;
-  };
-  auto once = std::make_shared<Once>();
+  auto once = std::make_shared<detail::Once<T>>();
   once->done = std::move(done);
-  return [once](Result<T> r) {
-    if (once->fired.exchange(true)) return;
-    auto cb = std::move(once->done);
-    once->done = nullptr;
-    cb(std::move(r));
-  };
+  return [once](Result<T> r) { once->answer(std::move(r)); };
 }
 
 // A named step of a multi-step flow: a callback that runs flow->next(result), keeping the flow
@@ -97,17 +128,25 @@ class Runtime {
   void after(std::chrono::milliseconds delay, std::function<void()> fn);
 
   // `done` answered with deadline_error(what) unless it was called within `deadline`
-  // (ASK_TIMEOUT_MS when zero); only the first answer passes.
+  // (ASK_TIMEOUT_MS when zero); only the first answer passes, and a real answer that comes after
+  // the deadline goes to `late` (say, to release what it reserved for a caller who is gone).
+  // Dropped unanswered, it answers dropped_error() at once (the timer holds it weakly).
   template <class T>
   Callback<T> with_deadline(const char* what, Callback<T> done,
-                            std::chrono::milliseconds deadline = std::chrono::milliseconds{0}) {
-    auto once = first_answer<T>(std::move(done));
-    after(deadline.count() > 0 ? deadline : ask_timeout(),
-          [once, what] { once(deadline_error(what)); });
-    return once;
+                            std::chrono::milliseconds deadline = std::chrono::milliseconds{0},
+                            Callback<T> late = nullptr) {
+    auto once = std::make_shared<detail::Once<T>>();
+    once->done = std::move(done);
+    once->late = std::move(late);
+    std::weak_ptr<detail::Once<T>> weak = once;
+    after(deadline.count() > 0 ? deadline : ask_timeout(), [weak, what] {
+      if (auto o = weak.lock()) o->answer(deadline_error(what));
+    });
+    return [once](Result<T> r) { once->answer(std::move(r)); };
   }
 
   InspectionRegistry& registry();
+  Health& health();
   const config::Config& config() const;
   std::chrono::milliseconds ask_timeout() const;
   std::chrono::milliseconds job_timeout() const;

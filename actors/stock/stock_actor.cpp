@@ -18,6 +18,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <array>
 #include <deque>
 #include <unordered_map>
@@ -105,8 +106,9 @@ namespace {
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using heal_atom = caf::atom_constant<caf::atom("heal")>;
-// While Redis is degraded, a stock actor retries a resync this often until it succeeds, so the
-// counter equals PostgreSQL again once Redis is back, even if no reservation comes.
+// While its counter is degraded, a stock actor looks this often whether Redis is back (the health
+// prober says so) and then queues one resync, so the counter equals PostgreSQL again even if no
+// reservation comes. While Redis is down it adds no load at all.
 constexpr std::chrono::milliseconds kHealInterval{500};
 
 // ---- Redis scripts -------------------------------------------------------------------------
@@ -151,17 +153,19 @@ const char* const kAdd =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end "
     "return redis.call('INCRBY', KEYS[1], ARGV[1])";
 
-Result<RedisReply> eval(RedisClient& redis, const char* script, int64_t id,
+// A Redis call that cannot reach Redis marks it down for the whole process (health.hpp).
+Result<RedisReply> eval(Resources& res, const char* script, int64_t id,
                         std::vector<std::string> args) {
   std::vector<std::string> argv{"EVAL", script, "2", persistence::redis_keys::stock(id),
                                 persistence::redis_keys::inflight(id)};
   for (auto& a : args) argv.push_back(std::move(a));
-  auto r = redis.command(argv);
+  auto r = res.redis().command(argv);
+  if (!r) res.health().failed(Dependency::redis, r.error().message);
   if (r && r->type == RedisReply::Type::error) return Error::unavailable();
   return r;
 }
 
-Result<long long> eval_int(RedisClient& redis, const char* script, int64_t id,
+Result<long long> eval_int(Resources& redis, const char* script, int64_t id,
                            std::vector<std::string> args) {
   auto r = eval(redis, script, id, std::move(args));
   if (!r) return std::move(r).error();
@@ -186,7 +190,9 @@ void load_job(Resources& r, int64_t id, const Report& report) {
     d.not_sellable = true;
   } else {
     d.db_stock = **current;
-    auto seeded = eval_int(r.redis(), kSeedIfMissing, id, {std::to_string(**current)});
+    auto seeded = r.health().up(Dependency::redis)
+                      ? eval_int(r, kSeedIfMissing, id, {std::to_string(**current)})
+                      : Result<long long>(Error::unavailable());
     if (seeded) {
       d.redis = *seeded;
       d.redis_ok = true;
@@ -200,16 +206,17 @@ void load_job(Resources& r, int64_t id, const Report& report) {
 // Step 1 of a batch: how many of `n` units the Redis gate lets through (seeding a missing
 // counter from PostgreSQL first). nullopt: Redis is unusable, PostgreSQL alone decides.
 std::optional<long long> gate_units(Resources& r, int64_t id, int n, bool reseed, StockDone& d) {
-  auto& redis = r.redis();
+  // Known down: no timeout paid per batch, and no PostgreSQL read for a reseed that would fail.
+  if (!r.health().up(Dependency::redis)) return std::nullopt;
   auto seed_from_db = [&]() {
     auto current = db_stock(r, id);
     if (!current || !*current) return false;
-    return eval_int(redis, kSeed, id, {std::to_string(**current)}).ok();
+    return eval_int(r, kSeed, id, {std::to_string(**current)}).ok();
   };
   if (reseed && !seed_from_db()) return std::nullopt;
-  auto gate = read_gate(eval(redis, kGate, id, {std::to_string(n)}));
+  auto gate = read_gate(eval(r, kGate, id, {std::to_string(n)}));
   if (gate.kind == GateAnswer::Kind::missing && seed_from_db()) {
-    gate = read_gate(eval(redis, kGate, id, {std::to_string(n)}));
+    gate = read_gate(eval(r, kGate, id, {std::to_string(n)}));
   }
   if (gate.kind != GateAnswer::Kind::taken) return std::nullopt;
   d.redis = gate.left;
@@ -256,7 +263,7 @@ void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool r
   const auto outcome =
       batch_outcome(batch.size(), asked, orders ? static_cast<long long>(orders->size()) : 0);
   if (gated) {
-    auto settled = eval_int(r.redis(), kSettle, id,
+    auto settled = eval_int(r, kSettle, id,
                             {std::to_string(outcome.clear_in_flight),
                              std::to_string(outcome.clear_in_flight - outcome.give_back)});
     if (settled) {
@@ -310,7 +317,7 @@ void release_job(Resources& r, int64_t id, std::vector<ReleaseWork>& works, bool
   }
   d.released = static_cast<int>(released->size());
   if (!degraded && d.released > 0) {
-    auto v = eval_int(r.redis(), kAdd, id, {std::to_string(d.released)});
+    auto v = eval_int(r, kAdd, id, {std::to_string(d.released)});
     if (v) {
       if (*v >= 0) d.redis = *v;
       d.redis_ok = true;
@@ -336,7 +343,7 @@ void exclusive_job(Resources& r, int64_t id, ExclusiveWork& w, bool degraded,
   if (change) {
     d.db_stock = change->stock;
     if (!degraded && change->delta != 0) {
-      auto v = eval_int(r.redis(), kAdd, id, {std::to_string(change->delta)});
+      auto v = eval_int(r, kAdd, id, {std::to_string(change->delta)});
       if (v) {
         if (*v >= 0) d.redis = *v;
         d.redis_ok = true;
@@ -361,7 +368,7 @@ void resync_job(Resources& r, int64_t id, ResyncWork& w, const Report& report) {
     return;
   }
   d.db_stock = **current;
-  auto seeded = eval_int(r.redis(), kSeed, id, {std::to_string(**current)});
+  auto seeded = eval_int(r, kSeed, id, {std::to_string(**current)});
   if (seeded) {
     d.redis = *seeded;
     d.redis_ok = true;
@@ -409,6 +416,7 @@ struct StockState {
   bool busy = false;
   bool loaded = false;
   bool degraded = false;
+  bool heal_ticking = false;  // one heal chain at most, however often Redis flaps
   std::optional<int> available;
   std::chrono::steady_clock::time_point sold_out_at{};
   uint64_t received = 0;
@@ -486,7 +494,10 @@ void apply(StockActor* self, StockDone& d) {
     if (st.degraded) {
       spdlog::warn("stock {}: Redis unreachable; PostgreSQL alone gates reservations",
                    st.variant_id);
-      self->delayed_send(self, kHealInterval, heal_atom::value);
+      if (!st.heal_ticking) {
+        st.heal_ticking = true;
+        self->delayed_send(self, kHealInterval, heal_atom::value);
+      }
     } else {
       spdlog::info("stock {}: Redis reachable again; counter reseeded from PostgreSQL",
                    st.variant_id);
@@ -615,10 +626,17 @@ caf::behavior stock_actor(StockActor* self, int64_t variant_id, caf::actor super
       [self](stop_atom) { self->quit(); },
       [self](heal_atom) {
         auto& st = self->state;
+        st.heal_ticking = st.degraded;
         if (!st.degraded) return;
-        // A resync reseeds the counter from PostgreSQL; until it succeeds, try again later.
-        st.queue->push_back(ResyncWork{[](Result<int>) {}});
-        maybe_start(self);
+        // A resync reseeds the counter from PostgreSQL: one queued at a time, only once Redis
+        // answers again; until one succeeds, look again later.
+        const bool queued = std::any_of(st.queue->begin(), st.queue->end(), [](const StockWork& w) {
+          return std::holds_alternative<ResyncWork>(w);
+        });
+        if (!queued && st.runtime->health().up(Dependency::redis)) {
+          st.queue->push_back(ResyncWork{[](Result<int>) {}});
+          maybe_start(self);
+        }
         self->delayed_send(self, kHealInterval, heal_atom::value);
       },
       caf::after(config->stock_idle_timeout) >>

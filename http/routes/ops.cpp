@@ -10,7 +10,9 @@ void readyz(App& app, RequestPtr, Responder respond) {
                                {"redis", r.redis.value_or("ok")}};
     boost::json::object body{{"status", r.ok() ? "ok" : "unavailable"},
                              {"checks", std::move(checks)}};
-    respond(json_response(r.ok() ? 200 : 503, body));
+    auto response = json_response(r.ok() ? 200 : 503, body);
+    if (!r.ok()) response.headers.emplace_back("Retry-After", "1");
+    respond(std::move(response));
   });
 }
 

@@ -85,14 +85,14 @@ TEST(HttpLimits, SlowHandlerGets504AtTheRequestTimeout) {
   s.runtime().submit(
       actors::PoolKind::db, [released](actors::Resources&) { released.wait(); }, [](Error) {});
   auto c = s.client();
-  auto r = c.get("/readyz");
+  auto r = c.get("/api/v1/services/");  // waits for the only (occupied) database worker
   EXPECT_EQ(r.status, 504);
   release.set_value();
 }
 
 TEST(HttpShutdown, InFlightRequestsFinishAndNewConnectionsAreRefused) {
   TestServer s(Overrides{{"DB_POOL_SIZE", "1"}});
-  // Occupy the only database worker so /readyz stays in flight.
+  // Occupy the only database worker so a catalog read stays in flight.
   std::promise<void> release, occupied;
   auto released = release.get_future().share();
   s.runtime().submit(
@@ -110,7 +110,8 @@ TEST(HttpShutdown, InFlightRequestsFinishAndNewConnectionsAreRefused) {
     return uint64_t{0};
   };
   const auto before = pool_stats();
-  auto in_flight = std::async(std::launch::async, [&s] { return s.client().get("/readyz"); });
+  auto in_flight =
+      std::async(std::launch::async, [&s] { return s.client().get("/api/v1/services/"); });
   // The request's connection is open and it reached the pool (other actors use the pool too,
   // e.g. the outbox worker's poll, so the pool figure alone does not prove it).
   ASSERT_TRUE(eventually([&] { return s.http().open_connections() >= 1 && pool_stats() > before; }))
