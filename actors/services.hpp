@@ -4,6 +4,7 @@
 
 #include "actors/accounts/accounts.hpp"
 #include "actors/catalog/catalog.hpp"
+#include "actors/ops/janitor.hpp"
 #include "actors/ops/ops_service.hpp"
 #include "actors/orders/order_service.hpp"
 #include "actors/outbox/outbox_service.hpp"
@@ -24,7 +25,8 @@ struct Services {
         payments(runtime, config, stock, outbox),
         orders(runtime, config, stock, payments),
         catalog(runtime, stock),
-        ops(runtime) {}
+        ops(runtime),
+        janitor(runtime, config) {}
 
   // Stops every actor before any service goes: continuations capture the services.
   ~Services() { runtime.shutdown(); }
@@ -40,6 +42,7 @@ struct Services {
   OrderService orders;
   Catalog catalog;
   OpsService ops;
+  Janitor janitor;
 };
 
 }  // namespace marketlink::actors

@@ -228,6 +228,8 @@ LoadResult load(const Lookup& lookup) {
 
   r.duration("ORDER_RESERVATION_TTL", c.order_reservation_ttl, 1, 7LL * 24 * 3600);
   r.duration("ORDER_SWEEP_INTERVAL", c.order_sweep_interval, 1, 3600);
+  r.duration("PURGE_INTERVAL", c.purge_interval, 1, 7 * 24 * 3600);
+  r.integer("RETENTION_DAYS", c.retention_days, 1, 3650);
   r.integer("STOCK_BATCH_SIZE", c.stock_batch_size, 1, 10000);
   r.duration("STOCK_IDLE_SECONDS", c.stock_idle_timeout, 1, 7LL * 24 * 3600);
   r.duration("STOCK_SOLDOUT_RECHECK_MS", c.stock_soldout_recheck, 0, 60000);

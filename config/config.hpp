@@ -87,6 +87,10 @@ struct Config {
   // Orders and stock
   std::chrono::seconds order_reservation_ttl{1800};
   std::chrono::seconds order_sweep_interval{5};
+  // The janitor deletes rows nothing reads any more (persistence/sql/retention.hpp) this often,
+  // keeping finished outbox jobs and expired refresh tokens RETENTION_DAYS.
+  std::chrono::seconds purge_interval{3600};
+  int retention_days = 30;
   int stock_batch_size = 64;                             // reservations per group commit
   std::chrono::seconds stock_idle_timeout{60};           // a stock actor stops after this idle time
   std::chrono::milliseconds stock_soldout_recheck{250};  // trust "sold out" in memory this long

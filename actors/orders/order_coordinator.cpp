@@ -282,10 +282,14 @@ void OrderService::sweep_now_for_test() {
 
 void OrderService::claim_key(std::string customer_id, std::string key, std::string request_hash,
                              Callback<std::optional<StoredResponse>> done) {
+  // A claim outlives its request by at most the request deadline; five seconds more of margin.
+  const long long abandoned_after = impl_->config.request_timeout.count() + 5;
   run_transaction<std::optional<StoredResponse>>(
       impl_->runtime, "idempotency claim",
-      [customer_id, key, request_hash](Tx& tx) -> Result<std::optional<StoredResponse>> {
-        auto existing = persistence::idempotency::claim(tx, customer_id, key, request_hash);
+      [customer_id, key, request_hash,
+       abandoned_after](Tx& tx) -> Result<std::optional<StoredResponse>> {
+        auto existing =
+            persistence::idempotency::claim(tx, customer_id, key, request_hash, abandoned_after);
         if (!existing) return std::optional<StoredResponse>();
         if (existing->request_hash != request_hash) {
           return Error::make(ErrorCode::unprocessable,
@@ -323,11 +327,21 @@ void OrderService::finish_key(std::string customer_id, std::string key, int stat
 
 void OrderService::create(persistence::UserRow customer, int64_t variant_id,
                           Callback<OrderRow> done) {
+  // An order whose creation finished after its caller was answered 503 was never seen by
+  // anyone: it is cancelled at once, so its unit is not held for the whole reservation TTL.
+  StockService* stock = &impl_->stock;
+  Callback<OrderRow> late = [stock](Result<OrderRow> r) {
+    if (!r) return;
+    spdlog::warn("order {}: created after its request was answered; cancelled", r->id);
+    stock->release(r->variant_id, {r->id}, OrderStatus::cancelled, "system:deadline",
+                   [](const Result<std::vector<std::string>>&) {});
+  };
   internal::ask<OrderRow>(
       impl_->runtime, *impl_->coordinator, "order_coordinator", std::move(done),
       [&](Callback<OrderRow> answer) {
         return CreateOrderMsg{std::move(customer), variant_id, std::move(answer)};
-      });
+      },
+      std::move(late));
 }
 
 namespace {

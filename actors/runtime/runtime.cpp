@@ -2,7 +2,8 @@
 //
 // A pool hands jobs to idle workers (work pulling: a worker asks for the next job when it is
 // done), queues the rest up to a bound, and restarts a worker that dies, failing the job it held.
-// The root supervisor restarts a pool that dies. Back-off doubles per crash up to 5 s.
+// The root supervisor restarts a pool that dies. Back-off doubles per crash up to 5 s and starts
+// over after 30 quiet seconds.
 #include "actors/runtime/runtime.hpp"
 
 #include <spdlog/spdlog.h>
@@ -58,9 +59,26 @@ constexpr std::chrono::milliseconds kExpireInterval{100};
 constexpr std::chrono::milliseconds kFirstBackoff{50};
 constexpr std::chrono::milliseconds kMaxBackoff{5000};
 
-std::chrono::milliseconds next_backoff(std::chrono::milliseconds current) {
-  return std::min(current * 2, kMaxBackoff);
-}
+// A child that has not crashed for this long restarts after the first back-off again.
+constexpr std::chrono::seconds kQuietPeriod{30};
+
+// The delay before a restart: doubles per crash up to kMaxBackoff, and starts over after a quiet
+// period (one crash a day never waits 5 s).
+class Backoff {
+ public:
+  std::chrono::milliseconds next() {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_crash_ > kQuietPeriod) current_ = kFirstBackoff;
+    last_crash_ = now;
+    const auto delay = current_;
+    current_ = std::min(current_ * 2, kMaxBackoff);
+    return delay;
+  }
+
+ private:
+  std::chrono::milliseconds current_{kFirstBackoff};
+  std::chrono::steady_clock::time_point last_crash_{};
+};
 
 const char* pool_name(PoolKind kind) {
   switch (kind) {
@@ -215,7 +233,7 @@ struct PoolState {
   Health* health = nullptr;
   std::shared_ptr<ActorStats> stats;
   std::shared_ptr<std::vector<caf::actor>> workers = std::make_shared<std::vector<caf::actor>>();
-  std::vector<std::chrono::milliseconds> backoff;
+  std::vector<Backoff> backoff;
   std::map<caf::actor_id, std::size_t> index_of;
   struct InFlight {
     JobFailure fail;
@@ -293,10 +311,10 @@ void worker_down(caf::stateful_actor<PoolState>* self, const caf::down_msg& dm) 
   stats->set_state("restarting");
   stats->restarted();
   stats->failed(to_string(dm.reason));
+  const auto delay = st.backoff[index].next();
   spdlog::warn("{}: worker-{} died ({}); restarting in {} ms", pool_name(st.spec.kind), index,
-               to_string(dm.reason), st.backoff[index].count());
-  self->delayed_send(self, st.backoff[index], restart_atom::value, index);
-  st.backoff[index] = next_backoff(st.backoff[index]);
+               to_string(dm.reason), delay.count());
+  self->delayed_send(self, delay, restart_atom::value, index);
 }
 
 // The dependency whose outage makes this pool answer at once instead of queueing.
@@ -366,7 +384,7 @@ caf::behavior pool(caf::stateful_actor<PoolState>* self, PoolSpec spec,
   st.stats = registry->enter(pool_name(spec.kind), "pool", "root_supervisor");
   st.stats->set_state("running");
   st.workers->resize(static_cast<std::size_t>(spec.workers));
-  st.backoff.assign(static_cast<std::size_t>(spec.workers), kFirstBackoff);
+  st.backoff.assign(static_cast<std::size_t>(spec.workers), Backoff{});
   for (std::size_t i = 0; i < st.workers->size(); ++i) spawn_worker(self, i);
   self->delayed_send(self, kExpireInterval, expire_atom::value);
 
@@ -458,7 +476,7 @@ struct ExtraChild {
   std::string name;
   internal::Factory factory;
   std::shared_ptr<internal::Slot> slot;
-  std::chrono::milliseconds backoff{kFirstBackoff};
+  Backoff backoff;
 };
 
 using detail::AddChildMsg;
@@ -468,7 +486,7 @@ struct SupervisorState {
   std::map<caf::actor_id, std::size_t> extra_index_of;
   std::vector<PoolSpec> specs;
   std::shared_ptr<std::vector<caf::actor>> children = std::make_shared<std::vector<caf::actor>>();
-  std::vector<std::chrono::milliseconds> backoff;
+  std::vector<Backoff> backoff;
   std::map<caf::actor_id, std::size_t> index_of;
   std::shared_ptr<ActorStats> stats;
 };
@@ -489,7 +507,7 @@ caf::behavior supervisor(caf::stateful_actor<SupervisorState>* self, Runtime::Im
   st.stats = impl->registry.enter("root_supervisor", "supervisor", "");
   st.stats->set_state("running");
   st.children->resize(st.specs.size());
-  st.backoff.assign(st.specs.size(), kFirstBackoff);
+  st.backoff.assign(st.specs.size(), Backoff{});
   for (std::size_t i = 0; i < st.specs.size(); ++i) spawn_pool(self, impl, i);
   impl->pools_started.set_value();
 
@@ -509,10 +527,10 @@ caf::behavior supervisor(caf::stateful_actor<SupervisorState>* self, Runtime::Im
       auto stats = impl->registry.enter(child.name, "supervised", "root_supervisor");
       stats->restarted();
       stats->failed(to_string(dm.reason));
+      const auto delay = child.backoff.next();
       spdlog::warn("supervisor: {} died ({}); restarting in {} ms", child.name,
-                   to_string(dm.reason), child.backoff.count());
-      self->delayed_send(self, child.backoff, restart_child_atom::value, index);
-      child.backoff = next_backoff(child.backoff);
+                   to_string(dm.reason), delay.count());
+      self->delayed_send(self, delay, restart_child_atom::value, index);
       return;
     }
     const auto it = st.index_of.find(dm.source.id());
@@ -523,10 +541,10 @@ caf::behavior supervisor(caf::stateful_actor<SupervisorState>* self, Runtime::Im
     auto stats = impl->registry.enter(pool_name(st.specs[i].kind), "pool", "root_supervisor");
     stats->restarted();
     stats->set_state("restarting");
+    const auto delay = st.backoff[i].next();
     spdlog::warn("supervisor: {} died ({}); restarting in {} ms", pool_name(st.specs[i].kind),
-                 to_string(dm.reason), st.backoff[i].count());
-    self->delayed_send(self, st.backoff[i], restart_atom::value, i);
-    st.backoff[i] = next_backoff(st.backoff[i]);
+                 to_string(dm.reason), delay.count());
+    self->delayed_send(self, delay, restart_atom::value, i);
   });
 
   auto spawn_extra = [self](std::size_t index) {
@@ -540,7 +558,7 @@ caf::behavior supervisor(caf::stateful_actor<SupervisorState>* self, Runtime::Im
   return {
       [self, impl](restart_atom, std::size_t i) { spawn_pool(self, impl, i); },
       [self, spawn_extra](add_child_atom, AddChildMsg& msg) {
-        self->state.extra.push_back({msg.name, std::move(msg.factory), msg.slot, kFirstBackoff});
+        self->state.extra.push_back({msg.name, std::move(msg.factory), msg.slot, Backoff{}});
         spawn_extra(self->state.extra.size() - 1);
         msg.started->set_value();
       },

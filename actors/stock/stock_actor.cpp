@@ -769,9 +769,23 @@ StockService::~StockService() = default;
 
 void StockService::reserve(int64_t variant_id, std::string customer_id,
                            Callback<persistence::OrderRow> done) {
+  // A reservation that commits after its caller was answered at the deadline is given back at
+  // once (nobody will pay for it).
+  std::weak_ptr<Impl> weak = impl_;
+  Callback<persistence::OrderRow> late = [weak, variant_id](Result<persistence::OrderRow> r) {
+    auto impl = weak.lock();
+    if (!r || !impl) return;
+    spdlog::warn("stock {}: reservation {} committed after its deadline; released", variant_id,
+                 r->id);
+    impl->send(variant_id, ReleaseWork{{r->id},
+                                       persistence::OrderStatus::cancelled,
+                                       "system:deadline",
+                                       [](const Result<std::vector<std::string>>&) {}});
+  };
   impl_->send(variant_id, ReserveWork{std::move(customer_id),
                                       impl_->runtime.with_deadline<persistence::OrderRow>(
-                                          "stock reservation", std::move(done))});
+                                          "stock reservation", std::move(done),
+                                          std::chrono::milliseconds{0}, std::move(late))});
 }
 
 void StockService::release(int64_t variant_id, std::vector<std::string> order_ids,

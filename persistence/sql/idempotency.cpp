@@ -9,7 +9,8 @@ namespace {
 constexpr Statement kForgetOldKeys{
     "idem_forget_old",
     "DELETE FROM idempotency_keys WHERE customer_id = $1 AND key = $2 "
-    "AND created_at < now() - interval '24 hours'"};
+    "AND (created_at < now() - interval '24 hours' "
+    "     OR (response_status IS NULL AND created_at < now() - make_interval(secs => $3)))"};
 constexpr Statement kClaimKey{
     "idem_claim",
     "INSERT INTO idempotency_keys (customer_id, key, request_hash) VALUES ($1, $2, $3) "
@@ -30,8 +31,8 @@ constexpr Statement kDeleteKey{"idem_delete",
 namespace idempotency {
 
 std::optional<Record> claim(Tx& tx, const std::string& customer_id, const std::string& key,
-                            const std::string& request_hash) {
-  tx.exec(kForgetOldKeys, customer_id, key);
+                            const std::string& request_hash, long long abandoned_after_seconds) {
+  tx.exec(kForgetOldKeys, customer_id, key, abandoned_after_seconds);
   if (!tx.exec(kClaimKey, customer_id, key, request_hash).empty()) return std::nullopt;
   auto res = tx.exec(kReadKey, customer_id, key);
   if (res.empty()) return Record{request_hash, std::nullopt, ""};  // deleted meanwhile: in progress

@@ -45,6 +45,7 @@ class TestServer {
   actors::StockService& stock() { return services_->stock; }
   actors::OrderService& orders() { return services_->orders; }
   actors::OutboxService& outbox() { return services_->outbox; }
+  actors::Janitor& janitor() { return services_->janitor; }
   HttpClient client() const { return HttpClient(port_); }
 
   // Stops HTTP and actors now (for shutdown tests); idempotent.
