@@ -171,12 +171,8 @@ pqxx::connection& Database::connection() {
       {"tcp_user_timeout", ms(user_timeout)}};
   const bool uri = conninfo.rfind("postgres", 0) == 0;
   for (const auto& [key, value] : params) {
-    if (uri) {
-      conninfo += (conninfo.find('?') == std::string::npos ? "?" : "&");
-      conninfo += key + "=" + value;
-    } else {
-      conninfo += " " + key + "=" + value;
-    }
+    conninfo += uri ? (conninfo.find('?') == std::string::npos ? "?" : "&") : " ";
+    conninfo.append(key).append("=").append(value);
   }
   try {
     conn_ = std::make_unique<pqxx::connection>(conninfo);

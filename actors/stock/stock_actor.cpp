@@ -85,7 +85,6 @@ using detail::ResyncWork;
 using detail::StockDone;
 using detail::StockMsg;
 using detail::StockWork;
-using persistence::RedisClient;
 using persistence::RedisReply;
 using persistence::Tx;
 // How a job hands its outcome back to its stock actor: once (a job answered at its deadline is

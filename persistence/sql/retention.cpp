@@ -23,9 +23,10 @@ constexpr Statement kOutbox{
 
 Purged purge(Tx& tx, int retention_days, int batch) {
   Purged p;
-  p.idempotency_keys = tx.exec(kKeys, batch).affected_rows();
-  p.refresh_tokens = tx.exec(kTokens, batch, retention_days).affected_rows();
-  p.outbox_done = tx.exec(kOutbox, batch, retention_days).affected_rows();
+  p.idempotency_keys = static_cast<long long>(tx.exec(kKeys, batch).affected_rows());
+  p.refresh_tokens =
+      static_cast<long long>(tx.exec(kTokens, batch, retention_days).affected_rows());
+  p.outbox_done = static_cast<long long>(tx.exec(kOutbox, batch, retention_days).affected_rows());
   return p;
 }
 

@@ -51,6 +51,7 @@ std::string with_port(const std::string& url, uint16_t port) {
 
 std::vector<TestUser> customers(TestServer& server, int n) {
   std::vector<TestUser> out;
+  out.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) out.push_back(server.register_user("customer"));
   return out;
 }
@@ -66,6 +67,7 @@ std::vector<Answer> burst(TestServer& server, const std::vector<TestUser>& who, 
   std::promise<void> go;
   auto start = go.get_future().share();
   std::vector<std::future<Answer>> futures;
+  futures.reserve(who.size());
   for (const auto& c : who) {
     futures.push_back(std::async(std::launch::async, [&server, &c, start, variant] {
       HttpClient client(server.port());
@@ -81,6 +83,7 @@ std::vector<Answer> burst(TestServer& server, const std::vector<TestUser>& who, 
   }
   go.set_value();
   std::vector<Answer> out;
+  out.reserve(futures.size());
   for (auto& f : futures) out.push_back(f.get());
   return out;
 }
@@ -164,6 +167,7 @@ TEST(Faults, DbPoolRestartedUnderLoadAnswersEveryoneAndEverythingWorksAgain) {
   auto first_ipn = std::async(std::launch::async, ipn);
   auto logins = std::async(std::launch::async, [&] {
     std::vector<int> statuses;
+    statuses.reserve(3);
     for (int i = 0; i < 3; ++i) {
       statuses.push_back(login(s, buyers[static_cast<std::size_t>(i)]).status);
     }
