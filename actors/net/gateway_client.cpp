@@ -1,4 +1,5 @@
-// Gateway HTTP client.
+// Gateway HTTP client. Every request has one overall deadline (GATEWAY_TIMEOUT), whatever step
+// it is at, so the worst case of opening a session is GATEWAY_TIMEOUT.
 #include "actors/net/gateway_client.hpp"
 
 #include <spdlog/spdlog.h>
@@ -6,6 +7,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -156,11 +158,26 @@ struct GatewayClient::Impl : std::enable_shared_from_this<GatewayClient::Impl> {
     co_return HttpReply{static_cast<int>(res.result_int()), std::move(res.body())};
   }
 
+  // One request under one overall deadline (`timeout`): name resolution, connecting (and a
+  // retry on a stale kept-alive connection), TLS, writing and reading all fit in it. The steps'
+  // own timeouts close the socket; the overall one answers the caller even while a lookup hangs.
   void start(const std::string& url, bhttp::verb verb, std::string body, std::string content_type,
              GatewayClient::Done done) {
     auto target = parse_target(url);
     if (!target) return done(std::move(target).error());
     auto self = shared_from_this();
+    auto answered = std::make_shared<bool>(false);  // only touched on the I/O thread
+    auto answer = [answered, done = std::move(done)](Result<HttpReply> r) {
+      if (*answered) return;
+      *answered = true;
+      done(std::move(r));
+    };
+    auto overall = std::make_shared<net::steady_timer>(ioc, timeout);
+    overall->async_wait([answer](const boost::system::error_code& ec) mutable {
+      if (ec) return;
+      spdlog::warn("gateway: no answer within the deadline");
+      answer(Error::unavailable());
+    });
     net::co_spawn(
         ioc,
         [self, t = std::move(*target), verb, body = std::move(body),
@@ -168,14 +185,15 @@ struct GatewayClient::Impl : std::enable_shared_from_this<GatewayClient::Impl> {
           if (t.tls) co_return co_await self->tls(t, verb, body, content_type);
           co_return co_await self->plain(t, verb, body, content_type);
         },
-        [done = std::move(done), url](std::exception_ptr ep, HttpReply reply) {
-          if (!ep) return done(std::move(reply));
+        [answer, overall](std::exception_ptr ep, HttpReply reply) mutable {
+          overall->cancel();
+          if (!ep) return answer(std::move(reply));
           try {
             std::rethrow_exception(ep);
           } catch (const std::exception& e) {
             spdlog::warn("gateway: request failed: {}", e.what());
           }
-          done(Error::unavailable());
+          answer(Error::unavailable());
         });
   }
 };

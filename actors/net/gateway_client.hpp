@@ -1,6 +1,7 @@
 // A non-blocking HTTP client for the payment gateway (Beast, C++20 coroutines on its own I/O
 // thread): HTTPS with certificate and host-name verification for real hosts, plain HTTP for
-// local URLs, connect/read timeouts, keep-alive connection reuse. No Beast types here.
+// local URLs, keep-alive connection reuse, and one overall deadline per request (`timeout`:
+// resolve, connect, TLS, write and read together). No Beast types here.
 #pragma once
 
 #include <chrono>
@@ -32,7 +33,8 @@ class GatewayClient {
   GatewayClient& operator=(const GatewayClient&) = delete;
 
   using Done = std::function<void(Result<HttpReply>)>;
-  // Transport failures (refused, reset, timeout, TLS) are ErrorCode::unavailable.
+  // Transport failures (refused, reset, TLS, no answer within `timeout`) are
+  // ErrorCode::unavailable; `done` runs once, on the client's I/O thread.
   void post_form(const std::string& url, const FormFields& fields, Done done);
   void get(const std::string& url, Done done);
 

@@ -18,6 +18,7 @@ struct CreateOrderMsg {
   persistence::UserRow customer;
   int64_t variant_id = 0;
   Callback<OrderRow> done;
+  Deadline deadline = no_deadline;  // the request's; every step it causes carries it
 };
 }  // namespace marketlink::actors::detail
 
@@ -55,6 +56,15 @@ constexpr std::array kSweeperGaugesList{"sweeps", "cancelled"};
 static_assert(kSweeperGaugesList.size() == kSweeperGaugeCount, "one name per gauge, in order");
 const std::vector<std::string> kSweeperGauges = gauge_names(kSweeperGaugesList);
 
+// The order stopped being pending (swept as an orphan, cancelled) while its session opened.
+Error session_too_late() {
+  Error e = Error::make(ErrorCode::unavailable,
+                        "The order expired while its payment session was opening; please order "
+                        "again.");
+  e.retry_after = std::chrono::seconds(1);
+  return e;
+}
+
 std::string full_name(const persistence::UserRow& u) {
   std::string name = u.first_name;
   if (!u.last_name.empty()) name += (name.empty() ? "" : " ") + u.last_name;
@@ -71,14 +81,17 @@ struct CoordinatorState {
 using Coordinator = caf::stateful_actor<CoordinatorState>;
 
 // One order's creation, step by step on the coordinator: reserve → open the gateway session →
-// store it. A refused or unreachable gateway fails the order and gives its stock back.
+// store it. A refused or unreachable gateway fails the order and gives its stock back. The
+// request's deadline travels with every step: the reservation is skipped once it passed, no
+// session is opened for a request already answered, and an order whose session could not be
+// stored in time is cancelled at once.
 class OrderCreation : public std::enable_shared_from_this<OrderCreation> {
  public:
   OrderCreation(Coordinator* self, CreateOrderMsg msg) : self_(self), msg_(std::move(msg)) {}
 
   void start() {
     stats().add(kInFlight, 1);
-    self_->state.stock->reserve(msg_.variant_id, msg_.customer.id,
+    self_->state.stock->reserve(msg_.variant_id, msg_.customer.id, msg_.deadline,
                                 step<OrderRow>(&OrderCreation::reserved));
   }
 
@@ -94,6 +107,9 @@ class OrderCreation : public std::enable_shared_from_this<OrderCreation> {
       return finish(std::move(r).error());
     }
     order_ = std::move(r).value();
+    if (passed(msg_.deadline)) {
+      return give_back(OrderStatus::cancelled, "system:deadline", deadline_error("order creation"));
+    }
     const auto& c = msg_.customer;
     self_->state.payments->open_session(
         SessionRequest{order_.id, order_.total_amount, full_name(c), c.email,
@@ -104,29 +120,37 @@ class OrderCreation : public std::enable_shared_from_this<OrderCreation> {
   void session_opened(Result<GatewaySession> r) {
     if (!r) {
       stats().add(kFailedGateway, 1);
-      gateway_error_ = std::move(r).error();
-      return self_->state.stock->release(order_.variant_id, {order_.id}, OrderStatus::failed,
-                                         "gateway",
-                                         step<std::vector<std::string>>(&OrderCreation::released));
+      return give_back(OrderStatus::failed, "gateway", std::move(r).error());
     }
     auto opened = std::move(r).value();
     run_transaction<OrderRow>(
         *self_->state.runtime, "order session",
         [order = order_, opened](Tx& tx) -> Result<OrderRow> {
-          persistence::orders::set_payment_session(tx, order.id, opened.payment_url,
-                                                   opened.session_key);
+          if (!persistence::orders::set_payment_session(tx, order.id, opened.payment_url,
+                                                        opened.session_key)) {
+            return session_too_late();
+          }
           auto copy = order;
           copy.payment_url = opened.payment_url;
           return copy;
         },
-        step<OrderRow>(&OrderCreation::stored));
+        step<OrderRow>(&OrderCreation::stored), msg_.deadline);
   }
 
-  void released(Result<std::vector<std::string>>) { finish(gateway_error_); }
+  // The order will not be paid for: its stock goes back, and the caller gets `why`.
+  void give_back(OrderStatus status, const char* by, Error why) {
+    error_ = std::move(why);
+    self_->state.stock->release(order_.variant_id, {order_.id}, status, by,
+                                step<std::vector<std::string>>(&OrderCreation::released));
+  }
 
-  // If storing failed, the order keeps no payment_url and the sweeper cancels it.
+  void released(Result<std::vector<std::string>>) { finish(error_); }
+
+  // Not stored (PostgreSQL failed, or the request's deadline passed first): nobody can pay for
+  // the order, so it is cancelled now (should that fail too, the orphan sweep cancels it).
   void stored(Result<OrderRow> r) {
-    if (r) stats().add(kCreated, 1);
+    if (!r) return give_back(OrderStatus::cancelled, "system:deadline", std::move(r).error());
+    stats().add(kCreated, 1);
     finish(std::move(r));
   }
 
@@ -140,7 +164,7 @@ class OrderCreation : public std::enable_shared_from_this<OrderCreation> {
   Coordinator* self_;
   CreateOrderMsg msg_;
   OrderRow order_;
-  Error gateway_error_;
+  Error error_;
 };
 
 caf::behavior order_coordinator(Coordinator* self, Runtime* runtime, StockService* stock,
@@ -162,6 +186,17 @@ caf::behavior order_coordinator(Coordinator* self, Runtime* runtime, StockServic
         step.run();
       },
   };
+}
+
+// How long an order may wait for its gateway session before the sweep takes it for an orphan
+// (its creation crashed): longer than any creation can run. A creation ends by its request's
+// deadline (HTTP_REQUEST_TIMEOUT at the latest: past it, nothing more is started and the order is
+// cancelled by the creation itself); only a store already running may finish later, within the
+// statement timeout plus the watchdog's second. Five seconds of margin on top. Even if the sweep
+// did come first, the session is stored only on a pending order (set_payment_session).
+std::chrono::seconds orphan_window(const config::Config& c) {
+  const auto store = std::chrono::ceil<std::chrono::seconds>(c.db_statement_timeout);
+  return c.request_timeout + store + std::chrono::seconds(1 + 5);
 }
 
 struct SweeperState {
@@ -208,7 +243,7 @@ void start_sweep(Sweeper* self) {
   if (st.sweeping) return;
   st.sweeping = true;
   st.stats->set_state("sweeping");
-  const long long orphan_after = 2 * st.config->gateway_timeout.count() + 5;
+  const long long orphan_after = orphan_window(*st.config).count();
   run_transaction<std::vector<persistence::orders::Expired>>(
       *st.runtime, "expired orders",
       [orphan_after](Tx& tx) -> Result<std::vector<persistence::orders::Expired>> {
@@ -325,8 +360,10 @@ void OrderService::finish_key(std::string customer_id, std::string key, int stat
       });
 }
 
-void OrderService::create(persistence::UserRow customer, int64_t variant_id,
+void OrderService::create(persistence::UserRow customer, int64_t variant_id, Deadline deadline,
                           Callback<OrderRow> done) {
+  // The caller is answered by ASK_TIMEOUT_MS at the latest; that is the deadline the work carries.
+  deadline = std::min(deadline, std::chrono::steady_clock::now() + impl_->runtime.ask_timeout());
   // An order whose creation finished after its caller was answered 503 was never seen by
   // anyone: it is cancelled at once, so its unit is not held for the whole reservation TTL.
   StockService* stock = &impl_->stock;
@@ -339,9 +376,9 @@ void OrderService::create(persistence::UserRow customer, int64_t variant_id,
   internal::ask<OrderRow>(
       impl_->runtime, *impl_->coordinator, "order_coordinator", std::move(done),
       [&](Callback<OrderRow> answer) {
-        return CreateOrderMsg{std::move(customer), variant_id, std::move(answer)};
+        return CreateOrderMsg{std::move(customer), variant_id, std::move(answer), deadline};
       },
-      std::move(late));
+      std::move(late), deadline);
 }
 
 namespace {

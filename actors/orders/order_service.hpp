@@ -47,7 +47,11 @@ class OrderService {
   void finish_key(std::string customer_id, std::string key, int status, std::string body,
                   std::function<void()> then);
 
-  void create(persistence::UserRow customer, int64_t variant_id, Callback<OrderRow> done);
+  // Reserve → gateway session → payment_url, by the request's `deadline` (ASK_TIMEOUT_MS at the
+  // latest): work still waiting when it passes is skipped, and an order made for a caller who was
+  // answered already is cancelled at once.
+  void create(persistence::UserRow customer, int64_t variant_id, Deadline deadline,
+              Callback<OrderRow> done);
   void cancel(persistence::UserRow user, std::string order_id, Callback<OrderRow> done);
   void get(persistence::UserRow user, std::string order_id, Callback<OrderRow> done);
   void detail(persistence::UserRow user, std::string order_id, Callback<OrderDetail> done);

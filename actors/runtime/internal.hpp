@@ -69,16 +69,16 @@ Callback<T> continue_on(Self* self, F fn) {
 }
 
 // Sends make(done) to the actor in `slot`, with `done` answered deadline_error(what) unless the
-// actor answers within ASK_TIMEOUT_MS (an answer after that goes to `late`); unavailable at once
-// while the actor is restarting, and if the message is lost with a dying actor's mailbox.
+// actor answers within ASK_TIMEOUT_MS, or by the request's `deadline` when that comes first (an
+// answer after that goes to `late`); unavailable at once while the actor is restarting, and if
+// the message is lost with a dying actor's mailbox.
 template <class T, class Make>
 void ask(Runtime& runtime, const Slot& slot, const char* what, Callback<T> done, Make make,
-         Callback<T> late = nullptr) {
+         Callback<T> late = nullptr, Deadline deadline = no_deadline) {
   auto handle = slot.get();
   if (!handle) return done(Error::unavailable());
   caf::anon_send(handle,
-                 make(runtime.with_deadline<T>(what, std::move(done), std::chrono::milliseconds{0},
-                                               std::move(late))));
+                 make(runtime.with_deadline<T>(what, std::move(done), deadline, std::move(late))));
 }
 
 }  // namespace marketlink::actors::internal

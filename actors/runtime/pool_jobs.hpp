@@ -24,14 +24,22 @@ void submit_for(Runtime& runtime, PoolKind pool, Fn fn, Callback<T> done,
       [once](Error e) { once(std::move(e)); }, deadline);
 }
 
-// Runs fn(Tx&) in one transaction on the PostgreSQL pool.
+// A pool job's deadline for work a request waits for: JOB_TIMEOUT_MS, or what is left of the
+// request's deadline when that is shorter (a job still queued then is skipped).
+inline std::chrono::milliseconds job_deadline(const Runtime& runtime, Deadline deadline) {
+  if (deadline == no_deadline) return std::chrono::milliseconds{0};
+  return std::min(runtime.job_timeout(), time_left(deadline));
+}
+
+// Runs fn(Tx&) in one transaction on the PostgreSQL pool (skipped if `deadline` passes first).
 template <class T>
 void run_transaction(Runtime& runtime, const char* what,
-                     std::function<Result<T>(persistence::Tx&)> fn, Callback<T> done) {
+                     std::function<Result<T>(persistence::Tx&)> fn, Callback<T> done,
+                     Deadline deadline = no_deadline) {
   submit_for<T>(
       runtime, PoolKind::db,
       [what, fn = std::move(fn)](Resources& r) { return persistence::transact(r.db(), what, fn); },
-      std::move(done));
+      std::move(done), job_deadline(runtime, deadline));
 }
 
 // As run_transaction for a single read statement: no BEGIN/COMMIT around it.

@@ -17,6 +17,7 @@
 #include <map>
 #include <optional>
 
+#include "actors/runtime/backoff.hpp"
 #include "actors/runtime/counters.hpp"
 #include "actors/runtime/internal.hpp"
 #include "persistence/database.hpp"
@@ -55,30 +56,6 @@ using expire_atom = caf::atom_constant<caf::atom("expire")>;
 
 // How often a pool looks for jobs past their deadline.
 constexpr std::chrono::milliseconds kExpireInterval{100};
-
-constexpr std::chrono::milliseconds kFirstBackoff{50};
-constexpr std::chrono::milliseconds kMaxBackoff{5000};
-
-// A child that has not crashed for this long restarts after the first back-off again.
-constexpr std::chrono::seconds kQuietPeriod{30};
-
-// The delay before a restart: doubles per crash up to kMaxBackoff, and starts over after a quiet
-// period (one crash a day never waits 5 s).
-class Backoff {
- public:
-  std::chrono::milliseconds next() {
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_crash_ > kQuietPeriod) current_ = kFirstBackoff;
-    last_crash_ = now;
-    const auto delay = current_;
-    current_ = std::min(current_ * 2, kMaxBackoff);
-    return delay;
-  }
-
- private:
-  std::chrono::milliseconds current_{kFirstBackoff};
-  std::chrono::steady_clock::time_point last_crash_{};
-};
 
 const char* pool_name(PoolKind kind) {
   switch (kind) {
@@ -136,6 +113,15 @@ Error deadline_error(const char* what) {
                         Reason::deadline_exceeded);
   e.retry_after = std::chrono::seconds(1);
   return e;
+}
+
+std::chrono::milliseconds time_left(Deadline deadline) {
+  if (deadline == no_deadline) return std::chrono::milliseconds{0};
+  // Rounded up: a timer set to what is left never fires before the deadline itself, so work
+  // that checks passed() after its caller was answered always finds it passed.
+  const auto left =
+      std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  return std::max(left, std::chrono::milliseconds{1});
 }
 
 Error dropped_error() {
@@ -311,7 +297,7 @@ void worker_down(caf::stateful_actor<PoolState>* self, const caf::down_msg& dm) 
   stats->set_state("restarting");
   stats->restarted();
   stats->failed(to_string(dm.reason));
-  const auto delay = st.backoff[index].next();
+  const auto delay = st.backoff[index].next(std::chrono::steady_clock::now());
   spdlog::warn("{}: worker-{} died ({}); restarting in {} ms", pool_name(st.spec.kind), index,
                to_string(dm.reason), delay.count());
   self->delayed_send(self, delay, restart_atom::value, index);
@@ -527,7 +513,7 @@ caf::behavior supervisor(caf::stateful_actor<SupervisorState>* self, Runtime::Im
       auto stats = impl->registry.enter(child.name, "supervised", "root_supervisor");
       stats->restarted();
       stats->failed(to_string(dm.reason));
-      const auto delay = child.backoff.next();
+      const auto delay = child.backoff.next(std::chrono::steady_clock::now());
       spdlog::warn("supervisor: {} died ({}); restarting in {} ms", child.name,
                    to_string(dm.reason), delay.count());
       self->delayed_send(self, delay, restart_child_atom::value, index);
@@ -541,7 +527,7 @@ caf::behavior supervisor(caf::stateful_actor<SupervisorState>* self, Runtime::Im
     auto stats = impl->registry.enter(pool_name(st.specs[i].kind), "pool", "root_supervisor");
     stats->restarted();
     stats->set_state("restarting");
-    const auto delay = st.backoff[i].next();
+    const auto delay = st.backoff[i].next(std::chrono::steady_clock::now());
     spdlog::warn("supervisor: {} died ({}); restarting in {} ms", pool_name(st.specs[i].kind),
                  to_string(dm.reason), delay.count());
     self->delayed_send(self, delay, restart_atom::value, i);

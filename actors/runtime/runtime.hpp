@@ -4,6 +4,7 @@
 // that name a transaction are in actors/runtime/pool_jobs.hpp.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -53,6 +54,18 @@ using Callback = std::function<void(Result<T>)>;
 
 // The answer to a step that missed its deadline: 503 with Retry-After for the client.
 Error deadline_error(const char* what);
+
+// A request's deadline, carried by the work it causes: a job or a work item still waiting when
+// it passes is skipped (its caller has been answered already). `no_deadline` for work that no
+// request waits for.
+using Deadline = std::chrono::steady_clock::time_point;
+inline constexpr Deadline no_deadline = Deadline::max();
+// What is left of `deadline`: at least 1 ms (a deadline that passed answers at once), and zero
+// for no_deadline (the default of whatever takes it).
+std::chrono::milliseconds time_left(Deadline deadline);
+inline bool passed(Deadline deadline) {
+  return deadline != no_deadline && std::chrono::steady_clock::now() >= deadline;
+}
 
 // The answer lost with a dropped job or message (its actor died, its pool restarted).
 Error dropped_error();
@@ -143,6 +156,13 @@ class Runtime {
       if (auto o = weak.lock()) o->answer(deadline_error(what));
     });
     return [once](Result<T> r) { once->answer(std::move(r)); };
+  }
+  // The same, by a request's deadline (ASK_TIMEOUT_MS from now at the latest).
+  template <class T>
+  Callback<T> with_deadline(const char* what, Callback<T> done, Deadline deadline,
+                            Callback<T> late = nullptr) {
+    return with_deadline<T>(what, std::move(done), std::min(ask_timeout(), time_left(deadline)),
+                            std::move(late));
   }
 
   InspectionRegistry& registry();

@@ -36,6 +36,7 @@ namespace marketlink::actors::detail {
 struct ReserveWork {
   std::string customer_id;
   Callback<persistence::OrderRow> done;
+  Deadline deadline = no_deadline;  // the request's: skipped, not committed, once it passed
 };
 struct ReleaseWork {
   std::vector<std::string> ids;
@@ -68,6 +69,7 @@ struct StockDone {
   bool redis_ok = false;           // every Redis call of the job succeeded
   bool redis_failed = false;
   int batch = 0, accepted = 0, rejected = 0, released = 0;
+  int skipped = 0;  // reservations whose request's deadline passed before the batch ran
 };
 
 }  // namespace marketlink::actors::detail
@@ -242,10 +244,25 @@ Result<std::vector<persistence::OrderRow>> commit_batch(Resources& r, int64_t id
       });
 }
 
-// A batch of reservations: gate → commit → settle → answer (see batch_outcome).
+// Answers and removes the reservations whose request's deadline has passed: nobody waits for
+// them, so they take no unit (and open no gateway session). Returns how many.
+int skip_expired(std::vector<ReserveWork>& batch) {
+  const auto before = batch.size();
+  std::erase_if(batch, [](ReserveWork& w) {
+    if (!passed(w.deadline)) return false;
+    w.done(deadline_error("stock reservation"));
+    return true;
+  });
+  return static_cast<int>(before - batch.size());
+}
+
+// A batch of reservations: skip the expired → gate → commit → settle → answer (see
+// batch_outcome).
 void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool reseed,
                long long ttl, const Report& report) {
   StockDone d;
+  d.skipped = skip_expired(batch);
+  if (batch.empty()) return report(d);
   const int n = static_cast<int>(batch.size());
   d.batch = n;
   const auto gated = gate_units(r, id, n, reseed, d);
@@ -396,11 +413,20 @@ enum Gauge : std::size_t {
   kRejected,
   kReleased,
   kDegraded,
+  kSkipped,
   kGaugeCount
 };
-constexpr std::array kGaugeNamesList{
-    "available", "redis",    "database", "queue",         "batches", "batched_reservations",
-    "accepted",  "rejected", "released", "redis_degraded"};
+constexpr std::array kGaugeNamesList{"available",
+                                     "redis",
+                                     "database",
+                                     "queue",
+                                     "batches",
+                                     "batched_reservations",
+                                     "accepted",
+                                     "rejected",
+                                     "released",
+                                     "redis_degraded",
+                                     "skipped_past_deadline"};
 static_assert(kGaugeNamesList.size() == kGaugeCount, "one name per gauge, in order");
 const std::vector<std::string> kGaugeNames = gauge_names(kGaugeNamesList);
 
@@ -509,6 +535,7 @@ void apply(StockActor* self, StockDone& d) {
   stats.add(kAccepted, d.accepted);
   stats.add(kRejected, d.rejected);
   stats.add(kReleased, d.released);
+  stats.add(kSkipped, d.skipped);
   auto& totals = counters();
   totals.reservations_accepted.fetch_add(static_cast<uint64_t>(d.accepted));
   totals.reservations_rejected.fetch_add(static_cast<uint64_t>(d.rejected));
@@ -541,6 +568,9 @@ void maybe_start(StockActor* self) {
       batch->push_back(std::move(std::get<ReserveWork>(q.front())));
       q.pop_front();
     }
+    // Checked again on the pool, right before the gate.
+    st.stats->add(kSkipped, skip_expired(*batch));
+    if (batch->empty()) return maybe_start(self);
     const bool reseed = st.degraded;
     const long long ttl = st.config->order_reservation_ttl.count();
     submit(
@@ -766,7 +796,7 @@ StockService::StockService(Runtime& runtime, const config::Config& config)
 
 StockService::~StockService() = default;
 
-void StockService::reserve(int64_t variant_id, std::string customer_id,
+void StockService::reserve(int64_t variant_id, std::string customer_id, Deadline deadline,
                            Callback<persistence::OrderRow> done) {
   // A reservation that commits after its caller was answered at the deadline is given back at
   // once (nobody will pay for it).
@@ -781,10 +811,11 @@ void StockService::reserve(int64_t variant_id, std::string customer_id,
                                        "system:deadline",
                                        [](const Result<std::vector<std::string>>&) {}});
   };
-  impl_->send(variant_id, ReserveWork{std::move(customer_id),
-                                      impl_->runtime.with_deadline<persistence::OrderRow>(
-                                          "stock reservation", std::move(done),
-                                          std::chrono::milliseconds{0}, std::move(late))});
+  impl_->send(variant_id,
+              ReserveWork{std::move(customer_id),
+                          impl_->runtime.with_deadline<persistence::OrderRow>(
+                              "stock reservation", std::move(done), deadline, std::move(late)),
+                          deadline});
 }
 
 void StockService::release(int64_t variant_id, std::vector<std::string> order_ids,

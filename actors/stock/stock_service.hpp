@@ -28,9 +28,11 @@ class StockService {
   StockService(Runtime& runtime, const config::Config& config);
   ~StockService();
 
-  // Reserves one unit and creates the pending order for `customer_id`.
+  // Reserves one unit and creates the pending order for `customer_id`, unless the request's
+  // `deadline` passes before its batch runs (then it takes nothing and answers 503).
   // Errors: sold out (400), unknown or hidden variant (400 on `variant`), unavailable (503).
-  void reserve(int64_t variant_id, std::string customer_id, Callback<persistence::OrderRow> done);
+  void reserve(int64_t variant_id, std::string customer_id, Deadline deadline,
+               Callback<persistence::OrderRow> done);
   // Moves pending orders of the variant to `status` and gives their stock back, once: returns the
   // ids that were still pending (a second release of the same order returns nothing). `by` is
   // who made the change, for the order history (a user id, "gateway", "system:expiry").

@@ -1,6 +1,7 @@
 // What a handler sees of an HTTP exchange; no Beast types, so handlers compile without Beast.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -22,6 +23,9 @@ struct Request {
   std::string request_id;
   Headers headers;  // names in lower case
   Headers params;   // path parameters from the route pattern
+  // When the server answers 504 (HTTP_REQUEST_TIMEOUT after the request was read); work the
+  // request causes carries it, so what is still waiting then is skipped.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 
   const std::string* header(std::string_view lower_name) const;
   std::string param(std::string_view name) const;

@@ -321,7 +321,8 @@ class Session : public std::enable_shared_from_this<Session> {
       net::post(executor,
                 [self = std::move(self), r = std::move(r)]() mutable { self->send(std::move(r)); });
     };
-    deadline_.expires_after(server_.config.request_timeout);
+    req->deadline = started_ + server_.config.request_timeout;
+    deadline_.expires_at(req->deadline);
     // The pending wait also keeps the session alive while the handler works.
     deadline_.async_wait(
         [self = shared_from_this(), respond, id = req->request_id](beast::error_code ec) {

@@ -65,8 +65,7 @@ constexpr Statement kInsertVariant{
 constexpr Statement kUpdateVariant{
     "variants_update",
     "WITH v AS (UPDATE service_variants SET name = $2, price = $3::numeric, estimated_minutes = "
-    "$4, "
-    "stock = $5, updated_at = now() WHERE id = $1 RETURNING *) SELECT " ML_VARIANT_COLUMNS
+    "$4, updated_at = now() WHERE id = $1 RETURNING *) SELECT " ML_VARIANT_COLUMNS
     " FROM v" ML_VARIANT_JOIN};
 constexpr Statement kDeactivateVariant{
     "variants_deactivate",
@@ -195,7 +194,7 @@ Result<VariantRow> update(Tx& tx, int64_t id, const NewVariant& v) {
   if (!tx.exec(kVariantNameTaken, current->service_id, v.name, id).empty()) {
     return Error::make(ErrorCode::conflict, "name");
   }
-  auto res = tx.exec(kUpdateVariant, id, v.name, v.price.to_string(), v.estimated_minutes, v.stock);
+  auto res = tx.exec(kUpdateVariant, id, v.name, v.price.to_string(), v.estimated_minutes);
   return variant_from(res[0]);
 }
 

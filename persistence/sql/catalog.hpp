@@ -75,6 +75,9 @@ Page<VariantRow> list(Tx& tx, const std::optional<std::string>& service_id,
 std::optional<VariantRow> find(Tx& tx, int64_t id);
 // ErrorCode::conflict when (service, name) is taken.
 Result<VariantRow> insert(Tx& tx, const std::string& service_id, const NewVariant& v);
+// Name, price and minutes; never `stock` (v.stock is ignored): only stock::set and the stock
+// actor's take/give_back write it, each under the row's lock, so an edit that read the row
+// earlier cannot write back a stale figure over another process's reservation.
 Result<VariantRow> update(Tx& tx, int64_t id, const NewVariant& v);
 void deactivate(Tx& tx, int64_t id);
 }  // namespace variants

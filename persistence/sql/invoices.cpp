@@ -9,7 +9,8 @@ namespace {
 
 constexpr Statement kInvoiceData{
     "invoice_missing",
-    "SELECT o.id::text, 'INV-' || lpad(pay.id::text, 8, '0'), ml_iso(pay.created_at), "
+    "SELECT o.id::text, 'INV-' || lpad(pay.id::text, greatest(8, length(pay.id::text)), '0'), "
+    "ml_iso(pay.created_at), "
     "ml_iso(o.created_at), p.business_name, p.address, "
     "trim(u.first_name || ' ' || u.last_name), u.email, s.name, v.name, o.total_amount::text, "
     "pay.val_id, pay.bank_tran_id, pay.card_type "

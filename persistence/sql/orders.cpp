@@ -35,7 +35,8 @@ constexpr Statement kFindForPayment{
                                "FROM orders o" ML_ORDER_JOIN " WHERE o.id = $1"};
 constexpr Statement kSetSession{
     "orders_set_session",
-    "UPDATE orders SET payment_url = $2, session_key = $3, updated_at = now() WHERE id = $1"};
+    "UPDATE orders SET payment_url = $2, session_key = $3, updated_at = now() WHERE id = $1 AND "
+    "status = 'pending' RETURNING 1"};
 constexpr Statement kListOrders{
     "orders_list",
     "SELECT " ML_ORDER_COLUMNS ", count(*) OVER () FROM orders o" ML_ORDER_JOIN
@@ -140,9 +141,9 @@ std::optional<std::pair<OrderRow, bool>> find_for_payment(Tx& tx, const std::str
   return std::pair{order_from(res[0]), res[0][12].as<bool>()};
 }
 
-void set_payment_session(Tx& tx, const std::string& id, const std::string& payment_url,
+bool set_payment_session(Tx& tx, const std::string& id, const std::string& payment_url,
                          const std::string& session_key) {
-  tx.exec(kSetSession, id, payment_url, session_key);
+  return !tx.exec(kSetSession, id, payment_url, session_key).empty();
 }
 
 Page<OrderRow> list(Tx& tx, const Scope& scope, const PageRequest& page) {

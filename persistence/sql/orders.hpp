@@ -50,7 +50,9 @@ std::vector<std::string> release(Tx& tx, int64_t variant_id, const std::vector<s
 std::optional<OrderRow> find(Tx& tx, const std::string& id);
 // The order and whether it has a payment row, in one statement (a notification's first look).
 std::optional<std::pair<OrderRow, bool>> find_for_payment(Tx& tx, const std::string& id);
-void set_payment_session(Tx& tx, const std::string& id, const std::string& payment_url,
+// Stores the gateway session of a pending order; false when the order is no longer pending (the
+// orphan sweep or a cancellation came first): nobody may be sent to pay for it.
+bool set_payment_session(Tx& tx, const std::string& id, const std::string& payment_url,
                          const std::string& session_key);
 
 struct Scope {

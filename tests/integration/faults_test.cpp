@@ -289,9 +289,11 @@ TEST(Faults, FrozenRedisNeitherHangsNorOversellsAndTheCounterHeals) {
       std::chrono::duration<double>(Clock::now() - thawed_at).count());
 }
 
-// A reservation stuck behind a vendor's slow stock change is answered 503 at the ask deadline;
-// when it commits later, nobody is waiting for it, so it is cancelled at once.
-TEST(Faults, AReservationCommittedAfterItsDeadlineIsReleasedAtOnce) {
+// A reservation queued behind a vendor's slow stock change outlives its request: the client gets
+// 503 at the deadline, and when the actor comes to it, the reservation is skipped — no order, no
+// unit taken in PostgreSQL or Redis, nothing to release.
+TEST(Faults, AReservationPastItsRequestDeadlineIsSkipped) {
+  const auto base = test_config();
   TestServer s(Overrides{{"ASK_TIMEOUT_MS", "500"}, {"JOB_TIMEOUT_MS", "20000"}});
   auto v = make_variant(s, 3);
   auto customer = s.register_user("customer");
@@ -308,7 +310,46 @@ TEST(Faults, AReservationCommittedAfterItsDeadlineIsReleasedAtOnce) {
   entered.get_future().wait();
   auto r = post_order(s, customer, v.id);
   EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_FALSE(r.header("retry-after").empty());
   release.set_value();
+  auto skipped = [&] {
+    for (const auto& e : s.runtime().registry().snapshot()) {
+      if (e.name != "stock/" + std::to_string(v.id)) continue;
+      for (const auto& [name, value] : e.gauges) {
+        if (name == "skipped_past_deadline") return value;
+      }
+    }
+    return int64_t{-1};
+  };
+  ASSERT_TRUE(eventually([&] { return skipped() == 1; }));
+  EXPECT_EQ(sql_count("SELECT count(*) FROM orders WHERE variant_id = " + std::to_string(v.id)), 0);
+  EXPECT_EQ(db_stock(v.id), 3);
+  EXPECT_EQ(redis_stock(base, v.id), 3);
+  EXPECT_EQ(post_order(s, customer, v.id).status, 201) << "the variant sells on";
+}
+
+// A reservation whose batch started in time but commits after its caller was answered (the row
+// is locked by another transaction meanwhile): nobody will pay for it, so it is cancelled at once.
+TEST(Faults, AReservationCommittedAfterItsDeadlineIsReleasedAtOnce) {
+  TestServer s(Overrides{{"ASK_TIMEOUT_MS", "2000"},
+                         {"JOB_TIMEOUT_MS", "30000"},
+                         {"DB_LOCK_TIMEOUT_MS", "30000"},
+                         {"DB_STATEMENT_TIMEOUT_MS", "30000"}});
+  auto v = make_variant(s, 3);
+  auto customer = s.register_user("customer");
+  pqxx::connection holder(test_config().database_url);
+  pqxx::work lock(holder);
+  lock.exec("SELECT id FROM service_variants WHERE id = " + std::to_string(v.id) + " FOR UPDATE");
+  auto order = std::async(std::launch::async, [&] { return post_order(s, customer, v.id); });
+  // The batch is in PostgreSQL, waiting for the row.
+  ASSERT_TRUE(eventually([&] {
+    return sql_count(
+               "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
+               "query LIKE '%service_variants%'") >= 1;
+  }));
+  auto r = order.get();
+  EXPECT_EQ(r.status, 503) << r.body;
+  lock.commit();
   EXPECT_TRUE(eventually([&] { return count_orders(v.id, "cancelled") == 1; }));
   EXPECT_EQ(count_orders(v.id, "pending"), 0);
   EXPECT_EQ(db_stock(v.id), 3);

@@ -195,6 +195,40 @@ TEST(OrdersGateway, HangingOrUnreachableGatewayIs502AndReleases) {
   EXPECT_EQ(redis_stock(s.config(), v.id), 1);
 }
 
+// The order was cancelled (by an operator here; the orphan sweep does the same) while its gateway
+// session was still opening: the session is not stored on the cancelled order, and the customer
+// gets 503 with Retry-After instead of a payment_url for a booking that no longer exists.
+TEST(OrdersGateway, ASessionOpenedAfterTheOrderWasCancelledIsNotHandedOut) {
+  FakeSslcommerz slow(kStoreId, kStorePassword);
+  slow.set_mode(FakeSslcommerz::Mode::hold);
+  TestServer s(Overrides{{"SSLCOMMERZ_SESSION_URL", slow.session_url()}});
+  auto admin = s.create_admin();
+  auto v = make_variant(s, 2);
+  auto customer = s.register_user("customer");
+  auto order = std::async(std::launch::async, [&] { return post_order(s, customer, v.id); });
+  ASSERT_TRUE(eventually([&] { return slow.held_count() == 1; }));
+  auto& db = test_db().connection();
+  std::string id;
+  {
+    pqxx::work w(db);
+    id = w.exec1("SELECT id::text FROM orders WHERE variant_id = " + std::to_string(v.id))[0]
+             .as<std::string>();
+    w.commit();
+  }
+  EXPECT_EQ(s.client().post("/api/v1/ops/orders/" + id + "/cancel/", "", admin.access).status / 100,
+            2);
+  slow.release_held();
+  auto r = order.get();
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_FALSE(r.header("retry-after").empty());
+  pqxx::work w(db);
+  auto row = w.exec1("SELECT status, payment_url IS NULL FROM orders WHERE id = '" + id + "'");
+  EXPECT_EQ(row[0].as<std::string>(), "cancelled");
+  EXPECT_TRUE(row[1].as<bool>()) << "no payment_url stored on a cancelled order";
+  w.commit();
+  EXPECT_EQ(db_stock(v.id), 2);
+}
+
 TEST_F(Orders, CancelReleasesOnceAndFollowsTheRoles) {
   auto v = make_variant(server, 3);
   auto owner = server.register_user("customer");
@@ -391,7 +425,7 @@ TEST(StockFaults, AReservationRefusedByAFullPoolIsAnsweredAtOnceAndTakesNothing)
   auto reserve = [&] {
     auto p = std::make_shared<std::promise<Result<persistence::OrderRow>>>();
     auto f = p->get_future();
-    s.stock().reserve(v.id, customer.id,
+    s.stock().reserve(v.id, customer.id, actors::no_deadline,
                       [p](Result<persistence::OrderRow> r) { p->set_value(std::move(r)); });
     return f.get();
   };

@@ -10,6 +10,7 @@
 #include <boost/beast/http.hpp>
 
 #include <boost/json/serialize.hpp>
+#include <functional>
 #include <thread>
 
 namespace marketlink::testing {
@@ -108,6 +109,7 @@ struct FakeSslcommerz::Impl : std::enable_shared_from_this<FakeSslcommerz::Impl>
   std::vector<Form> sessions;
   std::string refusal = "Invalid Information: tran_id already exists";
   std::vector<std::shared_ptr<beast::tcp_stream>> held;  // hung connections
+  std::vector<std::function<void()>> waiting;            // held session inits (Mode::hold)
   std::map<std::string, Transaction> transactions;       // by val_id
 
   void accept() {
@@ -148,25 +150,37 @@ struct FakeSslcommerz::Impl : std::enable_shared_from_this<FakeSslcommerz::Impl>
             self->held.push_back(stream);
             return;
           }
+          if (mode == Mode::hold) {
+            std::lock_guard lock(self->mutex);
+            self->waiting.push_back(
+                [self, stream, buffer, req] { self->respond(stream, buffer, req, Mode::ok); });
+            return;
+          }
           if (mode == Mode::drop) {
             beast::error_code ignored;
             stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
             stream->close();
             return;
           }
-          auto res =
-              std::make_shared<bhttp::response<bhttp::string_body>>(self->handle(*req, mode));
-          res->keep_alive(req->keep_alive());
-          res->prepare_payload();
-          bhttp::async_write(*stream, *res,
-                             [self, stream, buffer, res](beast::error_code ec2, std::size_t) {
-                               if (ec2 || !res->keep_alive()) {
-                                 beast::error_code ignored;
-                                 stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
-                                 return;
-                               }
-                               self->serve(stream, buffer);
-                             });
+          self->respond(stream, buffer, req, mode);
+        });
+  }
+
+  void respond(const std::shared_ptr<beast::tcp_stream>& stream,
+               const std::shared_ptr<beast::flat_buffer>& buffer,
+               const std::shared_ptr<bhttp::request<bhttp::string_body>>& req, Mode mode) {
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(handle(*req, mode));
+    res->keep_alive(req->keep_alive());
+    res->prepare_payload();
+    bhttp::async_write(
+        *stream, *res,
+        [self = shared_from_this(), stream, buffer, res](beast::error_code ec2, std::size_t) {
+          if (ec2 || !res->keep_alive()) {
+            beast::error_code ignored;
+            stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+            return;
+          }
+          self->serve(stream, buffer);
         });
   }
 
@@ -387,6 +401,20 @@ FakeSslcommerz::Form FakeSslcommerz::unpaid(const std::string& tran_id, const st
          {"value_c", ""},
          {"value_d", ""}};
   return sign(std::move(f), impl_->store_password);
+}
+
+std::size_t FakeSslcommerz::held_count() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->waiting.size();
+}
+
+void FakeSslcommerz::release_held() {
+  std::vector<std::function<void()>> answers;
+  {
+    std::lock_guard lock(impl_->mutex);
+    answers.swap(impl_->waiting);
+  }
+  for (auto& a : answers) net::post(impl_->ioc, std::move(a));
 }
 
 std::vector<FakeSslcommerz::Form> FakeSslcommerz::sessions() const {

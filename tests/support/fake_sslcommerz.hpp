@@ -18,7 +18,8 @@ namespace marketlink::testing {
 
 class FakeSslcommerz {
  public:
-  enum class Mode { ok, refuse, hang, drop, http_error };
+  // hold: session inits wait, unanswered, until release_held() answers them as `ok` would.
+  enum class Mode { ok, refuse, hang, drop, http_error, hold };
 
   // store_id / store_passwd the fake accepts; anything else gets "Store Credential Error".
   FakeSslcommerz(std::string store_id, std::string store_password, int threads = 1);
@@ -32,6 +33,8 @@ class FakeSslcommerz {
   }
 
   void set_mode(Mode mode) { mode_ = mode; }
+  std::size_t held_count() const;  // session inits waiting in Mode::hold
+  void release_held();
 
   // How the validation API answers. garbage: 200 with a body that is not JSON; invalid:
   // INVALID_TRANSACTION for every val_id.
