@@ -180,11 +180,16 @@ LoadResult load(const Lookup& lookup) {
                                    : std::string("https://securepay.sslcommerz.com");
   c.sslcommerz_session_url = default_gateway + "/gwprocess/v4/api.php";
   c.sslcommerz_validation_url = default_gateway + "/validator/api/validationserverAPI.php";
+  c.sslcommerz_transaction_url =
+      default_gateway + "/validator/api/merchantTransIDvalidationAPI.php";
   r.url("SSLCOMMERZ_SESSION_URL", c.sslcommerz_session_url, {"http", "https"}, false);
   r.url("SSLCOMMERZ_VALIDATION_URL", c.sslcommerz_validation_url, {"http", "https"}, false);
+  r.url("SSLCOMMERZ_TRANSACTION_URL", c.sslcommerz_transaction_url, {"http", "https"}, false);
   // Plain HTTP to the gateway is only for a gateway on this machine (the tests' fake).
-  for (const auto& [name, value] : {std::pair{"SSLCOMMERZ_SESSION_URL", &c.sslcommerz_session_url},
-                                    {"SSLCOMMERZ_VALIDATION_URL", &c.sslcommerz_validation_url}}) {
+  for (const auto& [name, value] :
+       {std::pair{"SSLCOMMERZ_SESSION_URL", &c.sslcommerz_session_url},
+        {"SSLCOMMERZ_VALIDATION_URL", &c.sslcommerz_validation_url},
+        {"SSLCOMMERZ_TRANSACTION_URL", &c.sslcommerz_transaction_url}}) {
     auto u = boost::urls::parse_absolute_uri(*value);
     if (u && u->scheme() == "http") {
       const auto host = u->host();
@@ -228,6 +233,8 @@ LoadResult load(const Lookup& lookup) {
 
   r.duration("ORDER_RESERVATION_TTL", c.order_reservation_ttl, 1, 7LL * 24 * 3600);
   r.duration("ORDER_SWEEP_INTERVAL", c.order_sweep_interval, 1, 3600);
+  r.duration("ORDER_PAYMENT_GRACE", c.order_payment_grace, 0, 7LL * 24 * 3600);
+  r.duration("GATEWAY_RECHECK_SECONDS", c.gateway_recheck_interval, 1, 24 * 3600);
   r.duration("PURGE_INTERVAL", c.purge_interval, 1, 7 * 24 * 3600);
   r.integer("RETENTION_DAYS", c.retention_days, 1, 3650);
   r.integer("STOCK_BATCH_SIZE", c.stock_batch_size, 1, 10000);

@@ -46,6 +46,7 @@ struct Config {
   bool sslcommerz_is_sandbox = true;
   std::string sslcommerz_session_url;
   std::string sslcommerz_validation_url;
+  std::string sslcommerz_transaction_url;  // the transaction query by tran_id (§6.2)
   std::chrono::seconds gateway_timeout{10};
   std::string base_domain = "http://localhost:8000";
 
@@ -87,6 +88,11 @@ struct Config {
   // Orders and stock
   std::chrono::seconds order_reservation_ttl{1800};
   std::chrono::seconds order_sweep_interval{5};
+  // An expired order whose payment the gateway reports in progress (or that the gateway cannot be
+  // asked about) stays pending this long past expires_at, asked again every
+  // GATEWAY_RECHECK_SECONDS.
+  std::chrono::seconds order_payment_grace{900};
+  std::chrono::seconds gateway_recheck_interval{30};
   // The janitor deletes rows nothing reads any more (persistence/sql/retention.hpp) this often,
   // keeping finished outbox jobs and expired refresh tokens RETENTION_DAYS.
   std::chrono::seconds purge_interval{3600};

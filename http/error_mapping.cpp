@@ -70,6 +70,7 @@ bool under_error_key(Reason reason) {
     case Reason::gateway_refused:
     case Reason::gateway_unreachable:
     case Reason::deadline_exceeded:
+    case Reason::order_changed:
       return false;
   }
   return false;

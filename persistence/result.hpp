@@ -47,6 +47,7 @@ enum class Reason {
   // Orders.
   not_your_order,
   cannot_complete,
+  order_changed,  // changed by someone else meanwhile (the step is re-read, not retried)
   // Payment notifications and the gateway.
   invalid_signature,
   transaction_mismatch,

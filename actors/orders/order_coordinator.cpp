@@ -9,8 +9,10 @@
 #include <map>
 
 #include "actors/orders/visibility.hpp"
+#include "actors/payments/notification_rules.hpp"
 #include "actors/runtime/internal.hpp"
 #include "actors/runtime/pool_jobs.hpp"
+#include "persistence/sql/audit.hpp"
 #include "persistence/sql/idempotency.hpp"
 
 namespace marketlink::actors::detail {
@@ -51,8 +53,8 @@ static_assert(kCoordinatorGaugesList.size() == kCoordinatorGaugeCount,
               "one name per gauge, in order");
 const std::vector<std::string> kCoordinatorGauges = gauge_names(kCoordinatorGaugesList);
 
-enum SweeperGauge : std::size_t { kSweeps, kCancelled, kSweeperGaugeCount };
-constexpr std::array kSweeperGaugesList{"sweeps", "cancelled"};
+enum SweeperGauge : std::size_t { kSweeps, kCancelled, kAsked, kPostponed, kSweeperGaugeCount };
+constexpr std::array kSweeperGaugesList{"sweeps", "cancelled", "asked_gateway", "postponed"};
 static_assert(kSweeperGaugesList.size() == kSweeperGaugeCount, "one name per gauge, in order");
 const std::vector<std::string> kSweeperGauges = gauge_names(kSweeperGaugesList);
 
@@ -202,64 +204,189 @@ std::chrono::seconds orphan_window(const config::Config& c) {
 struct SweeperState {
   Runtime* runtime = nullptr;
   StockService* stock = nullptr;
+  PaymentService* payments = nullptr;
   const config::Config* config = nullptr;
   std::shared_ptr<ActorStats> stats;
   bool sweeping = false;
+  // Variants whose release just failed, left alone until then, so that one stuck variant never
+  // takes every sweep (its orders come back once it rested).
+  std::map<int64_t, std::chrono::steady_clock::time_point> resting;
 };
 
 using Sweeper = caf::stateful_actor<SweeperState>;
 
-// A sweep, in named steps on the sweeper: find the expired pending orders → release them through
-// their variants' stock actors (which return the stock exactly once) → idle. One sweep at a time.
-void sweep_finished(Sweeper* self) {
-  self->state.sweeping = false;
-  self->state.stats->set_state("idle");
-}
+constexpr int kReleaseLimit = 1000;  // orders released per sweep
+constexpr int kAskLimit = 32;        // orders the gateway is asked about per sweep
+constexpr std::chrono::seconds kRest{60};
 
-void sweep_released(Sweeper* self, const std::shared_ptr<std::size_t>& pending,
-                    const Result<std::vector<std::string>>& released) {
-  if (released) self->state.stats->add(kCancelled, static_cast<int64_t>(released->size()));
-  if (--*pending == 0) sweep_finished(self);
-}
+struct SweepFound {
+  std::vector<persistence::orders::Expired> expired;
+  std::vector<persistence::orders::ToAsk> to_ask;
+};
 
-void sweep_found(Sweeper* self, Result<std::vector<persistence::orders::Expired>> expired) {
-  auto& st = self->state;
-  st.stats->add(kSweeps, 1);
-  if (!expired || expired->empty()) return sweep_finished(self);
-  std::map<int64_t, std::vector<std::string>> by_variant;
-  for (auto& e : *expired) by_variant[e.variant_id].push_back(e.id);
-  auto pending = std::make_shared<std::size_t>(by_variant.size());
-  for (auto& [variant, ids] : by_variant) {
-    st.stock->release(variant, ids, OrderStatus::cancelled, "system:expiry",
-                      continue_on<std::vector<std::string>>(
-                          self, [self, pending](Result<std::vector<std::string>> r) {
-                            sweep_released(self, pending, r);
-                          }));
+GatewayAnswer answer_of(const Result<ReconcileOutcome>& r) {
+  if (!r) return GatewayAnswer::unreachable;
+  switch (r->kind) {
+    case ReconcileOutcome::Kind::settled:
+      return GatewayAnswer::settled;
+    case ReconcileOutcome::Kind::not_paid:
+      return GatewayAnswer::not_paid;
+    case ReconcileOutcome::Kind::in_progress:
+      return GatewayAnswer::in_progress;
+    case ReconcileOutcome::Kind::unreachable:
+      break;
   }
+  return GatewayAnswer::unreachable;
 }
+
+// One sweep, in named steps on the sweeper: find the pending orders nobody can have paid for
+// (no gateway session) that expired or were orphaned, and those with a session that expired or
+// whose gateway check is due → release the first through their variants' stock actors (which
+// return the stock exactly once); ask the gateway about each of the second
+// (PaymentService::reconcile: a paid attempt is confirmed there) and then release, postpone or
+// forget it as after_asking() says, each decision in the audit log → idle once all answered.
+class Sweep : public std::enable_shared_from_this<Sweep> {
+ public:
+  explicit Sweep(Sweeper* self) : self_(self) {}
+
+  void start() {
+    auto& st = self_->state;
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<int64_t> resting;
+    for (auto it = st.resting.begin(); it != st.resting.end();) {
+      if (it->second <= now) {
+        it = st.resting.erase(it);
+      } else {
+        resting.push_back(it->first);
+        ++it;
+      }
+    }
+    const long long orphan_after = orphan_window(*st.config).count();
+    const long long grace = st.config->order_payment_grace.count();
+    run_transaction<SweepFound>(
+        *st.runtime, "expired orders",
+        [orphan_after, grace, resting](Tx& tx) -> Result<SweepFound> {
+          return SweepFound{persistence::orders::expired(tx, orphan_after, kReleaseLimit, resting),
+                            persistence::orders::to_ask_gateway(tx, grace, kAskLimit, resting)};
+        },
+        step<SweepFound>(&Sweep::found));
+  }
+
+ private:
+  template <class T>
+  Callback<T> step(void (Sweep::*next)(Result<T>)) {
+    return continue_on<T>(self_, step_of(shared_from_this(), next));
+  }
+  // A callback that runs fn(*this, result) on the sweeper.
+  template <class T, class F>
+  Callback<T> then(F fn) {
+    return continue_on<T>(
+        self_, [sweep = shared_from_this(), fn](Result<T> r) mutable { fn(*sweep, std::move(r)); });
+  }
+
+  void found(Result<SweepFound> r) {
+    auto& st = self_->state;
+    st.stats->add(kSweeps, 1);
+    ++pending_;  // held until every step below has been started
+    if (r) {
+      std::map<int64_t, std::vector<std::string>> by_variant;
+      for (auto& e : r->expired) by_variant[e.variant_id].push_back(e.id);
+      for (auto& [variant, ids] : by_variant) release(variant, ids);
+      for (auto& order : r->to_ask) ask(order);
+    }
+    done_one();
+  }
+
+  void release(int64_t variant, const std::vector<std::string>& ids) {
+    ++pending_;
+    self_->state.stock->release(
+        variant, ids, OrderStatus::cancelled, "system:expiry",
+        then<std::vector<std::string>>(
+            [variant](Sweep& sweep, const Result<std::vector<std::string>>& released) {
+              auto& st = sweep.self_->state;
+              if (released) {
+                st.stats->add(kCancelled, static_cast<int64_t>(released->size()));
+              } else {
+                spdlog::warn("expiry: releasing orders of variant {} failed ({}); retried in {} s",
+                             variant, released.error().message, kRest.count());
+                st.resting[variant] = std::chrono::steady_clock::now() + kRest;
+              }
+              sweep.done_one();
+            }));
+  }
+
+  void ask(const persistence::orders::ToAsk& order) {
+    ++pending_;
+    self_->state.stats->add(kAsked, 1);
+    self_->state.payments->reconcile(
+        order.id, then<ReconcileOutcome>([order](Sweep& sweep, Result<ReconcileOutcome> r) {
+          sweep.answered(order, r);
+        }));
+  }
+
+  void answered(const persistence::orders::ToAsk& order, const Result<ReconcileOutcome>& r) {
+    auto& st = self_->state;
+    const auto action = after_asking(answer_of(r), order.expired, order.past_grace);
+    const std::string said = r ? r->said : "payment actor: " + r.error().message;
+    const long long recheck = st.config->gateway_recheck_interval.count();
+    const char* what = "";
+    switch (action) {
+      case AfterAsking::nothing:
+        what = "settled";
+        break;
+      case AfterAsking::release:
+        what = "cancelled";
+        release(order.variant_id, {order.id});
+        break;
+      case AfterAsking::postpone:
+        what = "asked again later";
+        st.stats->add(kPostponed, 1);
+        break;
+      case AfterAsking::clear:
+        what = "left pending";
+        break;
+    }
+    ++pending_;
+    run_transaction<Unit>(
+        *st.runtime, "reconcile record",
+        [id = order.id, action, recheck,
+         result = "gateway: " + said + "; " + what](Tx& tx) -> Result<Unit> {
+          if (action == AfterAsking::postpone) {
+            persistence::orders::postpone_gateway_check(tx, id, recheck);
+          } else if (action == AfterAsking::clear) {
+            persistence::orders::clear_gateway_check(tx, id);
+          }
+          persistence::audit::record(tx, "", "payment.reconcile", "order:" + id, result);
+          return Unit{};
+        },
+        then<Unit>([](Sweep& sweep, const Result<Unit>&) { sweep.done_one(); }));
+    done_one();  // the ask itself
+  }
+
+  void done_one() {
+    if (--pending_ > 0) return;
+    self_->state.sweeping = false;
+    self_->state.stats->set_state("idle");
+  }
+
+  Sweeper* self_;
+  std::size_t pending_ = 0;
+};
 
 void start_sweep(Sweeper* self) {
   auto& st = self->state;
   if (st.sweeping) return;
   st.sweeping = true;
   st.stats->set_state("sweeping");
-  const long long orphan_after = orphan_window(*st.config).count();
-  run_transaction<std::vector<persistence::orders::Expired>>(
-      *st.runtime, "expired orders",
-      [orphan_after](Tx& tx) -> Result<std::vector<persistence::orders::Expired>> {
-        return persistence::orders::expired(tx, orphan_after, 1000);
-      },
-      continue_on<std::vector<persistence::orders::Expired>>(
-          self, [self](Result<std::vector<persistence::orders::Expired>> expired) {
-            sweep_found(self, std::move(expired));
-          }));
+  std::make_shared<Sweep>(self)->start();
 }
 
 caf::behavior expiry_sweeper(Sweeper* self, Runtime* runtime, StockService* stock,
-                             const config::Config* config) {
+                             PaymentService* payments, const config::Config* config) {
   auto& st = self->state;
   st.runtime = runtime;
   st.stock = stock;
+  st.payments = payments;
   st.config = config;
   st.stats =
       runtime->registry().enter("expiry_sweeper", "sweeper", "root_supervisor", kSweeperGauges);
@@ -301,9 +428,9 @@ OrderService::OrderService(Runtime& runtime, const config::Config& config, Stock
                                            [rt, st, pay](caf::event_based_actor* parent) {
                                              return parent->spawn(order_coordinator, rt, st, pay);
                                            });
-  impl_->sweeper =
-      internal::supervise(runtime, "expiry_sweeper", [rt, st, cfg](caf::event_based_actor* parent) {
-        auto sweeper = parent->spawn(expiry_sweeper, rt, st, cfg);
+  impl_->sweeper = internal::supervise(
+      runtime, "expiry_sweeper", [rt, st, pay, cfg](caf::event_based_actor* parent) {
+        auto sweeper = parent->spawn(expiry_sweeper, rt, st, pay, cfg);
         caf::anon_send(sweeper, tick_atom::value);
         return sweeper;
       });

@@ -73,8 +73,32 @@ ValidationVerdict judge_validation(const ValidationAnswer& answer, std::string_v
   if (!same_amount(answer.amount, order_total) || answer.currency_type != "BDT") {
     return ValidationVerdict::amount_mismatch;
   }
+  if (order_status == OrderStatus::failed) return ValidationVerdict::rebook;
   if (order_status != OrderStatus::pending) return ValidationVerdict::order_not_pending;
   return ValidationVerdict::confirm;
+}
+
+AttemptsVerdict judge_attempts(const std::vector<std::string>& statuses) {
+  using Kind = AttemptsVerdict::Kind;
+  AttemptsVerdict v;
+  for (std::size_t i = 0; i < statuses.size(); ++i) {
+    if (statuses[i] == "VALID" || statuses[i] == "VALIDATED") return {Kind::paid, i};
+    if (statuses[i] == "PENDING" || statuses[i] == "PROCESSING") v.kind = Kind::in_progress;
+  }
+  return v;
+}
+
+AfterAsking after_asking(GatewayAnswer answer, bool expired, bool past_grace) {
+  switch (answer) {
+    case GatewayAnswer::settled:
+      return AfterAsking::nothing;
+    case GatewayAnswer::not_paid:
+      return expired ? AfterAsking::release : AfterAsking::clear;
+    case GatewayAnswer::in_progress:
+    case GatewayAnswer::unreachable:
+      break;
+  }
+  return past_grace ? AfterAsking::release : AfterAsking::postpone;
 }
 
 }  // namespace marketlink::actors

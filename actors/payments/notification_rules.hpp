@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "persistence/money.hpp"
 #include "persistence/sql/orders.hpp"
@@ -48,7 +49,9 @@ enum class ValidationVerdict {
   not_valid,             // neither VALID nor VALIDATED, or another val_id: 400, nothing changes
   transaction_mismatch,  // money for another order: 400, nothing changes
   amount_mismatch,       // wrong amount or currency: the order fails, the money is refunded
-  order_not_pending,     // paid for an order already cancelled or failed: record a refund
+  order_not_pending,     // paid for an order already cancelled (or expired): record a refund
+  rebook,                // paid for an order a FAILED attempt failed: book it again if a unit is
+                         // free (then paid), else record a refund
   confirm,               // pending → paid
 };
 
@@ -56,5 +59,28 @@ enum class ValidationVerdict {
 ValidationVerdict judge_validation(const ValidationAnswer& answer, std::string_view asked_val_id,
                                    std::string_view order_id, Money order_total,
                                    persistence::OrderStatus order_status);
+
+// What the transaction query (by tran_id) says about an order's payment, from the statuses of
+// its attempts: one session can hold several (a FAILED attempt, then a VALID one).
+struct AttemptsVerdict {
+  enum class Kind {
+    paid,         // attempt `index` is VALID or VALIDATED: validate it like a notification
+    in_progress,  // no paid attempt, but one is PENDING or PROCESSING: ask again later
+    not_paid,     // nothing paid or about to be (FAILED, CANCELLED, INVALID, none at all)
+  };
+  Kind kind = Kind::not_paid;
+  std::size_t index = 0;
+};
+AttemptsVerdict judge_attempts(const std::vector<std::string>& statuses);
+
+// What the expiry sweep does with an order after asking the gateway about it.
+enum class GatewayAnswer { settled, not_paid, in_progress, unreachable };
+enum class AfterAsking {
+  nothing,   // the order was paid (or refunded, or was no longer pending): the ask did it all
+  release,   // cancel it and give its unit back
+  postpone,  // ask again after GATEWAY_RECHECK_SECONDS
+  clear,     // not expired and nothing paid: forget the check; it stays pending until expiry
+};
+AfterAsking after_asking(GatewayAnswer answer, bool expired, bool past_grace);
 
 }  // namespace marketlink::actors

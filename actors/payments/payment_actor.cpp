@@ -16,6 +16,7 @@
 #include "persistence/ids.hpp"
 #include "persistence/sql/orders.hpp"
 #include "persistence/sql/payments.hpp"
+#include "persistence/sql/stock.hpp"
 
 namespace marketlink::actors::detail {
 struct OpenSessionMsg {
@@ -26,15 +27,21 @@ struct NotifyMsg {
   Notification notification;
   Callback<NotificationOutcome> done;
 };
+struct ReconcileMsg {
+  std::string order_id;
+  Callback<ReconcileOutcome> done;
+};
 }  // namespace marketlink::actors::detail
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::OpenSessionMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::NotifyMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::ReconcileMsg)
 
 namespace marketlink::actors {
 
 using detail::NotifyMsg;
 using detail::OpenSessionMsg;
+using detail::ReconcileMsg;
 using internal::continue_on;
 using internal::Step;
 using persistence::OrderRow;
@@ -65,6 +72,8 @@ enum Gauge : std::size_t {
   kRefunds,
   kRejected,
   kValidationFailures,
+  kReconciled,
+  kRebooked,
   kGaugeCount
 };
 constexpr std::array kGaugeNamesList{"sessions_opened",
@@ -77,7 +86,9 @@ constexpr std::array kGaugeNamesList{"sessions_opened",
                                      "released",
                                      "needs_refund",
                                      "rejected",
-                                     "validation_unreachable"};
+                                     "validation_unreachable",
+                                     "reconciled",
+                                     "rebooked"};
 static_assert(kGaugeNamesList.size() == kGaugeCount, "one name per gauge, in order");
 const std::vector<std::string> kGaugeNames = gauge_names(kGaugeNamesList);
 
@@ -162,11 +173,9 @@ struct Validation {
   int risk_level = 0;
 };
 
-// Non-200, a body that is not a JSON object, or no answer: the gateway could not be asked.
-Result<Validation> read_validation(const Result<HttpReply>& reply) {
-  auto json = json_reply(reply);
-  if (!json) return validation_unreachable();
-  auto text = [&o = *json](const char* key) { return json_text(o, key, true); };
+// The validation API's answer, or one attempt of the transaction query's (same field names).
+Validation validation_from(const boost::json::object& o) {
+  auto text = [&o](const char* key) { return json_text(o, key, true); };
   Validation v;
   v.status = text("status");
   v.tran_id = text("tran_id");
@@ -182,8 +191,39 @@ Result<Validation> read_validation(const Result<HttpReply>& reply) {
   v.tran_date = text("tran_date");
   v.risk_title = text("risk_title");
   v.risk_level = text("risk_level") == "1" ? 1 : 0;
-  v.json = boost::json::serialize(*json);
+  v.json = boost::json::serialize(o);
   return v;
+}
+
+// Non-200, a body that is not a JSON object, or no answer: the gateway could not be asked.
+Result<Validation> read_validation(const Result<HttpReply>& reply) {
+  auto json = json_reply(reply);
+  if (!json) return validation_unreachable();
+  return validation_from(*json);
+}
+
+// The transaction query's attempts (§6.2); unreachable unless APIConnect is DONE (an unknown
+// tran_id is DONE with one INVALID element, or none).
+Result<std::vector<Validation>> read_attempts(const Result<HttpReply>& reply) {
+  auto json = json_reply(reply);
+  if (!json || json_text(*json, "APIConnect") != "DONE") return validation_unreachable();
+  std::vector<Validation> attempts;
+  if (auto it = json->find("element"); it != json->end() && it->value().is_array()) {
+    for (const auto& e : it->value().as_array()) {
+      if (e.is_object()) attempts.push_back(validation_from(e.as_object()));
+    }
+  }
+  return attempts;
+}
+
+std::string transaction_url(const config::Config& c, const std::string& tran_id) {
+  const auto& base = c.sslcommerz_transaction_url;
+  return base + (base.find('?') == std::string::npos ? "?" : "&") +
+         form_encode({{"tran_id", tran_id},
+                      {"store_id", c.sslcommerz_store_id},
+                      {"store_passwd", c.webhook_secret},
+                      {"v", "1"},
+                      {"format", "json"}});
 }
 
 std::string validation_url(const config::Config& c, const std::string& val_id) {
@@ -213,15 +253,23 @@ persistence::payments::NewPayment new_payment(const std::string& order_id, const
   p.tran_date = v.tran_date;
   p.risk_level = v.risk_level;
   p.risk_title = v.risk_title;
-  p.source = source == NotificationSource::ipn ? "ipn" : "redirect";
+  p.source = source == NotificationSource::ipn        ? "ipn"
+             : source == NotificationSource::redirect ? "redirect"
+                                                      : "reconcile";
   p.validation_json = v.json;
   return p;
 }
 
 struct OrderLookup {
   OrderRow order;
-  bool has_payment = false;
+  std::string payment_state;  // "" (none), confirmed or needs_refund
 };
+
+Result<OrderLookup> lookup_order(Tx& tx, const std::string& id) {
+  auto found = persistence::orders::find_for_payment(tx, id);
+  if (!found) return order_not_found();
+  return OrderLookup{std::move(found->first), std::move(found->second)};
+}
 
 // The outcome of one confirmation attempt inside a (shared) transaction.
 struct Confirmed {
@@ -314,6 +362,21 @@ void flush_confirms(PaymentActor* self) {
           }));
 }
 
+// Has the gateway asked about `order_id` within GATEWAY_RECHECK_SECONDS. Best effort: should
+// PostgreSQL refuse this too, the expiry sweep still asks the gateway before it cancels.
+void check_soon(Runtime& runtime, const config::Config& config, const std::string& order_id) {
+  const long long delay = config.gateway_recheck_interval.count();
+  run_transaction<Unit>(
+      runtime, "gateway check",
+      [order_id, delay](Tx& tx) -> Result<Unit> {
+        persistence::orders::check_gateway_soon(tx, order_id, delay);
+        return Unit{};
+      },
+      [order_id](const Result<Unit>& r) {
+        if (!r) spdlog::warn("payments: could not schedule a gateway check of order {}", order_id);
+      });
+}
+
 // One notification's journey; every step runs on the payment actor.
 class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
  public:
@@ -337,16 +400,25 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
     auto id = order_id_;
     run_read<OrderLookup>(
         *st.runtime, "payment lookup",
-        [id](Tx& tx) -> Result<OrderLookup> {
-          auto found = persistence::orders::find_for_payment(tx, id);
-          if (!found) return order_not_found();
-          return OrderLookup{std::move(found->first), found->second};
-        },
+        [id](Tx& tx) -> Result<OrderLookup> { return lookup_order(tx, id); },
         step<OrderLookup>([](NotificationJob& job, Result<OrderLookup> found) {
           if (!found) return job.finish(std::move(found).error());
           job.order_ = std::move(found->order);
-          job.route(found->has_payment);
+          job.payment_state_ = std::move(found->payment_state);
+          job.route();
         }));
+  }
+
+  // The reconciler's way in: the gateway's transaction query found attempt `v` paid for
+  // `order`, which has no payment row yet; from here on it is a VALID notification's path.
+  void start_validated(OrderRow order, Validation v) {
+    auto& st = self_->state;
+    st.stats->add(kInFlight, 1);
+    order_id_ = order.id;
+    order_ = std::move(order);
+    posted_ = v.status;
+    const auto val_id = v.val_id;
+    validated(val_id, std::move(v));
   }
 
  private:
@@ -356,9 +428,9 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
         self_, [job = shared_from_this(), fn](Result<T> r) mutable { fn(*job, std::move(r)); });
   }
 
-  void route(bool has_payment) {
+  void route() {
     const auto val_id = field(n_.fields, "val_id");
-    const auto route = route_notification(posted_, val_id, has_payment, order_.status);
+    const auto route = route_notification(posted_, val_id, !payment_state_.empty(), order_.status);
     switch (route.kind) {
       case NotificationRoute::Kind::release:
         return release(route.target);
@@ -396,6 +468,9 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
     if (!v) {
       st.stats->add(kValidationFailures, 1);
       st.stats->failed("validation API unreachable for order " + order_.id);
+      // The gateway does not promise to notify again: the server asks it itself, soon.
+      if (n_.source != NotificationSource::reconcile)
+        check_soon(*st.runtime, *st.config, order_.id);
       return finish(std::move(v).error());
     }
     const auto verdict =
@@ -416,6 +491,9 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
       case ValidationVerdict::order_not_pending:
         payment_ = new_payment(order_.id, *v, n_.source);
         return refund("order was " + std::string(to_string(order_.status)));
+      case ValidationVerdict::rebook:
+        payment_ = new_payment(order_.id, *v, n_.source);
+        return rebook();
       case ValidationVerdict::confirm:
         payment_ = new_payment(order_.id, *v, n_.source);
         return confirm();
@@ -447,6 +525,56 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
            job.outcome(NotificationOutcome::Kind::duplicate);
          })});
     flush_confirms(self_);
+  }
+
+  // VALID for an order a FAILED attempt of the same session failed (the customer tried again):
+  // if a unit is still free it is taken back and the order paid, in one transaction run by the
+  // variant's stock actor (the only writer of its stock); otherwise the money goes back.
+  void rebook() {
+    auto& st = self_->state;
+    struct Rebooked {
+      std::optional<std::vector<persistence::outbox::Job>> jobs;
+      bool refund_recorded = false;
+    };
+    auto out = std::make_shared<Rebooked>();
+    const int lease = static_cast<int>(st.config->outbox_lease.count());
+    st.stock->exclusive(
+        order_.variant_id,
+        [p = payment_, variant = order_.variant_id, lease, out](Tx& tx) -> Result<StockChange> {
+          auto taken = persistence::stock::take(tx, variant, 1);
+          if (taken.sellable && taken.granted() == 1) {
+            out->jobs = persistence::payments::confirm(tx, p, lease, true);
+            if (out->jobs) return StockChange{-1, taken.after};
+            // No longer failed (another notification came first): nothing happened.
+            return Error::make(ErrorCode::conflict, "order changed", Reason::order_changed);
+          }
+          auto refund = p;
+          refund.state = "needs_refund";
+          refund.reason = "paid after a failed attempt, and no unit was left";
+          out->refund_recorded = persistence::payments::record_refund(tx, refund);
+          return StockChange{0, taken.after};
+        },
+        step<StockChange>([out](NotificationJob& job, Result<StockChange> r) {
+          auto& st = job.self_->state;
+          if (!r && r.error().reason == Reason::order_changed) return job.reread();
+          if (!r) return job.finish(std::move(r).error());
+          if (out->jobs) {
+            st.stats->add(kRebooked, 1);
+            st.stats->add(kConfirmed, 1);
+            spdlog::info("payments: order {} paid after a failed attempt; booked again",
+                         job.order_.id);
+            st.outbox->submit(std::move(*out->jobs));
+            job.order_.status = OrderStatus::paid;
+            return job.outcome(NotificationOutcome::Kind::confirmed);
+          }
+          if (!out->refund_recorded) return job.outcome(NotificationOutcome::Kind::duplicate);
+          st.stats->add(kRefunds, 1);
+          spdlog::warn(
+              "payments: order {} paid after a failed attempt with no unit left; refund "
+              "needed",
+              job.order_.id);
+          job.outcome(NotificationOutcome::Kind::refund_recorded);
+        }));
   }
 
   // VALID for an order that is no longer pending: the money must go back.
@@ -514,7 +642,10 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
 
   void outcome(NotificationOutcome::Kind kind) {
     if (kind == NotificationOutcome::Kind::duplicate) self_->state.stats->add(kDuplicates, 1);
-    finish(NotificationOutcome{kind, order_.id, std::string(to_string(order_.status)), posted_});
+    const bool refund_due =
+        payment_state_ == "needs_refund" || kind == NotificationOutcome::Kind::refund_recorded;
+    finish(NotificationOutcome{kind, order_.id, std::string(to_string(order_.status)), posted_,
+                               refund_due});
   }
 
   void finish(Result<NotificationOutcome> r) {
@@ -526,8 +657,91 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
   Notification n_;
   Callback<NotificationOutcome> done_;
   std::string order_id_, posted_;
+  std::string payment_state_;  // of the order's payment row, when it has one
   OrderRow order_;
   persistence::payments::NewPayment payment_;
+};
+
+// Asking the gateway about one pending order, in named steps on the payment actor: the order and
+// its payment row → the transaction query by tran_id → a paid attempt goes the way of a VALID
+// notification (NotificationJob::start_validated: the same checks, the same exactly-once
+// confirmation); anything else is reported to the caller, who decides.
+class ReconcileJob : public std::enable_shared_from_this<ReconcileJob> {
+ public:
+  using Kind = ReconcileOutcome::Kind;
+  ReconcileJob(PaymentActor* self, std::string order_id, Callback<ReconcileOutcome> done)
+      : self_(self), order_id_(std::move(order_id)), done_(std::move(done)) {}
+
+  void start() {
+    auto& st = self_->state;
+    st.stats->add(kReconciled, 1);
+    if (!is_uuid(order_id_)) return answer(Kind::settled, "no such order");
+    run_read<OrderLookup>(
+        *st.runtime, "reconcile lookup",
+        [id = order_id_](Tx& tx) -> Result<OrderLookup> { return lookup_order(tx, id); },
+        step<OrderLookup>(&ReconcileJob::found));
+  }
+
+ private:
+  template <class T>
+  Callback<T> step(void (ReconcileJob::*next)(Result<T>)) {
+    return continue_on<T>(self_, step_of(shared_from_this(), next));
+  }
+
+  void found(Result<OrderLookup> r) {
+    if (!r && r.error().code == ErrorCode::not_found) return answer(Kind::settled, "no such order");
+    if (!r) return answer(Kind::unreachable, "database: " + r.error().message);
+    if (r->order.status != OrderStatus::pending || !r->payment_state.empty()) {
+      return answer(Kind::settled, "order already " + std::string(to_string(r->order.status)));
+    }
+    order_ = std::move(r->order);
+    auto& st = self_->state;
+    st.client->get(transaction_url(*st.config, order_.id), step<HttpReply>(&ReconcileJob::asked));
+  }
+
+  void asked(Result<HttpReply> reply) {
+    auto attempts = read_attempts(reply);
+    if (!attempts) return answer(Kind::unreachable, "gateway unreachable");
+    std::vector<std::string> statuses;
+    for (const auto& a : *attempts) {
+      statuses.push_back(a.status);
+      said_ += (said_.empty() ? "" : ", ") + a.status;
+    }
+    if (said_.empty()) said_ = "no attempt";
+    const auto verdict = judge_attempts(statuses);
+    if (verdict.kind == AttemptsVerdict::Kind::in_progress) return answer(Kind::in_progress, said_);
+    if (verdict.kind == AttemptsVerdict::Kind::not_paid) return answer(Kind::not_paid, said_);
+    auto self = shared_from_this();
+    std::make_shared<NotificationJob>(
+        self_, Notification{order_.id, {}, NotificationSource::reconcile},
+        [self](Result<NotificationOutcome> r) { self->validated(std::move(r)); })
+        ->start_validated(order_, std::move((*attempts)[verdict.index]));
+  }
+
+  void validated(Result<NotificationOutcome> r) {
+    using N = NotificationOutcome::Kind;
+    if (r && r->kind == N::confirmed) return answer(Kind::settled, said_ + " → paid");
+    if (r && r->refund_due) return answer(Kind::settled, said_ + " → refund recorded");
+    if (r) return answer(Kind::settled, said_ + " → order already " + r->order_status);
+    if (r.error().reason == Reason::amount_mismatch) {
+      return answer(Kind::settled, said_ + " → amount mismatch: order failed, refund recorded");
+    }
+    if (r.error().code == ErrorCode::unavailable) {
+      return answer(Kind::unreachable, said_ + " → not recorded: " + r.error().message);
+    }
+    answer(Kind::not_paid, said_ + " → not valid: " + r.error().message);
+  }
+
+  void answer(Kind kind, std::string said) {
+    spdlog::info("payments: asked the gateway about order {}: {}", order_id_, said);
+    done_(ReconcileOutcome{kind, std::move(said)});
+  }
+
+  PaymentActor* self_;
+  std::string order_id_;
+  Callback<ReconcileOutcome> done_;
+  OrderRow order_;
+  std::string said_;
 };
 
 caf::behavior payment_actor(PaymentActor* self, Runtime* runtime, const config::Config* config,
@@ -572,6 +786,10 @@ caf::behavior payment_actor(PaymentActor* self, Runtime* runtime, const config::
         std::make_shared<NotificationJob>(self, std::move(msg.notification), std::move(msg.done))
             ->start();
       },
+      [self](ReconcileMsg& msg) {
+        self->state.stats->handled(self->mailbox().size());
+        std::make_shared<ReconcileJob>(self, std::move(msg.order_id), std::move(msg.done))->start();
+      },
       [self](Step& step) {
         self->state.stats->handled(self->mailbox().size());
         step.run();
@@ -583,12 +801,13 @@ caf::behavior payment_actor(PaymentActor* self, Runtime* runtime, const config::
 
 struct PaymentService::Impl {
   Runtime& runtime;
+  const config::Config& config;
   std::shared_ptr<internal::Slot> actor;
 };
 
 PaymentService::PaymentService(Runtime& runtime, const config::Config& config, StockService& stock,
                                OutboxService& outbox)
-    : impl_(std::make_shared<Impl>(Impl{runtime, nullptr})) {
+    : impl_(std::make_shared<Impl>(Impl{runtime, config, nullptr})) {
   Runtime* rt = &runtime;
   const config::Config* cfg = &config;
   StockService* st = &stock;
@@ -613,6 +832,17 @@ void PaymentService::notify(Notification notification, Callback<NotificationOutc
                                      std::move(done), [&](Callback<NotificationOutcome> answer) {
                                        return NotifyMsg{std::move(notification), std::move(answer)};
                                      });
+}
+
+void PaymentService::reconcile(std::string order_id, Callback<ReconcileOutcome> done) {
+  internal::ask<ReconcileOutcome>(impl_->runtime, *impl_->actor, "payment_actor", std::move(done),
+                                  [&](Callback<ReconcileOutcome> answer) {
+                                    return ReconcileMsg{std::move(order_id), std::move(answer)};
+                                  });
+}
+
+void PaymentService::check_soon(std::string order_id) {
+  actors::check_soon(impl_->runtime, impl_->config, order_id);
 }
 
 }  // namespace marketlink::actors

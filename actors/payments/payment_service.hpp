@@ -29,7 +29,8 @@ struct GatewaySession {
 Error gateway_refused(const std::string& reason);
 Error gateway_unreachable();
 
-enum class NotificationSource { ipn, redirect };
+// reconcile: not a notification, the server asking the gateway (the transaction query).
+enum class NotificationSource { ipn, redirect, reconcile };
 
 struct Notification {
   std::string order_id;  // the IPN path's order; empty for redirects (tran_id names the order)
@@ -48,6 +49,19 @@ struct NotificationOutcome {
   std::string order_id;
   std::string order_status;   // the order's status afterwards
   std::string posted_status;  // VALID, FAILED, CANCELLED, ...
+  bool refund_due = false;    // the order's payment must go back (recorded now or before)
+};
+
+// What asking the gateway about an order (the transaction query by tran_id) found and did.
+struct ReconcileOutcome {
+  enum class Kind {
+    settled,      // paid now (or a refund recorded), or the order was no longer pending
+    not_paid,     // no paid attempt and none in progress
+    in_progress,  // an attempt is PENDING or PROCESSING at the gateway
+    unreachable,  // the gateway (or PostgreSQL) could not be asked
+  };
+  Kind kind = Kind::unreachable;
+  std::string said;  // what happened, for the audit log ("VALID → paid", "PROCESSING", ...)
 };
 
 class StockService;
@@ -66,6 +80,15 @@ class PaymentService {
   // mismatch" | "val_id missing" | "Payment not valid" | "Amount mismatch"}, 404 {"detail": "Order
   // not found"}, 503 when the validation API or the database cannot be reached (nothing changed).
   void notify(Notification notification, Callback<NotificationOutcome> done);
+
+  // Asks the gateway what became of a pending order's payment (the transaction query by
+  // tran_id) and acts on a paid attempt exactly as on a VALID notification: the same validation
+  // checks (amount, currency, tran_id), the same exactly-once confirmation. What to do with an
+  // order that is not paid is the caller's (the expiry sweeper's) decision.
+  void reconcile(std::string order_id, Callback<ReconcileOutcome> done);
+  // Has the order asked about within GATEWAY_RECHECK_SECONDS (a VALID notification that could
+  // not be validated: SSLCommerz does not promise to send it again).
+  void check_soon(std::string order_id);
 
   struct Impl;
 

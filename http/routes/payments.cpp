@@ -86,7 +86,9 @@ Response page(int status, const std::string& title, const std::string& message,
 
 Response outcome_page(const NotificationOutcome& o) {
   const auto& s = o.order_status;
-  if (o.kind == NotificationOutcome::Kind::refund_recorded) {
+  // Whether this page brought the news or a notification came first: money that must go back is
+  // said to go back, never "nothing was charged".
+  if (o.refund_due) {
     return page(200, "Payment received after the booking closed",
                 "Your payment arrived after this booking had been " + s +
                     ". It has not been charged to a booking; it will be refunded to you.",
@@ -154,6 +156,14 @@ void redirect(App& app, RequestPtr req, Responder respond) {
   Result<FormFields> form = req->method == "GET" ? parse_urlencoded(req->query) : read_form(*req);
   if (form && form->empty() && !req->query.empty()) form = parse_urlencoded(req->query);
   if (!form) return respond(error_page(form.error(), ""));
+  if (form->empty()) {
+    // A bookmark, a reload, a browser that dropped the form: nothing to verify, nothing changes.
+    return respond(page(200, "No payment details",
+                        "This page did not receive the payment's details, so it cannot say what "
+                        "happened. If you paid, the gateway confirms it to us directly; please "
+                        "check your order in a few minutes.",
+                        ""));
+  }
   const auto tran = form->find("tran_id");
   const std::string order_id = tran == form->end() ? "" : tran->second;
   app.payments.notify(Notification{"", std::move(form).value(), NotificationSource::redirect},

@@ -8,7 +8,8 @@ namespace {
 
 constexpr Statement kAudit{
     "audit_insert",
-    "INSERT INTO audit_log (actor_id, action, target, result) VALUES ($1, $2, $3, $4)"};
+    "INSERT INTO audit_log (actor_id, action, target, result) VALUES (NULLIF($1, '')::uuid, $2, "
+    "$3, $4)"};
 
 }  // namespace
 

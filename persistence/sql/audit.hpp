@@ -9,6 +9,7 @@
 namespace marketlink::persistence {
 
 namespace audit {
+// `actor_id` "" for the system itself (reconciliation, say).
 void record(Tx& tx, const std::string& actor_id, const std::string& action,
             const std::string& target, const std::string& result);
 }  // namespace audit

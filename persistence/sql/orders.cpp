@@ -29,10 +29,11 @@ constexpr Statement kReleaseOrders{
     "AND status = 'pending' RETURNING id::text"};
 constexpr Statement kFindOrder{
     "orders_find", "SELECT " ML_ORDER_COLUMNS " FROM orders o" ML_ORDER_JOIN " WHERE o.id = $1"};
-constexpr Statement kFindForPayment{
-    "orders_find_for_payment", "SELECT " ML_ORDER_COLUMNS
-                               ", EXISTS (SELECT 1 FROM payments pay WHERE pay.order_id = o.id) "
-                               "FROM orders o" ML_ORDER_JOIN " WHERE o.id = $1"};
+constexpr Statement kFindForPayment{"orders_find_for_payment",
+                                    "SELECT " ML_ORDER_COLUMNS
+                                    ", coalesce((SELECT pay.state FROM payments pay "
+                                    "WHERE pay.order_id = o.id), '') "
+                                    "FROM orders o" ML_ORDER_JOIN " WHERE o.id = $1"};
 constexpr Statement kSetSession{
     "orders_set_session",
     "UPDATE orders SET payment_url = $2, session_key = $3, updated_at = now() WHERE id = $1 AND "
@@ -45,9 +46,27 @@ constexpr Statement kListOrders{
     "ORDER BY o.created_at DESC, o.id LIMIT $4 OFFSET $5"};
 constexpr Statement kExpired{
     "orders_expired",
-    "SELECT id::text, variant_id FROM orders WHERE status = 'pending' AND (expires_at <= now() "
-    "OR (payment_url IS NULL AND created_at <= now() - $1 * interval '1 second')) "
-    "ORDER BY expires_at LIMIT $2"};
+    "SELECT id::text, variant_id FROM orders WHERE status = 'pending' AND payment_url IS NULL AND "
+    "(expires_at <= now() OR created_at <= now() - $1 * interval '1 second') "
+    "AND NOT (variant_id = ANY($3::bigint[])) ORDER BY expires_at LIMIT $2"};
+constexpr Statement kToAsk{
+    "orders_to_ask_gateway",
+    "SELECT id::text, variant_id, expires_at <= now(), "
+    "expires_at + $1 * interval '1 second' <= now() FROM orders "
+    "WHERE status = 'pending' AND payment_url IS NOT NULL AND "
+    "((gateway_check_at IS NULL AND expires_at <= now()) OR gateway_check_at <= now()) "
+    "AND NOT (variant_id = ANY($3::bigint[])) "
+    "ORDER BY coalesce(gateway_check_at, expires_at) LIMIT $2"};
+constexpr Statement kCheckSoon{
+    "orders_check_soon",
+    "UPDATE orders SET gateway_check_at = least(coalesce(gateway_check_at, 'infinity'), "
+    "now() + $2 * interval '1 second') WHERE id = $1 AND status = 'pending'"};
+constexpr Statement kPostponeCheck{
+    "orders_postpone_check",
+    "UPDATE orders SET gateway_check_at = now() + $2 * interval '1 second', "
+    "gateway_checks = gateway_checks + 1 WHERE id = $1 AND status = 'pending'"};
+constexpr Statement kClearCheck{"orders_clear_check",
+                                "UPDATE orders SET gateway_check_at = NULL WHERE id = $1"};
 
 OrderRow order_from(const pqxx::row& r) {
   OrderRow o;
@@ -135,10 +154,10 @@ std::optional<OrderRow> find(Tx& tx, const std::string& id) {
   return order_from(res[0]);
 }
 
-std::optional<std::pair<OrderRow, bool>> find_for_payment(Tx& tx, const std::string& id) {
+std::optional<std::pair<OrderRow, std::string>> find_for_payment(Tx& tx, const std::string& id) {
   auto res = tx.exec(kFindForPayment, id);
   if (res.empty()) return std::nullopt;
-  return std::pair{order_from(res[0]), res[0][12].as<bool>()};
+  return std::pair{order_from(res[0]), res[0][12].as<std::string>()};
 }
 
 bool set_payment_session(Tx& tx, const std::string& id, const std::string& payment_url,
@@ -155,9 +174,41 @@ Page<OrderRow> list(Tx& tx, const Scope& scope, const PageRequest& page) {
       res, [](const pqxx::row& r) { return order_from(r); }, 12);
 }
 
-std::vector<Expired> expired(Tx& tx, long long orphan_after_seconds, int limit) {
+std::string bigint_array(const std::vector<int64_t>& ids) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) out += ',';
+    out += std::to_string(ids[i]);
+  }
+  return out + "}";
+}
+
+std::vector<ToAsk> to_ask_gateway(Tx& tx, long long grace_seconds, int limit,
+                                  const std::vector<int64_t>& skip_variants) {
+  std::vector<ToAsk> out;
+  for (const auto& r : tx.exec(kToAsk, grace_seconds, limit, bigint_array(skip_variants))) {
+    out.push_back({r[0].as<std::string>(), r[1].as<int64_t>(), r[2].as<bool>(), r[3].as<bool>()});
+  }
+  return out;
+}
+
+void check_gateway_soon(Tx& tx, const std::string& id, long long delay_seconds) {
+  tx.exec(kCheckSoon, id, delay_seconds);
+}
+
+void postpone_gateway_check(Tx& tx, const std::string& id, long long delay_seconds) {
+  tx.exec(kPostponeCheck, id, delay_seconds);
+}
+
+void clear_gateway_check(Tx& tx, const std::string& id) {
+  tx.exec(kClearCheck, id);
+}
+
+std::vector<Expired> expired(Tx& tx, long long orphan_after_seconds, int limit,
+                             const std::vector<int64_t>& skip_variants) {
   std::vector<Expired> out;
-  for (const auto& r : tx.exec(kExpired, orphan_after_seconds, limit)) {
+  for (const auto& r :
+       tx.exec(kExpired, orphan_after_seconds, limit, bigint_array(skip_variants))) {
     out.push_back({r[0].as<std::string>(), r[1].as<int64_t>()});
   }
   return out;

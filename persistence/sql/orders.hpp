@@ -48,8 +48,9 @@ std::vector<OrderRow> insert_batch(Tx& tx, int64_t variant_id, const std::string
 std::vector<std::string> release(Tx& tx, int64_t variant_id, const std::vector<std::string>& ids,
                                  OrderStatus status, const std::string& by);
 std::optional<OrderRow> find(Tx& tx, const std::string& id);
-// The order and whether it has a payment row, in one statement (a notification's first look).
-std::optional<std::pair<OrderRow, bool>> find_for_payment(Tx& tx, const std::string& id);
+// The order and the state of its payment row ("" when it has none, else confirmed or
+// needs_refund), in one statement (a notification's first look).
+std::optional<std::pair<OrderRow, std::string>> find_for_payment(Tx& tx, const std::string& id);
 // Stores the gateway session of a pending order; false when the order is no longer pending (the
 // orphan sweep or a cancellation came first): nobody may be sent to pay for it.
 bool set_payment_session(Tx& tx, const std::string& id, const std::string& payment_url,
@@ -66,9 +67,30 @@ struct Expired {
   std::string id;
   int64_t variant_id = 0;
 };
-// Pending orders past expires_at, and those whose gateway session never opened (a crash between
-// reservation and session) after `orphan_after_seconds`.
-std::vector<Expired> expired(Tx& tx, long long orphan_after_seconds, int limit);
+// Pending orders without a gateway session (nobody can have paid for them) that are past
+// expires_at, or whose session never opened (a crash between reservation and session) after
+// `orphan_after_seconds`. Orders with a session go through to_ask_gateway instead. Skips the orders
+// of `skip_variants` (variants whose release failed a moment ago, so one stuck variant never takes
+// every sweep).
+std::vector<Expired> expired(Tx& tx, long long orphan_after_seconds, int limit,
+                             const std::vector<int64_t>& skip_variants = {});
+
+// A pending order to ask the gateway about before anything else happens to it: it had a session
+// and is past expires_at, or a check is due (a VALID notification that could not be validated,
+// a payment the gateway reported in progress).
+struct ToAsk {
+  std::string id;
+  int64_t variant_id = 0;
+  bool expired = false;     // past expires_at
+  bool past_grace = false;  // past expires_at + the grace: cancel unless the gateway says paid
+};
+std::vector<ToAsk> to_ask_gateway(Tx& tx, long long grace_seconds, int limit,
+                                  const std::vector<int64_t>& skip_variants = {});
+// Ask the gateway about the order within `delay_seconds` (an earlier check stays).
+void check_gateway_soon(Tx& tx, const std::string& id, long long delay_seconds);
+// Ask again in `delay_seconds` (counted in gateway_checks).
+void postpone_gateway_check(Tx& tx, const std::string& id, long long delay_seconds);
+void clear_gateway_check(Tx& tx, const std::string& id);
 
 }  // namespace orders
 

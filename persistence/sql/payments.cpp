@@ -26,17 +26,21 @@ constexpr Statement kFindPayment{"payments_find",
 
 // The update, the payment row and the jobs in one statement: all or nothing, and nothing at all
 // when the order is no longer pending (the UPDATE returns no row, so the INSERTs insert none).
-constexpr Statement kConfirm{
-    "payments_confirm",
-    "WITH paid AS (UPDATE orders SET status = 'paid', status_by = 'gateway', updated_at = now() "
-    "WHERE id = $1 AND status = 'pending' RETURNING id), "
-    "payment AS (INSERT INTO payments (" ML_PAYMENT_INSERT_COLUMNS
-    ") SELECT paid.id, " ML_PAYMENT_VALUES
-    " FROM paid RETURNING order_id), "
-    "jobs AS (INSERT INTO outbox (kind, order_id, attempts, next_attempt_at) "
-    "SELECT k.kind, payment.order_id, 1, now() + $19 * interval '1 second' FROM payment, "
-    "(VALUES ('invoice'), ('workflow_start')) AS k(kind) RETURNING id, kind, order_id) "
-    "SELECT id, kind, order_id::text FROM jobs ORDER BY id"};
+#define ML_CONFIRM_FROM(FROM_STATUS)                                                             \
+  "WITH paid AS (UPDATE orders SET status = 'paid', status_by = 'gateway', updated_at = now(), " \
+  "gateway_check_at = NULL WHERE id = $1 AND status = '" FROM_STATUS                             \
+  "' RETURNING id), "                                                                            \
+  "payment AS (INSERT INTO payments (" ML_PAYMENT_INSERT_COLUMNS                                 \
+  ") SELECT paid.id, " ML_PAYMENT_VALUES                                                         \
+  " FROM paid RETURNING order_id), "                                                             \
+  "jobs AS (INSERT INTO outbox (kind, order_id, attempts, next_attempt_at) "                     \
+  "SELECT k.kind, payment.order_id, 1, now() + $19 * interval '1 second' FROM payment, "         \
+  "(VALUES ('invoice'), ('workflow_start')) AS k(kind) RETURNING id, kind, order_id) "           \
+  "SELECT id, kind, order_id::text FROM jobs ORDER BY id"
+constexpr Statement kConfirm{"payments_confirm", ML_CONFIRM_FROM("pending")};
+// A failed order booked again by a later VALID attempt of the same session (its unit was taken
+// back in the same transaction).
+constexpr Statement kRevive{"payments_revive", ML_CONFIRM_FROM("failed")};
 constexpr Statement kRecordRefund{"payments_record_refund",
                                   "INSERT INTO payments (" ML_PAYMENT_INSERT_COLUMNS
                                   ") VALUES ($1, " ML_PAYMENT_VALUES
@@ -86,8 +90,9 @@ std::optional<PaymentRow> find_by_order(Tx& tx, const std::string& order_id) {
   return payment_from(res[0]);
 }
 
-std::optional<std::vector<outbox::Job>> confirm(Tx& tx, const NewPayment& p, int lease_seconds) {
-  auto res = exec_payment(tx, kConfirm, p, lease_seconds);
+std::optional<std::vector<outbox::Job>> confirm(Tx& tx, const NewPayment& p, int lease_seconds,
+                                                bool from_failed) {
+  auto res = exec_payment(tx, from_failed ? kRevive : kConfirm, p, lease_seconds);
   if (res.empty()) return std::nullopt;
   std::vector<outbox::Job> jobs;
   for (const auto& r : res) {

@@ -32,7 +32,7 @@ struct PaymentRow {
   int risk_level = 0;
   std::string risk_title;
   bool needs_review = false;
-  std::string source;  // ipn | redirect
+  std::string source;  // ipn | redirect | reconcile
   std::string created_at;
 };
 
@@ -66,8 +66,10 @@ std::optional<PaymentRow> find_by_order(Tx& tx, const std::string& order_id);
 // In one statement: order pending → paid, the payment row, and the outbox jobs (invoice and
 // workflow start), already claimed by the caller for `lease_seconds` (it runs them at once; if it
 // dies, any worker takes them after the lease). Returns the jobs, or std::nullopt when the order
-// was no longer pending (then nothing was written).
-std::optional<std::vector<outbox::Job>> confirm(Tx& tx, const NewPayment& p, int lease_seconds);
+// was no longer pending (then nothing was written). `from_failed`: the same for an order that is
+// `failed` (a FAILED attempt, then a VALID one), whose unit the caller took back first.
+std::optional<std::vector<outbox::Job>> confirm(Tx& tx, const NewPayment& p, int lease_seconds,
+                                                bool from_failed = false);
 
 // Records money that must go back (state needs_refund); false when the order already has a
 // payment row (a duplicate), in which case nothing is written.

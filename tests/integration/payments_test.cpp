@@ -516,3 +516,167 @@ TEST_F(Payments, KilledRightAfterTheConfirmationCommitTheJobsStillRunOnce) {
   EXPECT_EQ(events_to(p.order_id, "processing"), 1);
   EXPECT_EQ(payments_of(p.order_id), 1);
 }
+
+namespace {
+void sql(const std::string& statement, const std::string& order_id) {
+  pqxx::work w(test_db().connection());
+  w.exec_params(statement, order_id);
+  w.commit();
+}
+std::string payment_source(const std::string& id) {
+  pqxx::work w(test_db().connection());
+  auto r = w.exec_params("SELECT source FROM payments WHERE order_id = $1", id);
+  w.commit();
+  return r.empty() ? "" : r[0][0].as<std::string>();
+}
+// The audit log's reconciliation rows for the order, oldest first.
+std::vector<std::string> reconciliations(const std::string& id) {
+  pqxx::work w(test_db().connection());
+  auto r = w.exec_params(
+      "SELECT result FROM audit_log WHERE action = 'payment.reconcile' AND target = $1 ORDER BY id",
+      "order:" + id);
+  w.commit();
+  std::vector<std::string> out;
+  for (const auto& row : r) out.push_back(row[0].as<std::string>());
+  return out;
+}
+}  // namespace
+
+// The customer paid; the only VALID notification arrived while the validation API was down (503,
+// nothing recorded) and the gateway never sends it again. The server asks the gateway itself (the
+// transaction query by tran_id) and confirms the order: one payment, one invoice, no resend.
+TEST_F(Payments, AValidIpnLostToAValidationOutageIsConfirmedByTheServerItself) {
+  auto p = place_order(server);
+  gateway.set_validation_mode(FakeSslcommerz::ValidationMode::http_error);
+  const auto form = gateway.pay(p.order_id, "1500.00");
+  EXPECT_EQ(ipn(server.port(), p.order_id, form).status, 503);
+  EXPECT_EQ(db_status(p.order_id), "pending");
+  EXPECT_EQ(payments_of(p.order_id), 0);
+  const auto queries = gateway.query_count();
+  // While the gateway still cannot be asked, the order waits (and is asked again later).
+  ASSERT_TRUE(eventually([&] {
+    server.orders().sweep_now_for_test();
+    return gateway.query_count() > queries && !reconciliations(p.order_id).empty();
+  }));
+  EXPECT_EQ(db_status(p.order_id), "pending");
+  gateway.set_validation_mode(FakeSslcommerz::ValidationMode::ok);
+  ASSERT_TRUE(eventually([&] {
+    server.orders().sweep_now_for_test();
+    return db_status(p.order_id) != "pending";
+  }));
+  EXPECT_TRUE(eventually([&] { return invoices_of(p.order_id) == 1; }));
+  EXPECT_TRUE(eventually([&] { return db_status(p.order_id) == "processing"; }));
+  EXPECT_EQ(payments_of(p.order_id), 1);
+  EXPECT_EQ(payment_state(p.order_id), "confirmed");
+  EXPECT_EQ(payment_source(p.order_id), "reconcile");
+  auto log = reconciliations(p.order_id);
+  ASSERT_FALSE(log.empty());
+  EXPECT_NE(log.back().find("VALID → paid"), std::string::npos) << log.back();
+  // The notification, should it come after all, is a duplicate.
+  EXPECT_EQ(ipn(server.port(), p.order_id, form).status, 200);
+  EXPECT_EQ(payments_of(p.order_id), 1);
+}
+
+// Paid at the gateway, but no notification ever reached the server: at expiry the sweep asks the
+// gateway first, and confirms instead of cancelling.
+TEST_F(Payments, AnExpiredOrderPaidAtTheGatewayIsConfirmedNotCancelled) {
+  auto p = place_order(server, 2);
+  (void)gateway.pay(p.order_id, "1500.00");  // the customer paid; nothing was delivered
+  sql("UPDATE orders SET expires_at = now() - interval '1 second' WHERE id = $1", p.order_id);
+  ASSERT_TRUE(eventually([&] {
+    server.orders().sweep_now_for_test();
+    return db_status(p.order_id) != "pending";
+  }));
+  EXPECT_EQ(db_status(p.order_id) == "paid" || db_status(p.order_id) == "processing", true)
+      << db_status(p.order_id);
+  EXPECT_EQ(payment_state(p.order_id), "confirmed");
+  EXPECT_EQ(db_stock(p.variant.id), 1) << "the paid unit stays taken";
+}
+
+// An expired order whose payment the gateway reports still in progress (its session is open) is
+// kept while ORDER_PAYMENT_GRACE lasts, asked about again, and cancelled after it.
+TEST(PaymentsGrace, AnExpiredOrderWithAPaymentInProgressIsKeptOnlyWithinTheGrace) {
+  TestServer s(Overrides{{"ORDER_PAYMENT_GRACE", "600"}});
+  auto p = place_order(s, 2);
+  sql("UPDATE orders SET expires_at = now() - interval '1 second' WHERE id = $1", p.order_id);
+  ASSERT_TRUE(eventually([&] {
+    s.orders().sweep_now_for_test();
+    return !reconciliations(p.order_id).empty();
+  }));
+  auto log = reconciliations(p.order_id);
+  EXPECT_NE(log.front().find("PROCESSING"), std::string::npos) << log.front();
+  EXPECT_NE(log.front().find("asked again later"), std::string::npos) << log.front();
+  EXPECT_EQ(db_status(p.order_id), "pending");
+  EXPECT_EQ(db_stock(p.variant.id), 1);
+  // Past the grace, still not paid: cancelled, its unit back.
+  sql("UPDATE orders SET expires_at = now() - interval '601 seconds', gateway_check_at = now() "
+      "WHERE id = $1",
+      p.order_id);
+  ASSERT_TRUE(eventually([&] {
+    s.orders().sweep_now_for_test();
+    return db_status(p.order_id) == "cancelled";
+  }));
+  EXPECT_EQ(db_stock(p.variant.id), 2);
+  EXPECT_EQ(payments_of(p.order_id), 0);
+}
+
+// One session, two attempts: the card is declined (FAILED: the order fails, its unit goes back),
+// the customer tries again and pays (VALID): the order is booked again and paid, not refunded.
+TEST_F(Payments, AFailedAttemptThenAValidOneInTheSameSessionEndsPaid) {
+  auto p = place_order(server, 2);
+  EXPECT_EQ(ipn(server.port(), p.order_id, gateway.unpaid(p.order_id, "1500.00", "FAILED")).status,
+            200);
+  EXPECT_EQ(db_status(p.order_id), "failed");
+  EXPECT_EQ(db_stock(p.variant.id), 2);
+  auto r = ipn(server.port(), p.order_id, gateway.pay(p.order_id, "1500.00"));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(payment_state(p.order_id), "confirmed");
+  EXPECT_EQ(db_stock(p.variant.id), 1) << "its unit taken again";
+  EXPECT_EQ(events_to(p.order_id, "failed"), 1);
+  EXPECT_EQ(events_to(p.order_id, "paid"), 1);
+  EXPECT_TRUE(eventually([&] { return db_status(p.order_id) == "processing"; }));
+  EXPECT_TRUE(eventually([&] { return invoices_of(p.order_id) == 1; }));
+
+  // The same, when the last unit went to somebody else in between: refunded, never oversold.
+  auto q = place_order(server, 1);
+  EXPECT_EQ(ipn(server.port(), q.order_id, gateway.unpaid(q.order_id, "1500.00", "FAILED")).status,
+            200);
+  ASSERT_EQ(post_order(server, server.register_user("customer"), q.variant.id).status, 201);
+  r = ipn(server.port(), q.order_id, gateway.pay(q.order_id, "1500.00"));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(db_status(q.order_id), "failed");
+  EXPECT_EQ(payment_state(q.order_id), "needs_refund");
+  EXPECT_EQ(db_stock(q.variant.id), 0);
+  auto page = post_form(server.port(), "/orders/success/",
+                        FakeSslcommerz::encode(gateway.pay(q.order_id, "1500.00")));
+  EXPECT_NE(page.body.find("refunded"), std::string::npos) << page.body;
+}
+
+// The redirect page after the IPN recorded a refund tells the customer the money comes back,
+// never "nothing was charged"; a bare GET of the page says it got no details.
+TEST_F(Payments, RedirectPagesNeverSayNothingWasChargedWhenARefundIsDue) {
+  auto p = place_order(server, 2);
+  ASSERT_EQ(c.post("/api/v1/orders/" + p.order_id + "/cancel/", "", p.customer.access).status, 200);
+  const auto form = gateway.pay(p.order_id, "1500.00");
+  ASSERT_EQ(ipn(server.port(), p.order_id, form).status, 200);
+  ASSERT_EQ(payment_state(p.order_id), "needs_refund");
+  auto page = post_form(server.port(), "/orders/success/", FakeSslcommerz::encode(form));
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("refunded"), std::string::npos) << page.body;
+  EXPECT_EQ(page.body.find("nothing was charged"), std::string::npos) << page.body;
+  for (const char* path : {"/orders/success/", "/orders/fail/", "/orders/cancel/"}) {
+    auto bare = c.get(path);
+    EXPECT_EQ(bare.status, 200) << path;
+    EXPECT_NE(bare.body.find("No payment details"), std::string::npos) << bare.body;
+  }
+}
+
+// Whatever length the gateway gives its fields, the payment is recorded.
+TEST_F(Payments, OverLongGatewayFieldsAreStoredNotRefused) {
+  auto p = place_order(server);
+  FakeSslcommerz::PayOptions long_fields;
+  long_fields.card_type = std::string(600, 'V');
+  auto r = ipn(server.port(), p.order_id, gateway.pay(p.order_id, "1500.00", long_fields));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(payment_state(p.order_id), "confirmed");
+}

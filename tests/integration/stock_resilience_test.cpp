@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <future>
 #include <thread>
@@ -155,4 +156,47 @@ TEST(StockResilience, TwoServerProcessesSharingStoresNeverOversell) {
   persistence::RedisClient check(persistence::redis_settings(cfg));
   EXPECT_EQ(check.get_int(persistence::redis_keys::stock(variant)).value(), 0);
   EXPECT_EQ(check.get_int(persistence::redis_keys::inflight(variant)).value(), 0);
+}
+
+// A vendor renames and reprices a variant through one process while customers take it through
+// another. An edit without `stock` must never write back a stock figure it read earlier (that
+// undid the other process's reservations: oversold). initial + edits == stock + active orders.
+TEST(StockResilience, NameAndPriceEditsInOneProcessNeverUndoReservationsInAnother) {
+  auto& shared = TestServer::shared();
+  constexpr int kStock = 40;
+  auto v = make_variant(shared, kStock, "800.00");
+  auto people = customers(shared, 70);
+  const auto port = free_port();
+  const pid_t pid =
+      spawn_process(MARKETLINK_BINARY, {"serve"},
+                    server_process_env(shared.config(), port, shared_gateway().session_url()));
+  ASSERT_TRUE(eventually([port] {
+    try {
+      return HttpClient(port).get("/healthz").status == 200;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }));
+  std::atomic<bool> ordering{true};
+  std::atomic<int> edits{0};
+  auto editor = std::async(std::launch::async, [&] {
+    HttpClient vendor(port);
+    const auto path = "/api/v1/services/variants/" + std::to_string(v.id) + "/";
+    for (int i = 0; ordering.load() || i < 2; ++i) {
+      const auto body = i % 2 == 0 ? R"({"name":"Basic )" + std::to_string(i) + "\"}"
+                                   : R"({"price":")" + std::to_string(800 + i % 7) + ".00\"}";
+      EXPECT_EQ(vendor.patch(path, body, v.vendor.access).status, 200);
+      edits.fetch_add(1);
+    }
+  });
+  const int created = burst({shared.port()}, people, v.id);
+  ordering.store(false);
+  editor.get();
+  const int status = stop_process(pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  std::printf("[figures] %d edits raced %d orders\n", edits.load(), created);
+  EXPECT_GE(edits.load(), 2);
+  EXPECT_EQ(created, kStock);
+  EXPECT_EQ(db_stock(v.id), 0);
+  EXPECT_EQ(db_stock(v.id) + count_orders(v.id, "pending"), kStock);
 }

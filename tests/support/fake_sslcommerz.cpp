@@ -9,6 +9,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <functional>
 #include <thread>
@@ -88,6 +89,7 @@ std::string url_escape(const std::string& s) {
 
 struct Transaction {
   std::string tran_id, amount, validated_amount, currency_type, risk_level, bank_tran_id, tran_date;
+  std::string card_type;
   bool validated = false;
 };
 }  // namespace
@@ -111,6 +113,9 @@ struct FakeSslcommerz::Impl : std::enable_shared_from_this<FakeSslcommerz::Impl>
   std::vector<std::shared_ptr<beast::tcp_stream>> held;  // hung connections
   std::vector<std::function<void()>> waiting;            // held session inits (Mode::hold)
   std::map<std::string, Transaction> transactions;       // by val_id
+  // Every attempt at a tran_id, in order: a val_id (paid; VALID, VALIDATED once validated) or a
+  // status (FAILED, CANCELLED, ...).
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> attempts;
 
   void accept() {
     acceptor.async_accept(net::make_strand(ioc),
@@ -129,9 +134,12 @@ struct FakeSslcommerz::Impl : std::enable_shared_from_this<FakeSslcommerz::Impl>
         *stream, *buffer, *req,
         [self = shared_from_this(), stream, buffer, req](beast::error_code ec, std::size_t) {
           if (ec) return;
+          const std::string_view target = req->target();
+          const bool query =
+              target.rfind("/validator/api/merchantTransIDvalidationAPI.php", 0) == 0;
+          if (query) self->owner.query_count_.fetch_add(1);  // asked, whatever it answers
           const bool validator =
-              std::string_view(req->target()).rfind("/validator/api/validationserverAPI.php", 0) ==
-              0;
+              query || target.rfind("/validator/api/validationserverAPI.php", 0) == 0;
           auto mode = self->owner.mode_.load();
           if (validator) {
             switch (self->owner.validation_mode_.load()) {
@@ -230,21 +238,31 @@ struct FakeSslcommerz::Impl : std::enable_shared_from_this<FakeSslcommerz::Impl>
       res.body() = validate(req);
       return res;
     }
+    if (target.rfind("/validator/api/merchantTransIDvalidationAPI.php", 0) == 0) {
+      res.body() = query(req);
+      return res;
+    }
     res.result(bhttp::status::not_found);
     res.body() = R"({"status":"FAILED","failedreason":"unknown endpoint"})";
     return res;
   }
 
-  // §5: parameters in the query string (a form body is merged in, as some clients POST).
+  // Parameters in the query string (a form body is merged in, as some clients POST).
+  static Form params_of(const bhttp::request<bhttp::string_body>& req) {
+    const std::string target(req.target());
+    const auto q = target.find('?');
+    auto params = parse_form(q == std::string::npos ? "" : target.substr(q + 1));
+    for (auto& [k, v] : parse_form(req.body())) params.emplace(k, v);
+    return params;
+  }
+
+  // §5: the validation API.
   std::string validate(const bhttp::request<bhttp::string_body>& req) {
     owner.validation_count_.fetch_add(1);
     if (owner.validation_mode_.load() == ValidationMode::garbage) {
       return "<html><body>Service Unavailable</body></html>";
     }
-    const std::string target(req.target());
-    const auto q = target.find('?');
-    auto params = parse_form(q == std::string::npos ? "" : target.substr(q + 1));
-    for (auto& [k, v] : parse_form(req.body())) params.emplace(k, v);
+    auto params = params_of(req);
     boost::json::object body;
     if (params["store_id"] != store_id || params["store_passwd"] != store_password) {
       body = {{"status", "INVALID_TRANSACTION"}, {"APIConnect", "FAILED"}};
@@ -256,17 +274,62 @@ struct FakeSslcommerz::Impl : std::enable_shared_from_this<FakeSslcommerz::Impl>
       body = {{"status", "INVALID_TRANSACTION"}, {"APIConnect", "DONE"}};
       return boost::json::serialize(body);
     }
-    auto& t = it->second;
+    body = paid_attempt(it->first, it->second);
+    it->second.validated = true;
+    return boost::json::serialize(body);
+  }
+
+  // §6.2: the transaction query by tran_id. Every attempt, in order; a session opened and not
+  // (yet) paid is one PROCESSING attempt; an unknown tran_id is DONE with no_of_trans_found 0.
+  std::string query(const bhttp::request<bhttp::string_body>& req) {
+    if (owner.validation_mode_.load() == ValidationMode::garbage) {
+      return "<html><body>Service Unavailable</body></html>";
+    }
+    auto params = params_of(req);
+    if (params["store_id"] != store_id || params["store_passwd"] != store_password) {
+      return R"({"APIConnect":"INVALID_REQUEST","no_of_trans_found":0,"element":[]})";
+    }
+    const auto tran_id = params["tran_id"];
+    std::lock_guard lock(mutex);
+    boost::json::array elements;
+    if (auto it = attempts.find(tran_id); it != attempts.end()) {
+      for (const auto& [val_id, status] : it->second) {
+        if (!val_id.empty()) {
+          elements.push_back(paid_attempt(val_id, transactions.at(val_id)));
+        } else {
+          elements.push_back(boost::json::object{{"tran_id", tran_id},
+                                                 {"status", status},
+                                                 {"val_id", ""},
+                                                 {"error", "Declined by the issuer"},
+                                                 {"currency_type", "BDT"}});
+        }
+      }
+    } else if (std::any_of(sessions.begin(), sessions.end(), [&](const Form& f) {
+                 auto t = f.find("tran_id");
+                 return t != f.end() && t->second == tran_id;
+               })) {
+      elements.push_back(boost::json::object{{"tran_id", tran_id}, {"status", "PROCESSING"}});
+    }
+    const auto found = elements.size();
+    if (elements.empty()) {
+      elements.push_back(boost::json::object{{"tran_id", tran_id}, {"status", "INVALID"}});
+    }
+    return boost::json::serialize(boost::json::object{
+        {"APIConnect", "DONE"}, {"no_of_trans_found", found}, {"element", std::move(elements)}});
+  }
+
+  // A paid attempt as the validation API (and each element of the query) describes it.
+  static boost::json::object paid_attempt(const std::string& val_id, const Transaction& t) {
     const std::string amount = t.validated_amount.empty() ? t.amount : t.validated_amount;
-    body = {{"status", t.validated ? "VALIDATED" : "VALID"},
+    return {{"status", t.validated ? "VALIDATED" : "VALID"},
             {"tran_date", t.tran_date},
             {"tran_id", t.tran_id},
-            {"val_id", it->first},
+            {"val_id", val_id},
             {"amount", amount},
             {"store_amount", amount},
             {"currency", "BDT"},
             {"bank_tran_id", t.bank_tran_id},
-            {"card_type", "VISA-Dutch Bangla"},
+            {"card_type", t.card_type},
             {"card_no", "432155XXXXXX7491"},
             {"card_issuer", "STANDARD CHARTERED BANK"},
             {"card_brand", "VISA"},
@@ -282,8 +345,6 @@ struct FakeSslcommerz::Impl : std::enable_shared_from_this<FakeSslcommerz::Impl>
             {"validated_on", now_text()},
             {"offer_avail", 1},
             {"isTokeizeSuccess", 0}};
-    t.validated = true;
-    return boost::json::serialize(body);
   }
 };
 
@@ -345,17 +406,18 @@ std::string FakeSslcommerz::encode(const Form& fields) {
 FakeSslcommerz::Form FakeSslcommerz::pay(const std::string& tran_id, const std::string& amount,
                                          const PayOptions& options) {
   Transaction t{
-      tran_id,      amount,    options.validated_amount, options.currency_type, options.risk_level,
-      gateway_id(), now_text()};
+      tran_id,      amount,     options.validated_amount, options.currency_type, options.risk_level,
+      gateway_id(), now_text(), options.card_type};
   const auto val_id = gateway_id();
   {
     std::lock_guard lock(impl_->mutex);
     impl_->transactions[val_id] = t;
+    impl_->attempts[tran_id].emplace_back(val_id, "");
   }
   Form f{{"tran_id", tran_id},
          {"val_id", val_id},
          {"amount", amount},
-         {"card_type", "VISA-Dutch Bangla"},
+         {"card_type", options.card_type},
          {"store_amount", amount},
          {"card_no", "432155XXXXXX7491"},
          {"bank_tran_id", t.bank_tran_id},
@@ -384,6 +446,10 @@ FakeSslcommerz::Form FakeSslcommerz::pay(const std::string& tran_id, const std::
 
 FakeSslcommerz::Form FakeSslcommerz::unpaid(const std::string& tran_id, const std::string& amount,
                                             const std::string& status) {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->attempts[tran_id].emplace_back("", status);
+  }
   Form f{{"tran_id", tran_id},
          {"amount", amount},
          {"bank_tran_id", status == "FAILED" ? gateway_id() : ""},

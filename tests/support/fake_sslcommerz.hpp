@@ -41,6 +41,12 @@ class FakeSslcommerz {
   enum class ValidationMode { ok, invalid, hang, http_error, garbage };
   void set_validation_mode(ValidationMode mode) { validation_mode_ = mode; }
   std::size_t validation_count() const { return validation_count_.load(); }
+  // The transaction query (§6.2, by tran_id) answers from what was paid (pay), what failed
+  // (unpaid) and which sessions were opened; it follows the validation mode too.
+  std::size_t query_count() const { return query_count_.load(); }
+  std::string transaction_url() const {
+    return base_url() + "/validator/api/merchantTransIDvalidationAPI.php";
+  }
   void set_refusal_reason(std::string reason);
 
   using Form = std::map<std::string, std::string>;
@@ -51,6 +57,7 @@ class FakeSslcommerz {
     std::string validated_amount;  // what the validation API reports ("" = the amount paid)
     std::string currency_type = "BDT";
     std::string risk_level = "0";
+    std::string card_type = "VISA-Dutch Bangla";  // any length: the gateway sets no limit we know
   };
   // The customer pays `amount` for `tran_id`: the fake remembers the transaction under a new
   // val_id and returns the signed VALID notification (IPN and success redirect carry the same).
@@ -77,6 +84,7 @@ class FakeSslcommerz {
   std::atomic<ValidationMode> validation_mode_{ValidationMode::ok};
   std::atomic<std::size_t> session_count_{0};
   std::atomic<std::size_t> validation_count_{0};
+  std::atomic<std::size_t> query_count_{0};
   friend struct Impl;
 };
 

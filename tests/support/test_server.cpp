@@ -31,7 +31,12 @@ config::Config test_config(const std::map<std::string, std::string>& overrides) 
       {"WEBHOOK_SECRET", kStorePassword},
       {"SSLCOMMERZ_SESSION_URL", shared_gateway().session_url()},
       {"SSLCOMMERZ_VALIDATION_URL", shared_gateway().validation_url()},
+      {"SSLCOMMERZ_TRANSACTION_URL", shared_gateway().transaction_url()},
       {"GATEWAY_TIMEOUT", "2"},
+      // An expired order the gateway reports in progress (an opened session) is cancelled at
+      // once; the tests of the grace set it.
+      {"ORDER_PAYMENT_GRACE", "0"},
+      {"GATEWAY_RECHECK_SECONDS", "1"},
   };
   for (const auto& [k, v] : overrides) fixed[k] = v;
   auto loaded = config::load([&](const std::string& name) -> std::optional<std::string> {
@@ -197,18 +202,30 @@ int count_orders(int64_t variant, const std::string& status) {
   return v;
 }
 
+namespace {
+// The fake's other endpoints, beside its session URL.
+std::string gateway_url(const std::string& session_url, const std::string& validator_api) {
+  const auto at = session_url.find("/gwprocess/");
+  return session_url.substr(0, at) + "/validator/api/" + validator_api;
+}
+}  // namespace
+
 std::map<std::string, std::string> server_process_env(const config::Config& cfg, uint16_t port,
                                                       const std::string& session_url) {
-  return {{"DATABASE_URL", cfg.database_url},
-          {"REDIS_HOST", cfg.redis_host},
-          {"REDIS_PORT", std::to_string(cfg.redis_port)},
-          {"SECRET_KEY", cfg.secret_key},
-          {"HTTP_PORT", std::to_string(port)},
-          {"SSLCOMMERZ_STORE_ID", kStoreId},
-          {"WEBHOOK_SECRET", kStorePassword},
-          {"SSLCOMMERZ_SESSION_URL", session_url},
-          {"LOG_LEVEL", "warn"},
-          {"ENV_FILE", "/nonexistent"}};
+  return {
+      {"DATABASE_URL", cfg.database_url},
+      {"REDIS_HOST", cfg.redis_host},
+      {"REDIS_PORT", std::to_string(cfg.redis_port)},
+      {"SECRET_KEY", cfg.secret_key},
+      {"HTTP_PORT", std::to_string(port)},
+      {"SSLCOMMERZ_STORE_ID", kStoreId},
+      {"WEBHOOK_SECRET", kStorePassword},
+      {"SSLCOMMERZ_SESSION_URL", session_url},
+      {"SSLCOMMERZ_VALIDATION_URL", gateway_url(session_url, "validationserverAPI.php")},
+      {"SSLCOMMERZ_TRANSACTION_URL", gateway_url(session_url, "merchantTransIDvalidationAPI.php")},
+      {"ORDER_PAYMENT_GRACE", "0"},
+      {"LOG_LEVEL", "warn"},
+      {"ENV_FILE", "/nonexistent"}};
 }
 
 }  // namespace marketlink::testing

@@ -82,3 +82,38 @@ TEST(NotificationRules, AmountsCompareAsNumbers) {
   EXPECT_FALSE(plain_decimal("1.2.3"));
   EXPECT_FALSE(plain_decimal(std::string(31, '1')));
 }
+
+TEST(NotificationRules, AFailedOrderPaidLaterIsBookedAgainNotRefunded) {
+  const auto total = bdt("1500.00");
+  ValidationAnswer v{"VALID", "val-1", "order-1", "1500.00", "BDT"};
+  EXPECT_EQ(judge_validation(v, "val-1", "order-1", total, OrderStatus::failed),
+            ValidationVerdict::rebook);
+  v.amount = "1.00";
+  EXPECT_EQ(judge_validation(v, "val-1", "order-1", total, OrderStatus::failed),
+            ValidationVerdict::amount_mismatch)
+      << "the amount is checked first";
+}
+
+TEST(NotificationRules, TheTransactionQueryPaysOnAnyValidAttempt) {
+  using Kind = AttemptsVerdict::Kind;
+  EXPECT_EQ(judge_attempts({}).kind, Kind::not_paid);
+  EXPECT_EQ(judge_attempts({"INVALID"}).kind, Kind::not_paid);
+  EXPECT_EQ(judge_attempts({"FAILED", "CANCELLED"}).kind, Kind::not_paid);
+  EXPECT_EQ(judge_attempts({"PROCESSING"}).kind, Kind::in_progress);
+  EXPECT_EQ(judge_attempts({"FAILED", "PENDING"}).kind, Kind::in_progress);
+  auto paid = judge_attempts({"FAILED", "PROCESSING", "VALIDATED"});
+  EXPECT_EQ(paid.kind, Kind::paid);
+  EXPECT_EQ(paid.index, 2U);
+  EXPECT_EQ(judge_attempts({"VALID", "FAILED"}).index, 0U);
+}
+
+TEST(NotificationRules, AfterAskingTheGatewayAnExpiredOrderIsKeptOnlyWhileAPaymentMayCome) {
+  using A = GatewayAnswer;
+  EXPECT_EQ(after_asking(A::settled, true, true), AfterAsking::nothing);
+  EXPECT_EQ(after_asking(A::not_paid, true, false), AfterAsking::release);
+  EXPECT_EQ(after_asking(A::not_paid, false, false), AfterAsking::clear);
+  EXPECT_EQ(after_asking(A::in_progress, true, false), AfterAsking::postpone);
+  EXPECT_EQ(after_asking(A::unreachable, false, false), AfterAsking::postpone);
+  EXPECT_EQ(after_asking(A::in_progress, true, true), AfterAsking::release);
+  EXPECT_EQ(after_asking(A::unreachable, true, true), AfterAsking::release);
+}
