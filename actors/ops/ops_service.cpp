@@ -37,7 +37,8 @@ void OpsService::payments_board(int limit, Callback<PaymentsBoard> done) {
       [limit](Tx& tx) -> Result<PaymentsBoard> {
         return PaymentsBoard{persistence::ops::attention_payments(tx, limit),
                              persistence::ops::pending_orders(tx, limit),
-                             persistence::ops::dead_jobs(tx, limit)};
+                             persistence::ops::dead_jobs(tx, limit),
+                             persistence::ops::reconciliations(tx, limit)};
       },
       std::move(done));
 }

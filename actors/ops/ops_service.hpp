@@ -24,6 +24,7 @@ struct PaymentsBoard {
   std::vector<persistence::ops::AttentionPayment> needs_attention;
   std::vector<persistence::ops::PendingOrder> pending_orders;
   std::vector<persistence::ops::DeadJob> dead_jobs;
+  std::vector<persistence::ops::Reconciliation> reconciliations;
 };
 
 class OpsService {

@@ -262,7 +262,7 @@ void get_overview(App& app, RequestPtr req, Responder respond) {
 }
 
 boost::json::object payments_board_json(const actors::PaymentsBoard& board) {
-  boost::json::array attention, pending, dead;
+  boost::json::array attention, pending, dead, reconciled;
   for (const auto& p : board.needs_attention) {
     attention.push_back({{"order_id", p.order_id},
                          {"val_id", p.val_id},
@@ -290,9 +290,13 @@ boost::json::object payments_board_json(const actors::PaymentsBoard& board) {
                     {"attempts", j.attempts},
                     {"last_error", j.last_error}});
   }
+  for (const auto& r : board.reconciliations) {
+    reconciled.push_back({{"order_id", r.order_id}, {"result", r.result}, {"at", r.at}});
+  }
   return {{"needs_attention", std::move(attention)},
           {"pending_orders", std::move(pending)},
-          {"dead_jobs", std::move(dead)}};
+          {"dead_jobs", std::move(dead)},
+          {"reconciliations", std::move(reconciled)}};
 }
 
 void get_payments(App& app, RequestPtr req, Responder respond) {

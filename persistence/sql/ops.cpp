@@ -31,6 +31,10 @@ constexpr Statement kDead{
     "ops_dead_jobs",
     "SELECT id, kind, order_id::text, last_error, attempts FROM outbox WHERE state = 'dead' "
     "ORDER BY id DESC LIMIT $1"};
+constexpr Statement kReconciliations{
+    "ops_reconciliations",
+    "SELECT substr(target, 7), result, ml_iso(at) FROM audit_log "
+    "WHERE action = 'payment.reconcile' ORDER BY at DESC, id DESC LIMIT $1"};
 
 }  // namespace
 
@@ -56,6 +60,14 @@ std::vector<PendingOrder> pending_orders(Tx& tx, int limit) {
     out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(),
                    r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(),
                    r[6].as<int64_t>()});
+  }
+  return out;
+}
+
+std::vector<Reconciliation> reconciliations(Tx& tx, int limit) {
+  std::vector<Reconciliation> out;
+  for (const auto& r : tx.exec(kReconciliations, limit)) {
+    out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>()});
   }
   return out;
 }

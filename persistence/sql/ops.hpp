@@ -40,4 +40,11 @@ struct DeadJob {
 };
 std::vector<DeadJob> dead_jobs(Tx& tx, int limit);
 
+// What asking the gateway about an order found and did (the audit log's payment.reconcile rows),
+// newest first.
+struct Reconciliation {
+  std::string order_id, result, at;
+};
+std::vector<Reconciliation> reconciliations(Tx& tx, int limit);
+
 }  // namespace marketlink::persistence::ops

@@ -132,7 +132,7 @@ TEST(Faults, DbPoolRestartedUnderLoadAnswersEveryoneAndEverythingWorksAgain) {
   auto to_expire = post_order(s, s.register_user("customer"), v.id);
   ASSERT_EQ(to_expire.status, 201);
   const auto expiring = str(to_expire.json(), "order_id");
-  sql("UPDATE orders SET expires_at = now() - interval '1 second' WHERE id = '" + expiring + "'");
+  sql("UPDATE orders SET expires_at = now() - interval '1 hour' WHERE id = '" + expiring + "'");
   ASSERT_EQ(s.client().get("/api/v1/ops/actors/?limit=1", admin.access).status, 200);
 
   // Both workers busy until released; what comes next queues in the pool.
@@ -425,7 +425,10 @@ TEST(Faults, TransientSqlErrorsAreUnavailableAndRollbacksAreRetriedOnce) {
   auto b = std::async(std::launch::async, worker, 2, 1);
   EXPECT_TRUE(a.get().ok());
   EXPECT_TRUE(b.get().ok());
-  EXPECT_EQ(runs.load(), 3);
+  // At least one of them ran twice (a loaded machine can make both run into the lock timeout or
+  // the detector once); neither ran a third time, and both committed exactly once.
+  EXPECT_GE(runs.load(), 3);
+  EXPECT_LE(runs.load(), 4);
   EXPECT_EQ(sql_count("SELECT sum(n) FROM " + table), 4);
   sql("DROP TABLE " + table);
 }

@@ -272,8 +272,11 @@ TEST_F(Orders, ASecondReleaseOfTheSameOrderChangesNothing) {
   EXPECT_EQ(redis_stock(server.config(), v.id), 2);
 }
 
+// The gateway says the session is open and nothing was paid (PROCESSING); with no grace the
+// order is cancelled at its expiry.
 TEST(OrdersExpiry, UnpaidOrdersExpireAndGiveTheirStockBack) {
-  TestServer s(Overrides{{"ORDER_RESERVATION_TTL", "1"}, {"ORDER_SWEEP_INTERVAL", "1"}});
+  TestServer s(Overrides{
+      {"ORDER_RESERVATION_TTL", "1"}, {"ORDER_SWEEP_INTERVAL", "1"}, {"ORDER_PAYMENT_GRACE", "0"}});
   auto v = make_variant(s, 2);
   auto customer = s.register_user("customer");
   auto r = post_order(s, customer, v.id);
@@ -292,9 +295,10 @@ TEST(OrdersExpiry, PendingOrdersLeftByACrashAreReleasedAtStartUp) {
     v = make_variant(first, 4);
     auto customer = first.register_user("customer");
     id = str(post_order(first, customer, v.id).json(), "order_id");
-    // The process "crashes" while the order is pending and its time runs out meanwhile.
+    // The process "crashes" while the order is pending and its time (and the grace for a
+    // payment in progress) runs out meanwhile.
     pqxx::work w(test_db().connection());
-    w.exec_params0("UPDATE orders SET expires_at = now() - interval '1 minute' WHERE id = $1", id);
+    w.exec_params0("UPDATE orders SET expires_at = now() - interval '1 hour' WHERE id = $1", id);
     w.commit();
   }
   EXPECT_EQ(db_stock(v.id), 3);

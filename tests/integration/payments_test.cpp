@@ -591,6 +591,16 @@ TEST_F(Payments, AnExpiredOrderPaidAtTheGatewayIsConfirmedNotCancelled) {
       << db_status(p.order_id);
   EXPECT_EQ(payment_state(p.order_id), "confirmed");
   EXPECT_EQ(db_stock(p.variant.id), 1) << "the paid unit stays taken";
+  // The console's payments page shows what reconciliation did.
+  auto board = c.get("/api/v1/ops/payments/", server.create_admin().access);
+  ASSERT_EQ(board.status, 200);
+  bool listed = false;
+  const auto json = board.json();
+  for (const auto& r : json.at("reconciliations").as_array()) {
+    listed = listed || (str(r, "order_id") == p.order_id &&
+                        str(r, "result").find("paid") != std::string::npos);
+  }
+  EXPECT_TRUE(listed) << board.body;
 }
 
 // An expired order whose payment the gateway reports still in progress (its session is open) is
@@ -609,7 +619,7 @@ TEST(PaymentsGrace, AnExpiredOrderWithAPaymentInProgressIsKeptOnlyWithinTheGrace
   EXPECT_EQ(db_status(p.order_id), "pending");
   EXPECT_EQ(db_stock(p.variant.id), 1);
   // Past the grace, still not paid: cancelled, its unit back.
-  sql("UPDATE orders SET expires_at = now() - interval '601 seconds', gateway_check_at = now() "
+  sql("UPDATE orders SET expires_at = now() - interval '1 hour', gateway_check_at = now() "
       "WHERE id = $1",
       p.order_id);
   ASSERT_TRUE(eventually([&] {

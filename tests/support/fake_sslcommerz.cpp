@@ -3,6 +3,7 @@
 
 #include "http/input/form_input.hpp"
 #include "persistence/ids.hpp"
+#include "persistence/redis_client.hpp"
 
 #include <openssl/evp.h>
 #include <boost/asio/strand.hpp>
@@ -12,6 +13,8 @@
 #include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <functional>
+#include <optional>
+#include <set>
 #include <thread>
 
 namespace marketlink::testing {
@@ -116,6 +119,90 @@ struct FakeSslcommerz::Impl : std::enable_shared_from_this<FakeSslcommerz::Impl>
   // Every attempt at a tran_id, in order: a val_id (paid; VALID, VALIDATED once validated) or a
   // status (FAILED, CANCELLED, ...).
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> attempts;
+  std::set<std::string> opened;  // tran_ids with a session
+  // With share_ledger(): the three above live in Redis instead, so every fake of a test run is
+  // one gateway (whichever server process asks, it knows every payment). Under `mutex`.
+  std::unique_ptr<persistence::RedisClient> ledger;
+
+  // --- The ledger (under `mutex`) ---
+  static std::string key(const char* kind, const std::string& id) {
+    return std::string("fakegw:") + kind + ":" + id;
+  }
+  void redis(std::vector<std::string> argv) {
+    auto r = ledger->command(argv);
+    if (!r || r->type == persistence::RedisReply::Type::error) {
+      throw std::runtime_error("fake gateway: its Redis ledger failed");
+    }
+    if (argv[0] != "EXPIRE") ledger->command({"EXPIRE", argv[1], "7200"});
+  }
+  void put_transaction(const std::string& val_id, const Transaction& t) {
+    if (!ledger) {
+      transactions[val_id] = t;
+      return;
+    }
+    redis({"HSET",          key("tx", val_id), "tran_id",          t.tran_id,
+           "amount",        t.amount,          "validated_amount", t.validated_amount,
+           "currency_type", t.currency_type,   "risk_level",       t.risk_level,
+           "bank_tran_id",  t.bank_tran_id,    "tran_date",        t.tran_date,
+           "card_type",     t.card_type,       "validated",        t.validated ? "1" : "0"});
+  }
+  std::optional<Transaction> transaction(const std::string& val_id) {
+    if (!ledger) {
+      auto it = transactions.find(val_id);
+      if (it == transactions.end()) return std::nullopt;
+      return it->second;
+    }
+    auto r = ledger->command({"HGETALL", key("tx", val_id)});
+    if (!r || r->elements.empty()) return std::nullopt;
+    std::map<std::string, std::string> f;
+    for (std::size_t i = 0; i + 1 < r->elements.size(); i += 2) {
+      f[r->elements[i].str] = r->elements[i + 1].str;
+    }
+    return Transaction{f["tran_id"],       f["amount"],     f["validated_amount"],
+                       f["currency_type"], f["risk_level"], f["bank_tran_id"],
+                       f["tran_date"],     f["card_type"],  f["validated"] == "1"};
+  }
+  void mark_validated(const std::string& val_id) {
+    if (!ledger) {
+      transactions[val_id].validated = true;
+      return;
+    }
+    redis({"HSET", key("tx", val_id), "validated", "1"});
+  }
+  void add_attempt(const std::string& tran_id, const std::string& val_id,
+                   const std::string& status) {
+    if (!ledger) {
+      attempts[tran_id].emplace_back(val_id, status);
+      return;
+    }
+    redis({"RPUSH", key("attempts", tran_id), val_id + "|" + status});
+  }
+  std::vector<std::pair<std::string, std::string>> attempts_of(const std::string& tran_id) {
+    if (!ledger) {
+      auto it = attempts.find(tran_id);
+      return it == attempts.end() ? decltype(attempts)::mapped_type{} : it->second;
+    }
+    std::vector<std::pair<std::string, std::string>> out;
+    auto r = ledger->command({"LRANGE", key("attempts", tran_id), "0", "-1"});
+    if (!r) return out;
+    for (const auto& e : r->elements) {
+      const auto bar = e.str.find('|');
+      out.emplace_back(e.str.substr(0, bar), e.str.substr(bar + 1));
+    }
+    return out;
+  }
+  void add_session(const std::string& tran_id) {
+    if (!ledger) {
+      opened.insert(tran_id);
+      return;
+    }
+    redis({"SET", key("session", tran_id), "1"});
+  }
+  bool has_session(const std::string& tran_id) {
+    if (!ledger) return opened.count(tran_id) > 0;
+    auto r = ledger->command({"EXISTS", key("session", tran_id)});
+    return r && r->integer == 1;
+  }
 
   void accept() {
     acceptor.async_accept(net::make_strand(ioc),
@@ -209,6 +296,7 @@ struct FakeSslcommerz::Impl : std::enable_shared_from_this<FakeSslcommerz::Impl>
       {
         std::lock_guard lock(mutex);
         sessions.push_back(form);
+        add_session(form["tran_id"]);
       }
       boost::json::object body;
       if (form["store_id"] != store_id || form["store_passwd"] != store_password) {
@@ -269,13 +357,14 @@ struct FakeSslcommerz::Impl : std::enable_shared_from_this<FakeSslcommerz::Impl>
       return boost::json::serialize(body);
     }
     std::lock_guard lock(mutex);
-    auto it = transactions.find(params["val_id"]);
-    if (it == transactions.end() || owner.validation_mode_.load() == ValidationMode::invalid) {
+    const auto val_id = params["val_id"];
+    auto t = transaction(val_id);
+    if (!t || owner.validation_mode_.load() == ValidationMode::invalid) {
       body = {{"status", "INVALID_TRANSACTION"}, {"APIConnect", "DONE"}};
       return boost::json::serialize(body);
     }
-    body = paid_attempt(it->first, it->second);
-    it->second.validated = true;
+    body = paid_attempt(val_id, *t);
+    mark_validated(val_id);
     return boost::json::serialize(body);
   }
 
@@ -292,22 +381,18 @@ struct FakeSslcommerz::Impl : std::enable_shared_from_this<FakeSslcommerz::Impl>
     const auto tran_id = params["tran_id"];
     std::lock_guard lock(mutex);
     boost::json::array elements;
-    if (auto it = attempts.find(tran_id); it != attempts.end()) {
-      for (const auto& [val_id, status] : it->second) {
-        if (!val_id.empty()) {
-          elements.push_back(paid_attempt(val_id, transactions.at(val_id)));
-        } else {
-          elements.push_back(boost::json::object{{"tran_id", tran_id},
-                                                 {"status", status},
-                                                 {"val_id", ""},
-                                                 {"error", "Declined by the issuer"},
-                                                 {"currency_type", "BDT"}});
-        }
+    for (const auto& [val_id, status] : attempts_of(tran_id)) {
+      if (auto t = val_id.empty() ? std::nullopt : transaction(val_id)) {
+        elements.push_back(paid_attempt(val_id, *t));
+      } else {
+        elements.push_back(boost::json::object{{"tran_id", tran_id},
+                                               {"status", status},
+                                               {"val_id", ""},
+                                               {"error", "Declined by the issuer"},
+                                               {"currency_type", "BDT"}});
       }
-    } else if (std::any_of(sessions.begin(), sessions.end(), [&](const Form& f) {
-                 auto t = f.find("tran_id");
-                 return t != f.end() && t->second == tran_id;
-               })) {
+    }
+    if (elements.empty() && has_session(tran_id)) {
       elements.push_back(boost::json::object{{"tran_id", tran_id}, {"status", "PROCESSING"}});
     }
     const auto found = elements.size();
@@ -411,8 +496,8 @@ FakeSslcommerz::Form FakeSslcommerz::pay(const std::string& tran_id, const std::
   const auto val_id = gateway_id();
   {
     std::lock_guard lock(impl_->mutex);
-    impl_->transactions[val_id] = t;
-    impl_->attempts[tran_id].emplace_back(val_id, "");
+    impl_->put_transaction(val_id, t);
+    impl_->add_attempt(tran_id, val_id, "");
   }
   Form f{{"tran_id", tran_id},
          {"val_id", val_id},
@@ -448,7 +533,7 @@ FakeSslcommerz::Form FakeSslcommerz::unpaid(const std::string& tran_id, const st
                                             const std::string& status) {
   {
     std::lock_guard lock(impl_->mutex);
-    impl_->attempts[tran_id].emplace_back("", status);
+    impl_->add_attempt(tran_id, "", status);
   }
   Form f{{"tran_id", tran_id},
          {"amount", amount},
@@ -467,6 +552,11 @@ FakeSslcommerz::Form FakeSslcommerz::unpaid(const std::string& tran_id, const st
          {"value_c", ""},
          {"value_d", ""}};
   return sign(std::move(f), impl_->store_password);
+}
+
+void FakeSslcommerz::share_ledger(const persistence::RedisSettings& redis) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->ledger = std::make_unique<persistence::RedisClient>(redis);
 }
 
 std::size_t FakeSslcommerz::held_count() const {

@@ -14,6 +14,10 @@
 #include <string>
 #include <vector>
 
+namespace marketlink::persistence {
+struct RedisSettings;
+}  // namespace marketlink::persistence
+
 namespace marketlink::testing {
 
 class FakeSslcommerz {
@@ -33,6 +37,9 @@ class FakeSslcommerz {
   }
 
   void set_mode(Mode mode) { mode_ = mode; }
+  // Keeps what was paid, failed and opened in this Redis, shared by every fake that uses it: the
+  // test processes of one run then see one gateway, whichever server process asks it.
+  void share_ledger(const persistence::RedisSettings& redis);
   std::size_t held_count() const;  // session inits waiting in Mode::hold
   void release_held();
 

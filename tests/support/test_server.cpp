@@ -12,6 +12,7 @@
 
 #include "http/app.hpp"
 #include "persistence/database.hpp"
+#include "persistence/redis_client.hpp"
 
 namespace marketlink::testing {
 
@@ -33,9 +34,6 @@ config::Config test_config(const std::map<std::string, std::string>& overrides) 
       {"SSLCOMMERZ_VALIDATION_URL", shared_gateway().validation_url()},
       {"SSLCOMMERZ_TRANSACTION_URL", shared_gateway().transaction_url()},
       {"GATEWAY_TIMEOUT", "2"},
-      // An expired order the gateway reports in progress (an opened session) is cancelled at
-      // once; the tests of the grace set it.
-      {"ORDER_PAYMENT_GRACE", "0"},
       {"GATEWAY_RECHECK_SECONDS", "1"},
   };
   for (const auto& [k, v] : overrides) fixed[k] = v;
@@ -141,7 +139,19 @@ TestUser TestServer::create_admin() {
 }
 
 FakeSslcommerz& shared_gateway() {
-  static FakeSslcommerz gateway(kStoreId, kStorePassword, 2);
+  static FakeSslcommerz& gateway = []() -> FakeSslcommerz& {
+    static FakeSslcommerz g(kStoreId, kStorePassword, 2);
+    // Every test process's fake is one gateway: a server process of another test that sweeps
+    // an expired order asks its own fake, which must know the payment this one took.
+    if (const char* host = std::getenv("REDIS_HOST")) {
+      persistence::RedisSettings r;
+      r.host = host;
+      if (const char* port = std::getenv("REDIS_PORT"))
+        r.port = static_cast<uint16_t>(std::stoi(port));
+      g.share_ledger(r);
+    }
+    return g;
+  }();
   return gateway;
 }
 
@@ -223,7 +233,6 @@ std::map<std::string, std::string> server_process_env(const config::Config& cfg,
       {"SSLCOMMERZ_SESSION_URL", session_url},
       {"SSLCOMMERZ_VALIDATION_URL", gateway_url(session_url, "validationserverAPI.php")},
       {"SSLCOMMERZ_TRANSACTION_URL", gateway_url(session_url, "merchantTransIDvalidationAPI.php")},
-      {"ORDER_PAYMENT_GRACE", "0"},
       {"LOG_LEVEL", "warn"},
       {"ENV_FILE", "/nonexistent"}};
 }
