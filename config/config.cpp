@@ -242,6 +242,11 @@ LoadResult load(const Lookup& lookup) {
   r.duration("STOCK_SOLDOUT_RECHECK_MS", c.stock_soldout_recheck, 0, 60000);
   r.duration("OUTBOX_POLL_SECONDS", c.outbox_poll_interval, 1, 3600);
   r.duration("OUTBOX_LEASE_SECONDS", c.outbox_lease, 1, 24 * 3600);
+  if (c.outbox_lease < 2 * c.outbox_poll_interval) {
+    problems.emplace_back(
+        "OUTBOX_LEASE_SECONDS: must be at least twice OUTBOX_POLL_SECONDS (leases are renewed "
+        "every poll)");
+  }
   r.integer("OUTBOX_MAX_ATTEMPTS", c.outbox_max_attempts, 1, 1000);
   r.integer("OUTBOX_BATCH_SIZE", c.outbox_batch_size, 1, 10000);
   r.duration("OUTBOX_LINGER_MS", c.outbox_linger, 0, 10000);

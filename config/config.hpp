@@ -103,8 +103,10 @@ struct Config {
 
   // After-payment jobs (the outbox)
   std::chrono::seconds outbox_poll_interval{2};  // due retries are picked up this often
-  std::chrono::seconds outbox_lease{60};  // a claimed job is retried after this if unfinished
-  int outbox_max_attempts = 10;           // then the job is dead until an operator retries
+  // A claimed job is renewed every poll while it runs, and taken over by any process this long
+  // after its process stopped renewing it (at least twice the poll interval).
+  std::chrono::seconds outbox_lease{6};
+  int outbox_max_attempts = 10;  // then the job is dead until an operator retries
   int outbox_batch_size = 64;
   std::chrono::milliseconds outbox_linger{20};  // a partial batch waits this long for more jobs
 

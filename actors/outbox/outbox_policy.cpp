@@ -14,6 +14,11 @@ bool lease_expired(std::chrono::steady_clock::time_point since,
   return now - since > lease;
 }
 
+std::chrono::seconds held_at_most(std::chrono::seconds lease,
+                                  std::chrono::milliseconds job_timeout) {
+  return std::max(lease, std::chrono::ceil<std::chrono::seconds>(3 * job_timeout));
+}
+
 std::size_t in_flight_cap(int batch_size) {
   return 4 * static_cast<std::size_t>(std::max(batch_size, 1));
 }

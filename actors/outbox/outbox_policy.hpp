@@ -19,4 +19,10 @@ bool lease_expired(std::chrono::steady_clock::time_point since,
 // Jobs held in memory at most (claimed and not yet finished): four batches.
 std::size_t in_flight_cap(int batch_size);
 
+// How long this process keeps renewing the lease of a job it runs before it takes the job for
+// lost (its job actor never answered): a batch is at most three pool jobs, each bounded by
+// JOB_TIMEOUT_MS; never less than the lease itself.
+std::chrono::seconds held_at_most(std::chrono::seconds lease,
+                                  std::chrono::milliseconds job_timeout);
+
 }  // namespace marketlink::actors

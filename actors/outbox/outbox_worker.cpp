@@ -25,6 +25,7 @@ struct JobResult {
   int64_t id = 0;
   bool ok = false;
   std::string error;
+  bool transient = false;  // PostgreSQL or a pool was unavailable: nothing about the job itself
 };
 // A batch of claimed jobs of one kind, for the invoice or the workflow actor.
 struct JobsMsg {
@@ -65,8 +66,19 @@ using flush_atom = caf::atom_constant<caf::atom("flush")>;
 std::vector<JobResult> all_results(const std::vector<OutboxJob>& jobs, const Result<Unit>& r) {
   std::vector<JobResult> out;
   out.reserve(jobs.size());
-  for (const auto& j : jobs) out.push_back({j.id, r.ok(), r.ok() ? "" : r.error().message});
+  for (const auto& j : jobs) {
+    out.push_back({j.id, r.ok(), r.ok() ? "" : r.error().message,
+                   !r.ok() && r.error().code == ErrorCode::unavailable});
+  }
   return out;
+}
+
+// Every job of the batch failed together, and not for want of PostgreSQL: one bad job may have
+// taken the others with it.
+bool failed_as_one(const std::vector<JobResult>& results) {
+  return results.size() > 1 && std::all_of(results.begin(), results.end(), [](const JobResult& r) {
+           return !r.ok && !r.transient;
+         });
 }
 
 std::vector<int64_t> job_ids(const std::vector<OutboxJob>& jobs) {
@@ -223,6 +235,29 @@ void workflow_batch(JobActor* self, JobsMsg msg) {
       }));
 }
 
+// Runs a batch; if it failed as one (failed_as_one), runs each of its jobs alone, so that only
+// the bad one fails and the others are done.
+template <void (*Batch)(JobActor*, JobsMsg)>
+void run_isolated(JobActor* self, JobsMsg msg) {
+  if (msg.jobs.size() <= 1) return Batch(self, std::move(msg));
+  auto jobs = msg.jobs;
+  auto done = std::move(msg.done);
+  msg.done = [self, jobs, done](std::vector<JobResult> results) {
+    if (!failed_as_one(results)) return done(std::move(results));
+    spdlog::warn("{}: a batch of {} failed as one ({}); each job alone now",
+                 self->state.stats->name(), jobs.size(), results.front().error);
+    auto collected = std::make_shared<std::vector<JobResult>>();
+    auto left = std::make_shared<std::size_t>(jobs.size());
+    for (const auto& j : jobs) {
+      Batch(self, JobsMsg{{j}, [collected, left, done](std::vector<JobResult> one) {
+                            collected->insert(collected->end(), one.begin(), one.end());
+                            if (--*left == 0) done(std::move(*collected));
+                          }});
+    }
+  };
+  Batch(self, std::move(msg));
+}
+
 template <void (*Batch)(JobActor*, JobsMsg)>
 caf::behavior job_actor(JobActor* self, Runtime* runtime, std::string name, std::string kind) {
   self->state.runtime = runtime;
@@ -230,7 +265,7 @@ caf::behavior job_actor(JobActor* self, Runtime* runtime, std::string name, std:
   self->state.stats->set_state("running");
   return {
       [self](JobsMsg& msg) {
-        if (accept_batch(self, msg)) Batch(self, std::move(msg));
+        if (accept_batch(self, msg)) run_isolated<Batch>(self, std::move(msg));
       },
       [self](Step& step) {
         self->state.stats->handled(self->mailbox().size());
@@ -326,13 +361,19 @@ void settle(Worker* self, std::size_t lane, std::vector<JobResult> results) {
   if (was_full) drain(self);
 }
 
-// Sends the next batch of a lane to its actor, unless one is running. A batch that never comes
-// back (the actor crashed) frees the lane after the lease; its jobs come back from the table.
+std::chrono::seconds held_for(const config::Config& c) {
+  return held_at_most(c.outbox_lease, c.job_timeout);
+}
+
+// Sends the next batch of a lane to its actor, unless one is running. A batch whose message is
+// lost (its actor died holding it) is answered as failed at once (first_answer), so its jobs are
+// retried with their attempts counted; one that never answers at all frees the lane after
+// held_for(), and its jobs come back from the table when their lease runs out.
 void pump(Worker* self, std::size_t index, bool flush) {
   auto& st = self->state;
   auto& lane = st.lanes[index];
   const auto now = std::chrono::steady_clock::now();
-  if (lane.busy && lease_expired(lane.busy_since, now, st.config->outbox_lease)) lane.busy = false;
+  if (lane.busy && lease_expired(lane.busy_since, now, held_for(*st.config))) lane.busy = false;
   if (lane.busy || lane.waiting.empty()) return;
   const auto batch = static_cast<std::size_t>(st.config->outbox_batch_size);
   // A partial batch waits a moment for company: under load that turns many small transactions
@@ -350,11 +391,19 @@ void pump(Worker* self, std::size_t index, bool flush) {
     lane.waiting.pop_front();
   }
   auto me = caf::actor_cast<caf::actor>(self);
-  auto reply = [self, me, index](std::vector<JobResult> results) {
-    caf::anon_send(me, Step{[self, index, results = std::move(results)]() mutable {
-                     settle(self, index, std::move(results));
-                   }});
-  };
+  auto answer = first_answer<std::vector<JobResult>>(
+      [self, me, index, ids = job_ids(jobs)](Result<std::vector<JobResult>> r) {
+        std::vector<JobResult> results;
+        if (r) {
+          results = std::move(r).value();
+        } else {
+          for (auto id : ids) results.push_back({id, false, "job actor died holding it", false});
+        }
+        caf::anon_send(me, Step{[self, index, results = std::move(results)]() mutable {
+                         settle(self, index, std::move(results));
+                       }});
+      });
+  auto reply = [answer](std::vector<JobResult> results) { answer(std::move(results)); };
   lane.busy = true;
   lane.busy_since = now;
   auto handle = lane.actor->get();
@@ -386,39 +435,66 @@ void drain(Worker* self) {
     st.again = true;
     return;
   }
-  // Jobs whose actor never answered (it crashed) are forgotten here; their lease brings them back.
+  // Jobs whose actor never answered are forgotten here (their lease is no longer renewed, so
+  // the table brings them back).
   const auto now = std::chrono::steady_clock::now();
+  const auto held = held_for(*st.config);
   for (auto it = st.in_flight.begin(); it != st.in_flight.end();) {
-    it = lease_expired(it->second.claimed_at, now, st.config->outbox_lease) ? st.in_flight.erase(it)
-                                                                            : std::next(it);
+    it = lease_expired(it->second.claimed_at, now, held) ? st.in_flight.erase(it) : std::next(it);
   }
   const auto cap = in_flight_cap(st.config->outbox_batch_size);
   if (st.in_flight.size() >= cap) return;  // settle() drains again when there is room
   const int limit =
       std::min<int>(st.config->outbox_batch_size, static_cast<int>(cap - st.in_flight.size()));
   const int lease = static_cast<int>(st.config->outbox_lease.count());
+  const int max_attempts = st.config->outbox_max_attempts;
   st.claiming = true;
   st.again = false;
   st.stats->set_state("claiming");
-  run_transaction<std::vector<OutboxJob>>(
+  using persistence::outbox::Claimed;
+  run_transaction<Claimed>(
       *st.runtime, "outbox claim",
-      [limit, lease](Tx& tx) -> Result<std::vector<OutboxJob>> {
-        return persistence::outbox::claim_due(tx, limit, lease);
+      [limit, lease, max_attempts](Tx& tx) -> Result<Claimed> {
+        return persistence::outbox::claim_due(tx, limit, lease, max_attempts);
       },
-      continue_on<std::vector<OutboxJob>>(self,
-                                          [self, limit](Result<std::vector<OutboxJob>> claimed) {
-                                            auto& st = self->state;
-                                            st.claiming = false;
-                                            st.stats->set_state("idle");
-                                            if (!claimed) {
-                                              st.stats->failed("claim: " + claimed.error().message);
-                                              return;  // the next tick tries again
-                                            }
-                                            const auto n = static_cast<int>(claimed->size());
-                                            st.stats->add(kClaimed, n);
-                                            run_jobs(self, std::move(claimed).value());
-                                            if (st.again || n == limit) drain(self);
-                                          }));
+      continue_on<Claimed>(self, [self, limit](Result<Claimed> claimed) {
+        auto& st = self->state;
+        st.claiming = false;
+        st.stats->set_state("idle");
+        if (!claimed) {
+          st.stats->failed("claim: " + claimed.error().message);
+          return;  // the next tick tries again
+        }
+        for (const auto& j : claimed->gave_up) {
+          st.stats->add(kDead, 1);
+          spdlog::error("outbox: job {} ({} of order {}) never finished in {} attempts; dead", j.id,
+                        j.kind, j.order_id, j.attempts - 1);
+        }
+        const auto n = static_cast<int>(claimed->jobs.size() + claimed->gave_up.size());
+        st.stats->add(kClaimed, static_cast<int64_t>(claimed->jobs.size()));
+        run_jobs(self, std::move(claimed->jobs));
+        if (st.again || n == limit) drain(self);
+      }));
+}
+
+// The heartbeat: the jobs this process still runs keep their (short) lease; a process that dies
+// stops renewing, so any other takes its jobs over within OUTBOX_LEASE_SECONDS.
+void renew_leases(Worker* self) {
+  auto& st = self->state;
+  if (st.in_flight.empty()) return;
+  std::vector<int64_t> ids;
+  ids.reserve(st.in_flight.size());
+  for (const auto& [id, job] : st.in_flight) ids.push_back(id);
+  const int lease = static_cast<int>(st.config->outbox_lease.count());
+  run_transaction<Unit>(
+      *st.runtime, "outbox lease",
+      [ids = std::move(ids), lease](Tx& tx) -> Result<Unit> {
+        persistence::outbox::renew(tx, ids, lease);
+        return Unit{};
+      },
+      [stats = st.stats](const Result<Unit>& r) {
+        if (!r) stats->failed("lease renewal: " + r.error().message);
+      });
 }
 
 caf::behavior outbox_worker(Worker* self, Runtime* runtime, const config::Config* config,
@@ -444,6 +520,7 @@ caf::behavior outbox_worker(Worker* self, Runtime* runtime, const config::Config
         pump(self, kInvoiceLane, false);
         pump(self, kWorkflowLane, false);
         drain(self);
+        renew_leases(self);
         run_transaction<long long>(
             *st.runtime, "outbox depth",
             [](Tx& tx) -> Result<long long> { return persistence::outbox::pending_count(tx); },

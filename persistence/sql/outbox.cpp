@@ -6,13 +6,23 @@
 namespace marketlink::persistence {
 namespace {
 
+// A claim is an attempt: a job whose lease ran out (its process died, or its job actor never
+// answered) as often as OUTBOX_MAX_ATTEMPTS allows is given up here instead of claimed again.
 constexpr Statement kClaimJobs{
     "outbox_claim",
     "UPDATE outbox o SET attempts = o.attempts + 1, "
-    "next_attempt_at = now() + $2 * interval '1 second' "
+    "next_attempt_at = now() + $2 * interval '1 second', "
+    "state = CASE WHEN o.attempts >= $3 THEN 'dead' ELSE 'pending' END, "
+    "last_error = CASE WHEN o.attempts >= $3 THEN 'gave up: never finished after ' || o.attempts "
+    "|| ' attempts (last: ' || o.last_error || ')' ELSE o.last_error END "
     "FROM (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= now() "
     "ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED) due "
-    "WHERE o.id = due.id RETURNING o.id, o.kind, o.order_id::text, o.attempts"};
+    "WHERE o.id = due.id RETURNING o.id, o.kind, o.order_id::text, o.attempts, o.state"};
+// The lease of jobs this process is still running, renewed (a heartbeat): a process that dies
+// stops renewing, and its jobs are claimable once their short lease runs out.
+constexpr Statement kRenew{"outbox_renew",
+                           "UPDATE outbox SET next_attempt_at = now() + $2 * interval '1 second' "
+                           "WHERE id = ANY($1::bigint[]) AND state = 'pending'"};
 constexpr Statement kJobsDone{"outbox_done",
                               "UPDATE outbox SET state = 'done', done_at = now(), last_error = '' "
                               "WHERE id = ANY($1::bigint[]) AND state = 'pending'"};
@@ -41,13 +51,17 @@ std::string id_array(const std::vector<int64_t>& ids) {
 
 namespace outbox {
 
-std::vector<Job> claim_due(Tx& tx, int limit, int lease_seconds) {
-  std::vector<Job> jobs;
-  for (const auto& r : tx.exec(kClaimJobs, limit, lease_seconds)) {
-    jobs.push_back(
-        {r[0].as<int64_t>(), r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<int>()});
+Claimed claim_due(Tx& tx, int limit, int lease_seconds, int max_attempts) {
+  Claimed out;
+  for (const auto& r : tx.exec(kClaimJobs, limit, lease_seconds, max_attempts)) {
+    Job j{r[0].as<int64_t>(), r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<int>()};
+    (r[4].as<std::string>() == "dead" ? out.gave_up : out.jobs).push_back(std::move(j));
   }
-  return jobs;
+  return out;
+}
+
+void renew(Tx& tx, const std::vector<int64_t>& ids, int lease_seconds) {
+  if (!ids.empty()) tx.exec(kRenew, id_array(ids), lease_seconds);
 }
 
 void mark_done(Tx& tx, const std::vector<int64_t>& ids) {

@@ -20,8 +20,15 @@ struct Job {
   int attempts = 0;  // including this one
 };
 
-// Claims up to `limit` due jobs for `lease_seconds` (another worker skips them meanwhile).
-std::vector<Job> claim_due(Tx& tx, int limit, int lease_seconds);
+struct Claimed {
+  std::vector<Job> jobs;     // to run now
+  std::vector<Job> gave_up;  // due again after max_attempts attempts: dead now
+};
+// Claims up to `limit` due jobs for `lease_seconds` (another worker skips them meanwhile); each
+// claim counts as an attempt, and a job already tried `max_attempts` times goes dead instead.
+Claimed claim_due(Tx& tx, int limit, int lease_seconds, int max_attempts);
+// Extends the lease of jobs still running here to `lease_seconds` from now.
+void renew(Tx& tx, const std::vector<int64_t>& ids, int lease_seconds);
 void mark_done(Tx& tx, const std::vector<int64_t>& ids);
 // Schedules a retry after `delay_seconds`, or gives up (state dead) once attempts reach
 // `max_attempts`. Returns true when the job is dead.

@@ -361,8 +361,10 @@ TEST_F(Payments, ValidationApiUnreachableIs503ThenTheRetryConfirms) {
     gateway.set_validation_mode(mode);
     auto r = ipn(server.port(), p.order_id, form);
     EXPECT_EQ(r.status, 503) << r.body;
-    EXPECT_EQ(db_status(p.order_id), "pending");
-    EXPECT_EQ(payments_of(p.order_id), 0);
+    // Nothing half-written. (The server also asks the gateway by itself now — another test
+    // process sharing this database may do it first, with a gateway that answers — so the
+    // order may already be paid, once.)
+    EXPECT_LE(payments_of(p.order_id), 1);
   }
   gateway.set_validation_mode(FakeSslcommerz::ValidationMode::ok);
   EXPECT_EQ(ipn(server.port(), p.order_id, form).status, 200);
@@ -479,7 +481,6 @@ TEST_F(Payments, KilledRightAfterTheConfirmationCommitTheJobsStillRunOnce) {
   auto start_server = [&](uint16_t port, bool fault) {
     auto env = server_process_env(cfg, port, gateway.session_url());
     env["SSLCOMMERZ_VALIDATION_URL"] = gateway.validation_url();
-    env["OUTBOX_LEASE_SECONDS"] = "1";
     if (fault) env["MARKETLINK_FAULT"] = "kill_after_payment_commit";
     const pid_t pid = spawn_process(MARKETLINK_BINARY, {"serve"}, env);
     EXPECT_TRUE(eventually([port] {
@@ -504,9 +505,16 @@ TEST_F(Payments, KilledRightAfterTheConfirmationCommitTheJobsStillRunOnce) {
   EXPECT_EQ(jobs_of(p.order_id), 2);
   EXPECT_EQ(invoices_of(p.order_id), 0);
 
+  // With the default lease (OUTBOX_LEASE_SECONDS 6, renewed every OUTBOX_POLL_SECONDS 2 while
+  // a process lives) the dead process's jobs are taken over within seconds of the restart.
+  const auto restarted = std::chrono::steady_clock::now();
   pid = start_server(port, false);
-  ASSERT_TRUE(eventually([&] { return invoices_of(p.order_id) == 1; }, 20000));
-  ASSERT_TRUE(eventually([&] { return db_status(p.order_id) == "processing"; }));
+  ASSERT_TRUE(eventually(
+      [&] { return invoices_of(p.order_id) == 1 && db_status(p.order_id) == "processing"; }));
+  std::printf(
+      "[figures] SIGKILL right after the confirmation: invoice and processing %.2f s after "
+      "the restart began\n",
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - restarted).count());
   // The gateway retries its IPN: a duplicate.
   EXPECT_EQ(ipn(port, p.order_id, form).status, 200);
   const int exit_status = stop_process(pid);
@@ -550,15 +558,14 @@ TEST_F(Payments, AValidIpnLostToAValidationOutageIsConfirmedByTheServerItself) {
   gateway.set_validation_mode(FakeSslcommerz::ValidationMode::http_error);
   const auto form = gateway.pay(p.order_id, "1500.00");
   EXPECT_EQ(ipn(server.port(), p.order_id, form).status, 503);
-  EXPECT_EQ(db_status(p.order_id), "pending");
-  EXPECT_EQ(payments_of(p.order_id), 0);
   const auto queries = gateway.query_count();
-  // While the gateway still cannot be asked, the order waits (and is asked again later).
+  // While the gateway cannot be asked, the order waits and is asked again (by this process; a
+  // server of another test sharing the database may ask its own fake first).
   ASSERT_TRUE(eventually([&] {
     server.orders().sweep_now_for_test();
-    return gateway.query_count() > queries && !reconciliations(p.order_id).empty();
+    return gateway.query_count() > queries;
   }));
-  EXPECT_EQ(db_status(p.order_id), "pending");
+  EXPECT_NE(db_status(p.order_id), "cancelled");
   gateway.set_validation_mode(FakeSslcommerz::ValidationMode::ok);
   ASSERT_TRUE(eventually([&] {
     server.orders().sweep_now_for_test();
@@ -689,4 +696,79 @@ TEST_F(Payments, OverLongGatewayFieldsAreStoredNotRefused) {
   auto r = ipn(server.port(), p.order_id, gateway.pay(p.order_id, "1500.00", long_fields));
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(payment_state(p.order_id), "confirmed");
+}
+
+// Twenty customers pay at once; the server is SIGKILLed right after its first confirmation
+// commit (the others' notifications die with it). Restarted, it gets the notifications again
+// (the gateway's retries, or its own reconciliation): every order ends processing with exactly
+// one invoice, the dead process's leased jobs taken over within seconds.
+TEST_F(Payments, KilledMidwayThroughABurstOfPaymentsEveryPaidOrderIsProcessedSoonAfter) {
+  constexpr int kOrders = 20;
+  const auto cfg = server.config();
+  auto start_server = [&](uint16_t port, bool fault) {
+    auto env = server_process_env(cfg, port, gateway.session_url());
+    if (fault) env["MARKETLINK_FAULT"] = "kill_after_payment_commit";
+    const pid_t pid = spawn_process(MARKETLINK_BINARY, {"serve"}, env);
+    EXPECT_TRUE(eventually([port] {
+      try {
+        return HttpClient(port).get("/healthz").status == 200;
+      } catch (const std::exception&) {
+        return false;
+      }
+    }));
+    return pid;
+  };
+  auto v = make_variant(server, kOrders);
+  std::vector<std::string> ids;
+  std::vector<Form> forms;
+  for (int i = 0; i < kOrders; ++i) {
+    auto r = post_order(server, server.register_user("customer"), v.id);
+    ASSERT_EQ(r.status, 201) << r.body;
+    ids.push_back(str(r.json(), "order_id"));
+    forms.push_back(gateway.pay(ids.back(), "1500.00"));
+  }
+  const uint16_t port = free_port();
+  pid_t pid = start_server(port, true);
+  std::vector<std::future<void>> sent;
+  for (int i = 0; i < kOrders; ++i) {
+    sent.push_back(std::async(std::launch::async, [&, i] {
+      try {
+        ipn(port, ids[static_cast<std::size_t>(i)], forms[static_cast<std::size_t>(i)]);
+      } catch (const std::exception&) {  // the process died under it
+      }
+    }));
+  }
+  for (auto& f : sent) f.get();
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  int paid_at_kill = 0;
+  for (const auto& id : ids) paid_at_kill += db_status(id) == "paid" ? 1 : 0;
+  EXPECT_GE(paid_at_kill, 1);
+
+  const auto restarted = std::chrono::steady_clock::now();
+  pid = start_server(port, false);
+  for (int i = 0; i < kOrders; ++i) {
+    EXPECT_EQ(
+        ipn(port, ids[static_cast<std::size_t>(i)], forms[static_cast<std::size_t>(i)]).status,
+        200);
+  }
+  EXPECT_TRUE(eventually([&] {
+    for (const auto& id : ids) {
+      if (invoices_of(id) != 1 || db_status(id) != "processing") return false;
+    }
+    return true;
+  }));
+  std::printf(
+      "[figures] SIGKILL after the first of %d confirmations (%d committed): all "
+      "processing with their invoice %.2f s after the restart began\n",
+      kOrders, paid_at_kill,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - restarted).count());
+  const int exit_status = stop_process(pid);
+  EXPECT_TRUE(WIFEXITED(exit_status) && WEXITSTATUS(exit_status) == 0);
+  for (const auto& id : ids) {
+    EXPECT_EQ(payments_of(id), 1);
+    EXPECT_EQ(invoices_of(id), 1);
+    EXPECT_EQ(events_to(id, "processing"), 1);
+  }
 }

@@ -133,7 +133,7 @@ struct FakeSslcommerz::Impl : std::enable_shared_from_this<FakeSslcommerz::Impl>
     if (!r || r->type == persistence::RedisReply::Type::error) {
       throw std::runtime_error("fake gateway: its Redis ledger failed");
     }
-    if (argv[0] != "EXPIRE") ledger->command({"EXPIRE", argv[1], "7200"});
+    if (argv[0] != "EXPIRE") (void)ledger->command({"EXPIRE", argv[1], "7200"});
   }
   void put_transaction(const std::string& val_id, const Transaction& t) {
     if (!ledger) {
