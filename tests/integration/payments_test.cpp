@@ -772,3 +772,84 @@ TEST_F(Payments, KilledMidwayThroughABurstOfPaymentsEveryPaidOrderIsProcessedSoo
     EXPECT_EQ(events_to(id, "processing"), 1);
   }
 }
+
+// One invoice that cannot be stored (a trigger refuses this one order's row) never holds back
+// the others paid with it: they get their invoices; it alone is retried.
+TEST_F(Payments, OneFailingInvoiceNeverFailsTheOthersInItsBatch) {
+  auto good = place_order(server);
+  auto bad = place_order(server);
+  const auto fn = "ml_test_refuse_" + unique_suffix();
+  {
+    pqxx::work w(test_db().connection());
+    w.exec("CREATE FUNCTION " + fn +
+           "() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN IF NEW.order_id = '" + bad.order_id +
+           "' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$");
+    w.exec("CREATE TRIGGER " + fn + " BEFORE INSERT ON invoices FOR EACH ROW EXECUTE FUNCTION " +
+           fn + "()");
+    w.commit();
+  }
+  auto a = std::async(std::launch::async, [&] {
+    return ipn(server.port(), good.order_id, gateway.pay(good.order_id, "1500.00")).status;
+  });
+  auto b = std::async(std::launch::async, [&] {
+    return ipn(server.port(), bad.order_id, gateway.pay(bad.order_id, "1500.00")).status;
+  });
+  EXPECT_EQ(a.get(), 200);
+  EXPECT_EQ(b.get(), 200);
+  EXPECT_TRUE(eventually([&] { return invoices_of(good.order_id) == 1; }));
+  EXPECT_TRUE(eventually([&] {
+    return sql_count(
+               "SELECT count(*) FROM outbox WHERE order_id = $1 AND kind = 'invoice' AND "
+               "last_error LIKE '%refused by the test%'",
+               bad.order_id) == 1;
+  }));
+  EXPECT_EQ(invoices_of(bad.order_id), 0);
+  {
+    pqxx::work w(test_db().connection());
+    w.exec("DROP TRIGGER " + fn + " ON invoices");
+    w.exec("DROP FUNCTION " + fn + "()");
+    w.commit();
+  }
+  // Its retry, once the cause is gone, succeeds.
+  sql("UPDATE outbox SET next_attempt_at = now() WHERE order_id = $1 AND state = 'pending'",
+      bad.order_id);
+  EXPECT_TRUE(eventually([&] { return invoices_of(bad.order_id) == 1; }));
+}
+
+// A job whose lease ran out as often as OUTBOX_MAX_ATTEMPTS allows (its process died each time)
+// is given up (dead, for an operator), not claimed for ever.
+TEST_F(Payments, AJobReclaimedTooOftenGoesDead) {
+  auto p = place_order(server);
+  ASSERT_EQ(ipn(server.port(), p.order_id, gateway.pay(p.order_id, "1500.00")).status, 200);
+  ASSERT_TRUE(eventually([&] { return invoices_of(p.order_id) == 1; }));
+  sql("UPDATE outbox SET state = 'pending', attempts = 10, next_attempt_at = now() - interval '1 "
+      "second', last_error = 'lease ran out' WHERE order_id = $1 AND kind = 'invoice'",
+      p.order_id);
+  EXPECT_TRUE(eventually([&] {
+    return sql_count(
+               "SELECT count(*) FROM outbox WHERE order_id = $1 AND kind = 'invoice' AND "
+               "state = 'dead' AND last_error LIKE 'gave up%'",
+               p.order_id) == 1;
+  }));
+}
+
+// Invoice numbers stay unique past 10^8 payments (they used to be cut to eight digits).
+TEST_F(Payments, InvoiceNumbersAreUniqueForAnyPaymentId) {
+  {
+    pqxx::work w(test_db().connection());
+    w.exec(
+        "SELECT setval('payments_id_seq', greatest(123456789, (SELECT last_value FROM "
+        "payments_id_seq)))");
+    w.commit();
+  }
+  auto p = place_order(server);
+  ASSERT_EQ(ipn(server.port(), p.order_id, gateway.pay(p.order_id, "1500.00")).status, 200);
+  ASSERT_TRUE(eventually([&] { return invoices_of(p.order_id) == 1; }));
+  pqxx::work w(test_db().connection());
+  auto row = w.exec_params1(
+      "SELECT i.number, 'INV-' || pay.id FROM invoices i JOIN payments pay USING (order_id) WHERE "
+      "i.order_id = $1",
+      p.order_id);
+  w.commit();
+  EXPECT_EQ(row[0].as<std::string>(), row[1].as<std::string>()) << "all nine digits and more";
+}
