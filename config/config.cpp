@@ -240,6 +240,8 @@ LoadResult load(const Lookup& lookup) {
   r.integer("STOCK_BATCH_SIZE", c.stock_batch_size, 1, 10000);
   r.duration("STOCK_IDLE_SECONDS", c.stock_idle_timeout, 1, 7LL * 24 * 3600);
   r.duration("STOCK_SOLDOUT_RECHECK_MS", c.stock_soldout_recheck, 0, 60000);
+  r.duration("STOCK_INFLIGHT_TTL_SECONDS", c.stock_inflight_ttl, 1, 3600);
+  r.duration("STOCK_RECONCILE_SECONDS", c.stock_reconcile_interval, 1, 24 * 3600);
   r.duration("OUTBOX_POLL_SECONDS", c.outbox_poll_interval, 1, 3600);
   r.duration("OUTBOX_LEASE_SECONDS", c.outbox_lease, 1, 24 * 3600);
   if (c.outbox_lease < 2 * c.outbox_poll_interval) {

@@ -92,6 +92,11 @@ struct Config {
   // asked about) stays pending this long past expires_at, asked again every
   // GATEWAY_RECHECK_SECONDS.
   std::chrono::seconds order_payment_grace{900};
+  // A batch's units in flight in Redis are forgotten this long after its gate (its process died
+  // between gate and settle); never less than JOB_TIMEOUT_MS + DB_STATEMENT_TIMEOUT_MS + 2 s.
+  std::chrono::seconds stock_inflight_ttl{30};
+  // A busy stock actor reconciles its Redis counter with PostgreSQL this often.
+  std::chrono::seconds stock_reconcile_interval{30};
   std::chrono::seconds gateway_recheck_interval{30};
   // The janitor deletes rows nothing reads any more (persistence/sql/retention.hpp) this often,
   // keeping finished outbox jobs and expired refresh tokens RETENTION_DAYS.

@@ -101,6 +101,10 @@ persistence::RedisClient& Resources::redis() {
   return *redis_;
 }
 
+bool fault_point_for_test(const config::Config& config, const char* point) {
+  return !config.fault_drill_for_test.empty() && config.fault_drill_for_test == point;
+}
+
 void fault_drill_for_test(const config::Config& config, const char* point) {
   if (!config.fault_drill_for_test.empty() && config.fault_drill_for_test == point) {
     spdlog::warn("fault drill: killing the process at {}", point);

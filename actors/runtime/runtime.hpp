@@ -35,6 +35,7 @@ class Resources {
   persistence::Database& db();
   persistence::RedisClient& redis();
   Health& health() { return health_; }
+  const config::Config* config() const { return &config_; }
 
  private:
   const config::Config& config_;
@@ -121,6 +122,9 @@ Callback<T> step_of(std::shared_ptr<Flow> flow, void (Flow::*next)(Result<T>)) {
 // Test-only crash drills: kills this process (SIGKILL, as a power cut would) at the named point
 // when MARKETLINK_FAULT names it; nothing happens otherwise.
 void fault_drill_for_test(const config::Config& config, const char* point);
+// Test-only: true when MARKETLINK_FAULT names `point` (the caller then misbehaves on purpose, say
+// by dropping a Redis call as a network would).
+bool fault_point_for_test(const config::Config& config, const char* point);
 
 class Runtime {
  public:

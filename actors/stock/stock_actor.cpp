@@ -70,6 +70,8 @@ struct StockDone {
   bool redis_failed = false;
   int batch = 0, accepted = 0, rejected = 0, released = 0;
   int skipped = 0;  // reservations whose request's deadline passed before the batch ran
+  std::vector<std::string> unsettled;  // batches whose gate answer or settle was lost
+  std::vector<std::string> abandoned;  // lost batches a successful reseed forgot
 };
 
 }  // namespace marketlink::actors::detail
@@ -107,48 +109,72 @@ namespace {
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using heal_atom = caf::atom_constant<caf::atom("heal")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
 // While its counter is degraded, a stock actor looks this often whether Redis is back (the health
 // prober says so) and then queues one resync, so the counter equals PostgreSQL again even if no
 // reservation comes. While Redis is down it adds no load at all.
 constexpr std::chrono::milliseconds kHealInterval{500};
 
+// A stock actor's own clock: whether it is idle (STOCK_IDLE_SECONDS) and due a reconcile
+// (STOCK_RECONCILE_SECONDS), looked at this often.
+std::chrono::milliseconds tick_every(const config::Config& c) {
+  const auto every =
+      std::min<std::chrono::milliseconds>(c.stock_idle_timeout, c.stock_reconcile_interval) / 2;
+  return std::max(every, std::chrono::milliseconds{100});
+}
+
 // ---- Redis scripts -------------------------------------------------------------------------
 
-// Takes min(stock, n): returns {taken, left}; {-1, 0} when the key is missing (seed first).
-const char* const kGate =
+// The in-flight hash holds one field per batch between its gate and its settle: "units|expiry in
+// ms|order ids". A key of the old format (one counter for every batch) is dropped on sight.
+#define ML_INFLIGHT_FORMAT                                                             \
+  "if redis.call('TYPE', KEYS[2]).ok == 'string' then redis.call('DEL', KEYS[2]) end " \
+  "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
+
+// Takes min(stock, n) and records them in flight under the batch's name: returns {taken, left};
+// {-1, 0} when the key is missing (seed first). ARGV: n, batch, ttl in ms, order ids.
+const char* const kGate = ML_INFLIGHT_FORMAT
     "local s = redis.call('GET', KEYS[1]) "
     "if not s then return {-1, 0} end "
     "s = tonumber(s) "
     "local g = math.min(s, tonumber(ARGV[1])) "
     "if g > 0 then "
     "  redis.call('DECRBY', KEYS[1], g) "
-    "  redis.call('INCRBY', KEYS[2], g) "
-    "  redis.call('EXPIRE', KEYS[2], 120) "
+    "  redis.call('HSET', KEYS[2], ARGV[2], g .. '|' .. string.format('%d', now + "
+    "tonumber(ARGV[3])) "
+    "    .. '|' .. ARGV[4]) "
     "end "
     "return {g, s - g}";
-// After the database decided: gives back the units it refused and settles the in-flight count.
+// After the database decided: the batch leaves the in-flight hash and gives back the units the
+// database refused — only if it is still there (a reseed that already forgot it counted from
+// the database). Returns the counter (-1 if missing). ARGV: give back, batch.
 const char* const kSettle =
-    "local v = redis.call('INCRBY', KEYS[1], tonumber(ARGV[1]) - tonumber(ARGV[2])) "
-    "local f = redis.call('DECRBY', KEYS[2], tonumber(ARGV[1])) "
-    "if f <= 0 then redis.call('DEL', KEYS[2]) end "
-    "return v";
-// Writes the database value minus what other reservations hold in flight.
+    "if redis.call('HDEL', KEYS[2], ARGV[2]) == 1 then "
+    "  return redis.call('INCRBY', KEYS[1], tonumber(ARGV[1])) "
+    "end "
+    "local s = redis.call('GET', KEYS[1]) "
+    "if s then return tonumber(s) end "
+    "return -1";
+// The batches in flight: forgets the ones named in ARGV (this process lost their settle) and the
+// expired ones (their process died); returns name, units, ids for each of the rest.
+const char* const kInFlight = ML_INFLIGHT_FORMAT
+    "for i = 1, #ARGV do redis.call('HDEL', KEYS[2], ARGV[i]) end "
+    "local all = redis.call('HGETALL', KEYS[2]) "
+    "local out = {} "
+    "for i = 1, #all, 2 do "
+    "  local g, e, ids = string.match(all[i + 1], '^(%d+)|(%d+)|(.*)$') "
+    "  if not g or tonumber(e) <= now then redis.call('HDEL', KEYS[2], all[i]) "
+    "  else out[#out + 1] = all[i] out[#out + 1] = g out[#out + 1] = ids end "
+    "end "
+    "return out";
+// Writes the reconciled counter, unless the batches in flight changed since they were read
+// (ARGV[2]: their names, sorted, comma-separated): then -1 and the caller reads again.
 const char* const kSeed =
-    "local f = tonumber(redis.call('GET', KEYS[2]) or '0') "
-    "if f < 0 then f = 0 end "
-    "local v = math.max(0, tonumber(ARGV[1]) - f) "
-    "redis.call('SET', KEYS[1], v) "
-    "return v";
-// At an actor's start: seeds only a missing counter. An existing one is kept, because another
-// server process may have a committed change whose delta is about to be applied to it.
-const char* const kSeedIfMissing =
-    "local cur = redis.call('GET', KEYS[1]) "
-    "if cur then return tonumber(cur) end "
-    "local f = tonumber(redis.call('GET', KEYS[2]) or '0') "
-    "if f < 0 then f = 0 end "
-    "local v = math.max(0, tonumber(ARGV[1]) - f) "
-    "redis.call('SET', KEYS[1], v) "
-    "return v";
+    "local names = redis.call('HKEYS', KEYS[2]) "
+    "table.sort(names) "
+    "if table.concat(names, ',') ~= ARGV[2] then return -1 end "
+    "redis.call('SET', KEYS[1], ARGV[1]) "
+    "return tonumber(ARGV[1])";
 // Applies a delta (a release or a vendor's edit) when the counter exists.
 const char* const kAdd =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end "
@@ -181,6 +207,54 @@ Result<std::optional<int>> db_stock(Resources& r, int64_t id) {
 
 // ---- jobs (run on the PostgreSQL pool) -------------------------------------------------------
 
+// The Redis counter made equal to PostgreSQL, right even while batches of any process are in
+// flight: reads the batches in flight (forgetting `abandon`, the batches this actor lost, and the
+// expired ones of dead processes), takes one database snapshot of the stock and of the orders
+// those batches committed, and writes exact_counter() — unless the batches changed meanwhile,
+// then again (three tries; the next reconcile goes on). PostgreSQL's stock goes to d.db_stock.
+Result<long long> reseed(Resources& r, int64_t id, const std::vector<std::string>& abandon,
+                         StockDone& d) {
+  if (!r.health().up(Dependency::redis)) return Error::unavailable();
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto listed = eval(r, kInFlight, id, attempt == 0 ? abandon : std::vector<std::string>{});
+    if (!listed) {
+      d.redis_failed = true;
+      return std::move(listed).error();
+    }
+    const auto batches = read_in_flight(*listed);
+    std::vector<std::vector<std::string>> ids;
+    std::vector<std::string> names;
+    for (const auto& b : batches) {
+      ids.push_back(b.order_ids);
+      names.push_back(b.name);
+    }
+    auto snap = persistence::transact(r.db(), "stock snapshot",
+                                      [&](Tx& tx) -> Result<persistence::stock::Snapshot> {
+                                        return persistence::stock::snapshot(tx, id, ids);
+                                      });
+    if (!snap) {
+      d.db_failed = snap.error().code == ErrorCode::unavailable;
+      return std::move(snap).error();
+    }
+    if (!snap->stock) return Error::not_found();
+    d.db_stock = *snap->stock;
+    std::sort(names.begin(), names.end());
+    std::string joined;
+    for (const auto& n : names) joined += (joined.empty() ? "" : ",") + n;
+    const auto value = exact_counter(*snap->stock, batches, snap->committed);
+    auto written = eval_int(r, kSeed, id, {std::to_string(value), joined});
+    if (!written) {
+      d.redis_failed = true;
+      return std::move(written).error();
+    }
+    if (*written >= 0) {
+      d.abandoned = abandon;
+      return *written;
+    }
+  }
+  return Error::unavailable();  // busy every time: the next reconcile tries again
+}
+
 void load_job(Resources& r, int64_t id, const Report& report) {
   StockDone d;
   d.load = true;
@@ -191,9 +265,10 @@ void load_job(Resources& r, int64_t id, const Report& report) {
     d.not_sellable = true;
   } else {
     d.db_stock = **current;
-    auto seeded = r.health().up(Dependency::redis)
-                      ? eval_int(r, kSeedIfMissing, id, {std::to_string(**current)})
-                      : Result<long long>(Error::unavailable());
+    // Reconciled at every start: a counter left behind by a process that died mid-batch is
+    // corrected here, and again once that batch's units expire from the in-flight hash.
+    auto seeded = reseed(r, id, {}, d);
+    d.db_failed = false;
     if (seeded) {
       d.redis = *seeded;
       d.redis_ok = true;
@@ -204,21 +279,33 @@ void load_job(Resources& r, int64_t id, const Report& report) {
   report(d);
 }
 
-// Step 1 of a batch: how many of `n` units the Redis gate lets through (seeding a missing
-// counter from PostgreSQL first). nullopt: Redis is unusable, PostgreSQL alone decides.
-std::optional<long long> gate_units(Resources& r, int64_t id, int n, bool reseed, StockDone& d) {
+// A batch in flight in Redis: its name (its first order's id), its order ids, how long its
+// units stay in flight if it never settles.
+struct BatchTag {
+  std::string name;
+  std::string ids;  // comma-separated
+  long long ttl_ms = 0;
+  std::vector<std::string> abandon;  // this actor's lost batches, forgotten by a reseed
+};
+
+// Step 1 of a batch: how many of `n` units the Redis gate lets through (reseeding first when
+// degraded, or when the counter is missing). nullopt: Redis is unusable, PostgreSQL alone
+// decides. A gate whose answer is lost may still have run: the batch is then unsettled, and the
+// next reseed forgets it.
+std::optional<long long> gate_units(Resources& r, int64_t id, int n, bool reseed_first,
+                                    const BatchTag& tag, StockDone& d) {
   // Known down: no timeout paid per batch, and no PostgreSQL read for a reseed that would fail.
   if (!r.health().up(Dependency::redis)) return std::nullopt;
-  auto seed_from_db = [&]() {
-    auto current = db_stock(r, id);
-    if (!current || !*current) return false;
-    return eval_int(r, kSeed, id, {std::to_string(**current)}).ok();
-  };
-  if (reseed && !seed_from_db()) return std::nullopt;
-  auto gate = read_gate(eval(r, kGate, id, {std::to_string(n)}));
-  if (gate.kind == GateAnswer::Kind::missing && seed_from_db()) {
-    gate = read_gate(eval(r, kGate, id, {std::to_string(n)}));
+  if (reseed_first && !reseed(r, id, tag.abandon, d)) return std::nullopt;
+  const std::vector<std::string> args{std::to_string(n), tag.name, std::to_string(tag.ttl_ms),
+                                      tag.ids};
+  auto reply = eval(r, kGate, id, args);
+  auto gate = read_gate(reply);
+  if (gate.kind == GateAnswer::Kind::missing && reseed(r, id, tag.abandon, d)) {
+    reply = eval(r, kGate, id, args);
+    gate = read_gate(reply);
   }
+  if (!reply) d.unsettled.push_back(tag.name);
   if (gate.kind != GateAnswer::Kind::taken) return std::nullopt;
   d.redis = gate.left;
   return gate.taken;
@@ -227,6 +314,7 @@ std::optional<long long> gate_units(Resources& r, int64_t id, int n, bool reseed
 // Step 2: one transaction takes up to `units` and inserts an order for each granted caller.
 Result<std::vector<persistence::OrderRow>> commit_batch(Resources& r, int64_t id,
                                                         const std::vector<ReserveWork>& batch,
+                                                        const std::vector<std::string>& order_ids,
                                                         long long units, long long ttl,
                                                         StockDone& d) {
   return persistence::transact(
@@ -236,7 +324,7 @@ Result<std::vector<persistence::OrderRow>> commit_batch(Resources& r, int64_t id
         d.db_stock = taken.after;
         std::vector<std::string> ids, customers;
         for (int i = 0; i < taken.granted(); ++i) {
-          ids.push_back(random_uuid());
+          ids.push_back(order_ids[static_cast<std::size_t>(i)]);
           customers.push_back(batch[static_cast<std::size_t>(i)].customer_id);
         }
         return persistence::orders::insert_batch(tx, id, taken.vendor_id, taken.price, ids,
@@ -258,14 +346,22 @@ int skip_expired(std::vector<ReserveWork>& batch) {
 
 // A batch of reservations: skip the expired → gate → commit → settle → answer (see
 // batch_outcome).
-void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool reseed,
-               long long ttl, const Report& report) {
+void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool reseed_first,
+               long long ttl, BatchTag tag, const Report& report) {
   StockDone d;
   d.skipped = skip_expired(batch);
   if (batch.empty()) return report(d);
   const int n = static_cast<int>(batch.size());
   d.batch = n;
-  const auto gated = gate_units(r, id, n, reseed, d);
+  // The order ids come first: the batch is named after the first, and a reseed counts which of
+  // them PostgreSQL committed.
+  std::vector<std::string> order_ids;
+  for (int i = 0; i < n; ++i) {
+    order_ids.push_back(random_uuid());
+    tag.ids += (i == 0 ? "" : ",") + order_ids.back();
+  }
+  tag.name = order_ids.front();
+  const auto gated = gate_units(r, id, n, reseed_first, tag, d);
   d.redis_ok = gated.has_value();
   d.redis_failed = !gated;
   if (gated && *gated == 0) {
@@ -275,18 +371,20 @@ void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool r
     return report(d);
   }
   const long long asked = gated.value_or(n);
-  auto orders = commit_batch(r, id, batch, asked, ttl, d);
+  fault_drill_for_test(*r.config(), "kill_after_stock_gate");
+  auto orders = commit_batch(r, id, batch, order_ids, asked, ttl, d);
   const auto outcome =
       batch_outcome(batch.size(), asked, orders ? static_cast<long long>(orders->size()) : 0);
   if (gated) {
-    auto settled = eval_int(r, kSettle, id,
-                            {std::to_string(outcome.clear_in_flight),
-                             std::to_string(outcome.clear_in_flight - outcome.give_back)});
+    auto settled = fault_point_for_test(*r.config(), "drop_stock_settle")
+                       ? Result<long long>(Error::unavailable())
+                       : eval_int(r, kSettle, id, {std::to_string(outcome.give_back), tag.name});
     if (settled) {
-      d.redis = *settled;
+      if (*settled >= 0) d.redis = *settled;
     } else {
       d.redis_failed = true;
       d.redis_ok = false;
+      d.unsettled.push_back(tag.name);
     }
   }
   if (!orders) {
@@ -374,23 +472,16 @@ void exclusive_job(Resources& r, int64_t id, ExclusiveWork& w, bool degraded,
   report(d);
 }
 
-void resync_job(Resources& r, int64_t id, ResyncWork& w, const Report& report) {
+void resync_job(Resources& r, int64_t id, ResyncWork& w, const std::vector<std::string>& abandon,
+                const Report& report) {
   StockDone d;
-  auto current = db_stock(r, id);
-  if (!current || !*current) {
-    d.db_failed = !current;
-    w.done(current ? Error::not_found() : current.error());
-    report(d);
-    return;
-  }
-  d.db_stock = **current;
-  auto seeded = eval_int(r, kSeed, id, {std::to_string(**current)});
+  auto seeded = reseed(r, id, abandon, d);
   if (seeded) {
     d.redis = *seeded;
     d.redis_ok = true;
     w.done(static_cast<int>(*seeded));
   } else {
-    d.redis_failed = true;
+    if (seeded.error().code == ErrorCode::unavailable && !d.db_failed) d.redis_failed = true;
     w.done(seeded.error());
   }
   report(d);
@@ -445,6 +536,10 @@ struct StockState {
   std::optional<int> available;
   std::chrono::steady_clock::time_point sold_out_at{};
   uint64_t received = 0;
+  // Batches whose gate answer or settle was lost: the next reseed forgets them in Redis.
+  std::vector<std::string> unsettled;
+  std::chrono::steady_clock::time_point last_work = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_reconcile = std::chrono::steady_clock::now();
 };
 
 using StockActor = caf::stateful_actor<StockState>;
@@ -511,6 +606,10 @@ void apply(StockActor* self, StockDone& d) {
   if (d.sold_out) st.available = 0;
   if (st.available && *st.available == 0) st.sold_out_at = std::chrono::steady_clock::now();
   if (d.redis) stats.gauge(kRedis, *d.redis);
+  st.unsettled.insert(st.unsettled.end(), d.unsettled.begin(), d.unsettled.end());
+  std::erase_if(st.unsettled, [&d](const std::string& b) {
+    return std::find(d.abandoned.begin(), d.abandoned.end(), b) != d.abandoned.end();
+  });
   const bool was_degraded = st.degraded;
   if (d.redis_failed) st.degraded = true;
   if (d.redis_ok && !d.redis_failed) st.degraded = false;
@@ -571,12 +670,21 @@ void maybe_start(StockActor* self) {
     // Checked again on the pool, right before the gate.
     st.stats->add(kSkipped, skip_expired(*batch));
     if (batch->empty()) return maybe_start(self);
-    const bool reseed = st.degraded;
+    const bool reseed_first = st.degraded;
     const long long ttl = st.config->order_reservation_ttl.count();
+    BatchTag tag;
+    // A batch runs within its job's deadline, and a statement already running past it is cut
+    // by the statement timeout (and the watchdog's second): its units are never forgotten while
+    // it might still commit.
+    const auto longest =
+        st.config->job_timeout + st.config->db_statement_timeout + std::chrono::seconds(2);
+    tag.ttl_ms =
+        std::max<std::chrono::milliseconds>(st.config->stock_inflight_ttl, longest).count();
+    tag.abandon = st.unsettled;
     submit(
         self,
-        [id, batch, reseed, ttl](Resources& r, const Report& report) {
-          batch_job(r, id, *batch, reseed, ttl, report);
+        [id, batch, reseed_first, ttl, tag](Resources& r, const Report& report) {
+          batch_job(r, id, *batch, reseed_first, ttl, tag, report);
         },
         fail_all(batch));
   } else if (std::holds_alternative<ReleaseWork>(q.front())) {
@@ -609,8 +717,12 @@ void maybe_start(StockActor* self) {
   } else {
     auto w = std::make_shared<ResyncWork>(std::move(std::get<ResyncWork>(q.front())));
     q.pop_front();
+    st.last_reconcile = std::chrono::steady_clock::now();
     submit(
-        self, [id, w](Resources& r, const Report& report) { resync_job(r, id, *w, report); },
+        self,
+        [id, w, abandon = st.unsettled](Resources& r, const Report& report) {
+          resync_job(r, id, *w, abandon, report);
+        },
         [w](const Error& e) { w->done(e); });
   }
   st.stats->gauge(kQueue, static_cast<int64_t>(st.queue->size()));
@@ -628,6 +740,7 @@ caf::behavior stock_actor(StockActor* self, int64_t variant_id, caf::actor super
   st.stats = runtime->registry().enter("stock/" + std::to_string(variant_id), "stock",
                                        "stock_supervisor", kGaugeNames);
   st.stats->set_state("running");
+  self->delayed_send(self, tick_every(*config), tick_atom::value);
   // Whatever ends the actor, queued callers get an answer.
   self->attach_functor([queue = st.queue, stats = st.stats, flag = st.degraded_actors] {
     for (auto& w : *queue) fail_work(w, Error::unavailable());
@@ -638,6 +751,7 @@ caf::behavior stock_actor(StockActor* self, int64_t variant_id, caf::actor super
       [self](StockWork& work) {
         auto& st = self->state;
         ++st.received;
+        st.last_work = std::chrono::steady_clock::now();
         st.stats->handled(self->mailbox().size());
         if (std::holds_alternative<ReserveWork>(work) && known_sold_out(st)) {
           st.stats->add(kRejected, 1);
@@ -668,14 +782,28 @@ caf::behavior stock_actor(StockActor* self, int64_t variant_id, caf::actor super
         }
         self->delayed_send(self, kHealInterval, heal_atom::value);
       },
-      caf::after(config->stock_idle_timeout) >>
-          [self] {
-            auto& st = self->state;
-            // A degraded actor stays until its counter is healed.
-            if (!st.busy && st.queue->empty() && !st.degraded) {
-              self->send(st.supervisor, idle_atom::value, st.variant_id, st.received);
-            }
-          },
+      [self](tick_atom) {
+        auto& st = self->state;
+        const auto now = std::chrono::steady_clock::now();
+        const bool quiet = !st.busy && st.queue->empty();
+        if (quiet && !st.degraded && now - st.last_work >= st.config->stock_idle_timeout) {
+          // Idle: the supervisor stops it unless a message is on its way. (A degraded actor
+          // stays until its counter is healed.)
+          self->send(st.supervisor, idle_atom::value, st.variant_id, st.received);
+        } else if (st.loaded && !st.degraded &&
+                   now - st.last_reconcile >= st.config->stock_reconcile_interval &&
+                   std::none_of(st.queue->begin(), st.queue->end(), [](const StockWork& w) {
+                     return std::holds_alternative<ResyncWork>(w);
+                   })) {
+          // Now and then the counter is reconciled with PostgreSQL, so a drift of any cause
+          // (a lost answer, a process that died mid-batch, a "0" that is no longer true) lasts
+          // one interval at most while the variant is in use.
+          st.last_reconcile = now;
+          st.queue->push_back(ResyncWork{[](Result<int>) {}});
+          maybe_start(self);
+        }
+        self->delayed_send(self, tick_every(*st.config), tick_atom::value);
+      },
   };
 }
 

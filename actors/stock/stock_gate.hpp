@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
+#include <vector>
 
 #include "persistence/redis_client.hpp"
 
@@ -33,5 +35,23 @@ struct BatchOutcome {
   long long clear_in_flight = 0;
 };
 BatchOutcome batch_outcome(std::size_t callers, long long asked, long long granted);
+
+// A batch still in flight in Redis (gated, not settled): its name, the units it took from the
+// counter, and the order ids it will insert (the first of them names it).
+struct InFlightBatch {
+  std::string name;
+  long long units = 0;
+  std::vector<std::string> order_ids;
+};
+// The flat reply of the in-flight script: name, units, comma-separated ids, repeated. Entries that
+// do not parse are left out.
+std::vector<InFlightBatch> read_in_flight(const persistence::RedisReply& reply);
+
+// The counter that equals PostgreSQL once every batch in flight has settled, from one database
+// snapshot: its stock minus, per batch, the units it took minus the orders it has committed (a
+// committed batch's settle gives back exactly that difference; an uncommitted one's commit and
+// settle together take what it committed). Never below zero.
+long long exact_counter(int db_stock, const std::vector<InFlightBatch>& batches,
+                        const std::vector<int>& committed);
 
 }  // namespace marketlink::actors

@@ -15,6 +15,12 @@ constexpr Statement kTake{
     "AND v.is_active AND s.is_active AND p.is_active "
     "RETURNING b.before, v.stock, v.price::text, s.vendor_id::text"};
 constexpr Statement kCurrent{"stock_current", "SELECT stock FROM service_variants WHERE id = $1"};
+// One statement, one snapshot: the stock beside each batch's count of committed orders.
+constexpr Statement kSnapshot{
+    "stock_snapshot",
+    "SELECT (SELECT stock FROM service_variants WHERE id = $1), x.b, count(o.id) "
+    "FROM unnest($2::uuid[], $3::int[]) AS x(id, b) LEFT JOIN orders o ON o.id = x.id "
+    "GROUP BY x.b ORDER BY x.b"};
 constexpr Statement kGiveBack{"stock_give_back",
                               "UPDATE service_variants SET stock = stock + $2, updated_at = now() "
                               "WHERE id = $1 RETURNING stock"};
@@ -38,6 +44,35 @@ Take take(Tx& tx, int64_t variant_id, int units) {
   t.price = parse_money(res[0][2].as<std::string>(), 14).value.value_or(Money{});
   t.vendor_id = res[0][3].as<std::string>();
   return t;
+}
+
+Snapshot snapshot(Tx& tx, int64_t variant_id,
+                  const std::vector<std::vector<std::string>>& batches) {
+  Snapshot out;
+  out.committed.assign(batches.size(), 0);
+  std::string ids = "{", index = "{";
+  for (std::size_t b = 0; b < batches.size(); ++b) {
+    for (const auto& id : batches[b]) {
+      if (ids.size() > 1) {
+        ids += ',';
+        index += ',';
+      }
+      ids += id;
+      index += std::to_string(b);
+    }
+  }
+  ids += '}';
+  index += '}';
+  if (ids == "{}") {
+    out.stock = current(tx, variant_id);
+    return out;
+  }
+  for (const auto& r : tx.exec(kSnapshot, variant_id, ids, index)) {
+    if (!r[0].is_null()) out.stock = r[0].as<int>();
+    const auto b = r[1].as<std::size_t>();
+    if (b < out.committed.size()) out.committed[b] = r[2].as<int>();
+  }
+  return out;
 }
 
 std::optional<int> current(Tx& tx, int64_t variant_id) {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "persistence/money.hpp"
 #include "persistence/result.hpp"
@@ -30,6 +31,14 @@ std::optional<int> current(Tx& tx, int64_t variant_id);
 int give_back(Tx& tx, int64_t variant_id, int units);
 // Sets the stock; returns (before, after).
 std::optional<std::pair<int, int>> set(Tx& tx, int64_t variant_id, int stock);
+
+// In one snapshot: the variant's stock, and for each batch of order ids how many of them exist
+// (the batch committed them). Reconciles the Redis counter with batches still in flight.
+struct Snapshot {
+  std::optional<int> stock;
+  std::vector<int> committed;  // per batch, in order
+};
+Snapshot snapshot(Tx& tx, int64_t variant_id, const std::vector<std::vector<std::string>>& batches);
 
 }  // namespace stock
 

@@ -5,12 +5,14 @@
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
+#include <csignal>
 #include <future>
 #include <thread>
 
 #include "actors/stock/stock_service.hpp"
 #include "persistence/redis_client.hpp"
 #include "persistence/redis_keys.hpp"
+#include "tests/support/fault_proxy.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_server.hpp"
 
@@ -199,4 +201,108 @@ TEST(StockResilience, NameAndPriceEditsInOneProcessNeverUndoReservationsInAnothe
   EXPECT_EQ(created, kStock);
   EXPECT_EQ(db_stock(v.id), 0);
   EXPECT_EQ(db_stock(v.id) + count_orders(v.id, "pending"), kStock);
+}
+
+namespace {
+long long redis_counter(const config::Config& cfg, int64_t variant) {
+  persistence::RedisClient redis(persistence::redis_settings(cfg));
+  auto v = redis.get_int(persistence::redis_keys::stock(variant));
+  return v ? *v : -999;
+}
+
+// Buys what is left, one order at a time, until the variant says fully booked; returns how many.
+int buy_the_rest(TestServer& s, int64_t variant, int at_most) {
+  int bought = 0;
+  for (int i = 0; i <= at_most; ++i) {
+    auto r = post_order(s, s.register_user("customer"), variant);
+    if (r.status != 201) {
+      EXPECT_EQ(r.status, 400) << r.body;
+      break;
+    }
+    ++bought;
+  }
+  return bought;
+}
+}  // namespace
+
+// The gate ran in Redis but its answer never came back (a slow network: the proxy holds Redis's
+// replies): PostgreSQL alone decided, and once Redis answers again the counter equals PostgreSQL
+// — not PostgreSQL minus the lost batch — and every unit sells.
+TEST(StockDrift, AGateWhoseAnswerWasLostLeavesNoDrift) {
+  const auto base = test_config();
+  FaultProxy proxy(base.redis_host, base.redis_port);
+  TestServer s(Overrides{{"REDIS_PORT", std::to_string(proxy.port())},
+                         {"HEALTH_INTERVAL_MS", "200"},
+                         {"STOCK_SOLDOUT_RECHECK_MS", "0"}});
+  auto v = make_variant(s, 5);
+  ASSERT_EQ(post_order(s, s.register_user("customer"), v.id).status, 201);
+  ASSERT_EQ(redis_counter(base, v.id), 4);
+  auto customer = s.register_user("customer");  // registering needs Redis too
+  proxy.set_mode(FaultProxy::Mode::no_replies);
+  EXPECT_EQ(post_order(s, customer, v.id).status, 201);
+  EXPECT_EQ(db_stock(v.id), 3);
+  EXPECT_EQ(redis_counter(base, v.id), 3) << "the gate did run";
+  proxy.set_mode(FaultProxy::Mode::pass);
+  ASSERT_TRUE(eventually([&] { return s.client().get("/readyz").status == 200; }));
+  EXPECT_TRUE(eventually([&] { return redis_counter(base, v.id) == db_stock(v.id); }))
+      << redis_counter(base, v.id) << " vs " << db_stock(v.id);
+  EXPECT_EQ(buy_the_rest(s, v.id, 5), 3);
+  EXPECT_EQ(db_stock(v.id), 0);
+  EXPECT_EQ(redis_counter(base, v.id), 0);
+}
+
+// Every settle is lost (as a Redis blip right after the commit would): each batch stays in
+// flight in Redis, yet the counter comes back to PostgreSQL's figure and the last unit sells.
+TEST(StockDrift, LostSettlesLeaveNoDrift) {
+  const auto base = test_config();
+  TestServer s(Overrides{{"MARKETLINK_FAULT", "drop_stock_settle"},
+                         {"HEALTH_INTERVAL_MS", "200"},
+                         {"STOCK_SOLDOUT_RECHECK_MS", "0"}});
+  auto v = make_variant(s, 4);
+  EXPECT_EQ(buy_the_rest(s, v.id, 6), 4) << "exactly the stock";
+  EXPECT_EQ(db_stock(v.id), 0);
+  EXPECT_TRUE(eventually([&] { return redis_counter(base, v.id) == 0; }));
+  EXPECT_EQ(count_orders(v.id, "pending"), 4);
+}
+
+// A server process is killed between its gate and its commit: its unit is gone from Redis and
+// never reached PostgreSQL. Another process serving the variant reconciles once that batch's
+// in-flight units expire: the counter equals PostgreSQL, and every unit sells.
+TEST(StockDrift, AProcessKilledBetweenGateAndCommitLeavesNoDriftForLong) {
+  const auto base = test_config();
+  TestServer s(Overrides{{"STOCK_RECONCILE_SECONDS", "1"}, {"STOCK_SOLDOUT_RECHECK_MS", "0"}});
+  auto v = make_variant(s, 3);
+  const auto port = free_port();
+  auto env = server_process_env(s.config(), port, shared_gateway().session_url());
+  env["MARKETLINK_FAULT"] = "kill_after_stock_gate";
+  env["JOB_TIMEOUT_MS"] = "500";
+  env["DB_STATEMENT_TIMEOUT_MS"] = "500";
+  env["STOCK_INFLIGHT_TTL_SECONDS"] = "1";
+  const pid_t pid = spawn_process(MARKETLINK_BINARY, {"serve"}, env);
+  ASSERT_TRUE(eventually([port] {
+    try {
+      return HttpClient(port).get("/healthz").status == 200;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }));
+  auto customer = s.register_user("customer");
+  EXPECT_THROW(
+      HttpClient(port).request(
+          "POST", "/api/v1/orders/", R"({"variant":)" + std::to_string(v.id) + "}",
+          {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + customer.access}}),
+      std::exception)
+      << "killed mid-request";
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  EXPECT_EQ(db_stock(v.id), 3);
+  EXPECT_EQ(redis_counter(base, v.id), 2) << "the gate took a unit that never reached PostgreSQL";
+
+  ASSERT_EQ(post_order(s, customer, v.id).status, 201);  // this process's actor runs
+  EXPECT_TRUE(eventually([&] { return redis_counter(base, v.id) == db_stock(v.id); }, 20000))
+      << redis_counter(base, v.id) << " vs " << db_stock(v.id);
+  EXPECT_EQ(buy_the_rest(s, v.id, 4), 2);
+  EXPECT_EQ(db_stock(v.id), 0);
+  EXPECT_EQ(redis_counter(base, v.id), 0);
 }

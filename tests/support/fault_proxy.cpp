@@ -96,12 +96,14 @@ void FaultProxy::loop() {
     std::vector<pollfd> fds;
     fds.push_back({wake_[0], POLLIN, 0});
     fds.push_back({listen_fd_, POLLIN, 0});
-    if (mode == Mode::pass) {
+    const bool requests = mode == Mode::pass || mode == Mode::no_replies;
+    if (requests) {
       for (const auto& p : pairs) {
         fds.push_back({p.client, POLLIN, 0});
-        fds.push_back({p.server, POLLIN, 0});
+        fds.push_back({p.server, static_cast<short>(mode == Mode::pass ? POLLIN : 0), 0});
       }
     }
+    const std::size_t polled = requests ? pairs.size() : 0;  // pairs accepted below wait a turn
     // A short timeout so a mode change takes effect promptly.
     if (::poll(fds.data(), fds.size(), 20) < 0) continue;
     if ((fds[0].revents & POLLIN) != 0) {
@@ -125,8 +127,7 @@ void FaultProxy::loop() {
         }
       }
     }
-    if (mode != Mode::pass) continue;
-    for (std::size_t i = 0; i < pairs.size(); ++i) {
+    for (std::size_t i = 0; i < polled; ++i) {
       const auto& cfd = fds[2 + 2 * i];
       const auto& sfd = fds[3 + 2 * i];
       bool ok = true;

@@ -13,7 +13,9 @@ namespace marketlink::testing {
 
 class FaultProxy {
  public:
-  enum class Mode { pass, blackhole, reset };
+  // no_replies: requests reach the server, its answers wait (a reply lost or late: the command
+  // ran, the client times out); they flow again in `pass`.
+  enum class Mode { pass, blackhole, reset, no_replies };
 
   // Listens on an ephemeral port of 127.0.0.1 and forwards to target_host:target_port.
   FaultProxy(std::string target_host, uint16_t target_port);
