@@ -33,6 +33,10 @@ struct NewService {
 // runs it on what it parsed, and create_service again before writing anything.
 void check_new_variants(const std::vector<NewVariant>& variants, FieldErrors& errors);
 
+// The most bookings a variant may have open: far beyond any repair shop, and far enough below
+// the integer limit that giving units back can never overflow (400 above it).
+constexpr int kMaxStock = 1000000;
+
 struct VariantPatch {
   std::optional<std::string> name;
   std::optional<Money> price;

@@ -48,15 +48,15 @@ boost::json::object service_json(const ServiceDetail& d) {
 }
 
 std::optional<int> bounded_int(const JsonObject& o, const char* key, FieldErrors& errors,
-                               bool required, int64_t min) {
+                               bool required, int64_t min, int64_t max = kMaxInt) {
   auto v = o.integer(key, errors, required);
   if (!v) return std::nullopt;
   if (*v < min) {
     errors.add(key, "Ensure this value is greater than or equal to " + std::to_string(min) + ".");
     return std::nullopt;
   }
-  if (*v > kMaxInt) {
-    errors.add(key, "Ensure this value is less than or equal to " + std::to_string(kMaxInt) + ".");
+  if (*v > max) {
+    errors.add(key, "Ensure this value is less than or equal to " + std::to_string(max) + ".");
     return std::nullopt;
   }
   return static_cast<int>(*v);
@@ -83,7 +83,7 @@ VariantPatch read_variant(const JsonObject& o, FieldErrors& errors, bool creatin
   p.name = o.string("name", errors, {.required = creating, .max_chars = 100});
   p.price = price_field(o, errors, creating);
   p.estimated_minutes = bounded_int(o, "estimated_minutes", errors, creating, 1);
-  p.stock = bounded_int(o, "stock", errors, false, 0);
+  p.stock = bounded_int(o, "stock", errors, false, 0, actors::kMaxStock);
   return p;
 }
 

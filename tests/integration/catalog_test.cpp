@@ -415,6 +415,18 @@ TEST_F(Catalog, VariantCrudAndUniqueness) {
   ASSERT_EQ(patch.status, 200) << patch.body;
   EXPECT_EQ(str(patch.json(), "price"), "3100.50");
   EXPECT_EQ(patch.json().as_object()["stock"].as_int64(), 7);
+  // Stock has a documented maximum (far from the integer limit, so giving units back never
+  // overflows).
+  auto too_many =
+      c.patch("/api/v1/services/variants/" + vid + "/", R"({"stock":1000001})", v.access);
+  EXPECT_EQ(too_many.status, 400);
+  EXPECT_EQ(boost::json::serialize(too_many.json()),
+            R"({"stock":["Ensure this value is less than or equal to 1000000."]})");
+  EXPECT_EQ(
+      c.patch("/api/v1/services/variants/" + vid + "/", R"({"stock":1000000})", v.access).status,
+      200);
+  EXPECT_EQ(c.patch("/api/v1/services/variants/" + vid + "/", R"({"stock":7})", v.access).status,
+            200);
   auto put_missing = c.put("/api/v1/services/variants/" + vid + "/", R"({"name":"E"})", v.access);
   EXPECT_EQ(put_missing.status, 400);
   auto got = c.get("/api/v1/services/variants/" + vid + "/");
