@@ -233,6 +233,7 @@ LoadResult load(const Lookup& lookup) {
 
   r.duration("ORDER_RESERVATION_TTL", c.order_reservation_ttl, 1, 7LL * 24 * 3600);
   r.duration("ORDER_SWEEP_INTERVAL", c.order_sweep_interval, 1, 3600);
+  r.integer("ORDER_SWEEP_BATCH", c.order_sweep_batch, 1, 100000);
   r.duration("ORDER_PAYMENT_GRACE", c.order_payment_grace, 0, 7LL * 24 * 3600);
   r.duration("GATEWAY_RECHECK_SECONDS", c.gateway_recheck_interval, 1, 24 * 3600);
   r.duration("PURGE_INTERVAL", c.purge_interval, 1, 7 * 24 * 3600);

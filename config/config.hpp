@@ -88,6 +88,7 @@ struct Config {
   // Orders and stock
   std::chrono::seconds order_reservation_ttl{1800};
   std::chrono::seconds order_sweep_interval{5};
+  int order_sweep_batch = 1000;  // orders one sweep releases at most
   // An expired order whose payment the gateway reports in progress (or that the gateway cannot be
   // asked about) stays pending this long past expires_at, asked again every
   // GATEWAY_RECHECK_SECONDS.

@@ -215,8 +215,7 @@ struct SweeperState {
 
 using Sweeper = caf::stateful_actor<SweeperState>;
 
-constexpr int kReleaseLimit = 1000;  // orders released per sweep
-constexpr int kAskLimit = 32;        // orders the gateway is asked about per sweep
+constexpr int kAskLimit = 32;  // orders the gateway is asked about per sweep
 constexpr std::chrono::seconds kRest{60};
 
 struct SweepFound {
@@ -265,8 +264,9 @@ class Sweep : public std::enable_shared_from_this<Sweep> {
     const long long grace = st.config->order_payment_grace.count();
     run_transaction<SweepFound>(
         *st.runtime, "expired orders",
-        [orphan_after, grace, resting](Tx& tx) -> Result<SweepFound> {
-          return SweepFound{persistence::orders::expired(tx, orphan_after, kReleaseLimit, resting),
+        [orphan_after, grace, resting,
+         limit = st.config->order_sweep_batch](Tx& tx) -> Result<SweepFound> {
+          return SweepFound{persistence::orders::expired(tx, orphan_after, limit, resting),
                             persistence::orders::to_ask_gateway(tx, grace, kAskLimit, resting)};
         },
         step<SweepFound>(&Sweep::found));

@@ -466,3 +466,47 @@ TEST(StockFaults, AReservationRefusedByAFullPoolIsAnsweredAtOnceAndTakesNothing)
   EXPECT_TRUE(reserve().ok()) << "the actor serves again once the pool has room";
   EXPECT_EQ(db_stock(v.id), 3);
 }
+
+// One variant whose release keeps failing (a trigger refuses it here; think of a broken row)
+// never takes every sweep: it rests, and the other variants' expired orders are released.
+TEST(OrdersExpiry, AVariantWhoseReleaseFailsNeverJamsTheSweep) {
+  TestServer s(Overrides{{"ORDER_SWEEP_BATCH", "1"}});
+  auto stuck = make_variant(s, 2);
+  auto fine = make_variant(s, 2);
+  auto first = str(post_order(s, s.register_user("customer"), stuck.id).json(), "order_id");
+  auto second = str(post_order(s, s.register_user("customer"), fine.id).json(), "order_id");
+  const auto fn = "ml_test_stuck_" + unique_suffix();
+  {
+    pqxx::work w(test_db().connection());
+    // No session (as after a crash), expired; the stuck variant's order expired first.
+    w.exec_params0(
+        "UPDATE orders SET payment_url = NULL, expires_at = now() - interval '2 hours' "
+        "WHERE id = $1",
+        first);
+    w.exec_params0(
+        "UPDATE orders SET payment_url = NULL, expires_at = now() - interval '1 hour' "
+        "WHERE id = $1",
+        second);
+    w.exec("CREATE FUNCTION " + fn +
+           "() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN IF NEW.variant_id = " +
+           std::to_string(stuck.id) +
+           " THEN RAISE EXCEPTION 'stuck for the test'; END IF; RETURN NEW; END $$");
+    w.exec("CREATE TRIGGER " + fn +
+           " BEFORE UPDATE OF status ON orders FOR EACH ROW EXECUTE "
+           "FUNCTION " +
+           fn + "()");
+    w.commit();
+  }
+  EXPECT_TRUE(eventually([&] {
+    s.orders().sweep_now_for_test();
+    return count_orders(fine.id, "cancelled") == 1;
+  }));
+  EXPECT_EQ(count_orders(stuck.id, "pending"), 1);
+  {
+    pqxx::work w(test_db().connection());
+    w.exec("DROP TRIGGER " + fn + " ON orders");
+    w.exec("DROP FUNCTION " + fn + "()");
+    w.commit();
+  }
+  EXPECT_EQ(db_stock(fine.id), 2);
+}
