@@ -235,16 +235,16 @@ LoadResult load(const Lookup& lookup) {
   r.duration("ORDER_SWEEP_INTERVAL", c.order_sweep_interval, 1, 3600);
   r.integer("ORDER_SWEEP_BATCH", c.order_sweep_batch, 1, 100000);
   r.duration("ORDER_PAYMENT_GRACE", c.order_payment_grace, 0, 7LL * 24 * 3600);
-  r.duration("GATEWAY_RECHECK_SECONDS", c.gateway_recheck_interval, 1, 24 * 3600);
-  r.duration("PURGE_INTERVAL", c.purge_interval, 1, 7 * 24 * 3600);
+  r.duration("GATEWAY_RECHECK_SECONDS", c.gateway_recheck_interval, 1, 24LL * 3600);
+  r.duration("PURGE_INTERVAL", c.purge_interval, 1, 7LL * 24 * 3600);
   r.integer("RETENTION_DAYS", c.retention_days, 1, 3650);
   r.integer("STOCK_BATCH_SIZE", c.stock_batch_size, 1, 10000);
   r.duration("STOCK_IDLE_SECONDS", c.stock_idle_timeout, 1, 7LL * 24 * 3600);
   r.duration("STOCK_SOLDOUT_RECHECK_MS", c.stock_soldout_recheck, 0, 60000);
   r.duration("STOCK_INFLIGHT_TTL_SECONDS", c.stock_inflight_ttl, 1, 3600);
-  r.duration("STOCK_RECONCILE_SECONDS", c.stock_reconcile_interval, 1, 24 * 3600);
+  r.duration("STOCK_RECONCILE_SECONDS", c.stock_reconcile_interval, 1, 24LL * 3600);
   r.duration("OUTBOX_POLL_SECONDS", c.outbox_poll_interval, 1, 3600);
-  r.duration("OUTBOX_LEASE_SECONDS", c.outbox_lease, 1, 24 * 3600);
+  r.duration("OUTBOX_LEASE_SECONDS", c.outbox_lease, 1, 24LL * 3600);
   if (c.outbox_lease < 2 * c.outbox_poll_interval) {
     problems.emplace_back(
         "OUTBOX_LEASE_SECONDS: must be at least twice OUTBOX_POLL_SECONDS (leases are renewed "

@@ -134,6 +134,13 @@ std::string array_literal(const std::vector<std::string>& values) {
   return out;
 }
 
+std::string array_literal(const std::vector<int64_t>& values) {
+  std::vector<std::string> text;
+  text.reserve(values.size());
+  for (auto v : values) text.push_back(std::to_string(v));
+  return array_literal(text);
+}
+
 uint64_t statements_executed() {
   return g_statements.load(std::memory_order_relaxed);
 }

@@ -75,6 +75,7 @@ class Database {
 // "{a,b,c}": a PostgreSQL array literal, bound as one parameter, of values that need no quoting
 // (UUIDs).
 std::string array_literal(const std::vector<std::string>& values);
+std::string array_literal(const std::vector<int64_t>& values);
 
 // Statements executed through Tx::exec by this process (tests count queries per request with it).
 uint64_t statements_executed();

@@ -174,19 +174,10 @@ Page<OrderRow> list(Tx& tx, const Scope& scope, const PageRequest& page) {
       res, [](const pqxx::row& r) { return order_from(r); }, 12);
 }
 
-std::string bigint_array(const std::vector<int64_t>& ids) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i > 0) out += ',';
-    out += std::to_string(ids[i]);
-  }
-  return out + "}";
-}
-
 std::vector<ToAsk> to_ask_gateway(Tx& tx, long long grace_seconds, int limit,
                                   const std::vector<int64_t>& skip_variants) {
   std::vector<ToAsk> out;
-  for (const auto& r : tx.exec(kToAsk, grace_seconds, limit, bigint_array(skip_variants))) {
+  for (const auto& r : tx.exec(kToAsk, grace_seconds, limit, array_literal(skip_variants))) {
     out.push_back({r[0].as<std::string>(), r[1].as<int64_t>(), r[2].as<bool>(), r[3].as<bool>()});
   }
   return out;
@@ -208,7 +199,7 @@ std::vector<Expired> expired(Tx& tx, long long orphan_after_seconds, int limit,
                              const std::vector<int64_t>& skip_variants) {
   std::vector<Expired> out;
   for (const auto& r :
-       tx.exec(kExpired, orphan_after_seconds, limit, bigint_array(skip_variants))) {
+       tx.exec(kExpired, orphan_after_seconds, limit, array_literal(skip_variants))) {
     out.push_back({r[0].as<std::string>(), r[1].as<int64_t>()});
   }
   return out;

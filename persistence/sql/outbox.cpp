@@ -38,15 +38,6 @@ constexpr Statement kJobRetry{
 constexpr Statement kJobsPending{"outbox_pending",
                                  "SELECT count(*) FROM outbox WHERE state = 'pending'"};
 
-std::string id_array(const std::vector<int64_t>& ids) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i > 0) out += ',';
-    out += std::to_string(ids[i]);
-  }
-  return out + "}";
-}
-
 }  // namespace
 
 namespace outbox {
@@ -61,11 +52,11 @@ Claimed claim_due(Tx& tx, int limit, int lease_seconds, int max_attempts) {
 }
 
 void renew(Tx& tx, const std::vector<int64_t>& ids, int lease_seconds) {
-  if (!ids.empty()) tx.exec(kRenew, id_array(ids), lease_seconds);
+  if (!ids.empty()) tx.exec(kRenew, array_literal(ids), lease_seconds);
 }
 
 void mark_done(Tx& tx, const std::vector<int64_t>& ids) {
-  if (!ids.empty()) tx.exec(kJobsDone, id_array(ids));
+  if (!ids.empty()) tx.exec(kJobsDone, array_literal(ids));
 }
 
 bool mark_failed(Tx& tx, int64_t id, const std::string& error, int delay_seconds,

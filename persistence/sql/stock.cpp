@@ -50,24 +50,19 @@ Snapshot snapshot(Tx& tx, int64_t variant_id,
                   const std::vector<std::vector<std::string>>& batches) {
   Snapshot out;
   out.committed.assign(batches.size(), 0);
-  std::string ids = "{", index = "{";
+  std::vector<std::string> ids;
+  std::vector<int64_t> index;
   for (std::size_t b = 0; b < batches.size(); ++b) {
     for (const auto& id : batches[b]) {
-      if (ids.size() > 1) {
-        ids += ',';
-        index += ',';
-      }
-      ids += id;
-      index += std::to_string(b);
+      ids.push_back(id);
+      index.push_back(static_cast<int64_t>(b));
     }
   }
-  ids += '}';
-  index += '}';
-  if (ids == "{}") {
+  if (ids.empty()) {
     out.stock = current(tx, variant_id);
     return out;
   }
-  for (const auto& r : tx.exec(kSnapshot, variant_id, ids, index)) {
+  for (const auto& r : tx.exec(kSnapshot, variant_id, array_literal(ids), array_literal(index))) {
     if (!r[0].is_null()) out.stock = r[0].as<int>();
     const auto b = r[1].as<std::size_t>();
     if (b < out.committed.size()) out.committed[b] = r[2].as<int>();

@@ -220,6 +220,7 @@ TEST_F(Payments, SimultaneousNotificationsConfirmOnce) {
   std::promise<void> go;
   auto start = go.get_future().share();
   std::vector<std::future<int>> results;
+  results.reserve(8);
   for (int i = 0; i < 8; ++i) {
     results.push_back(std::async(std::launch::async, [&, i] {
       HttpClient client(server.port());
@@ -313,7 +314,11 @@ TEST_F(Payments, MalformedBodiesAre4xxAndMultipartIsAccepted) {
   // The same signed fields as multipart/form-data.
   std::string body;
   for (const auto& [k, v] : gateway.pay(p.order_id, "1500.00")) {
-    body += "--BOUNDARY\r\nContent-Disposition: form-data; name=\"" + k + "\"\r\n\r\n" + v + "\r\n";
+    body.append("--BOUNDARY\r\nContent-Disposition: form-data; name=\"")
+        .append(k)
+        .append("\"\r\n\r\n")
+        .append(v)
+        .append("\r\n");
   }
   body += "--BOUNDARY--\r\n";
   r = post_form(server.port(), "/webhooks/payment/" + p.order_id + "/", body,
@@ -483,13 +488,7 @@ TEST_F(Payments, KilledRightAfterTheConfirmationCommitTheJobsStillRunOnce) {
     env["SSLCOMMERZ_VALIDATION_URL"] = gateway.validation_url();
     if (fault) env["MARKETLINK_FAULT"] = "kill_after_payment_commit";
     const pid_t pid = spawn_process(MARKETLINK_BINARY, {"serve"}, env);
-    EXPECT_TRUE(eventually([port] {
-      try {
-        return HttpClient(port).get("/healthz").status == 200;
-      } catch (const std::exception&) {
-        return false;
-      }
-    }));
+    EXPECT_TRUE(serving(port));
     return pid;
   };
   auto p = place_order(server);
@@ -709,13 +708,7 @@ TEST_F(Payments, KilledMidwayThroughABurstOfPaymentsEveryPaidOrderIsProcessedSoo
     auto env = server_process_env(cfg, port, gateway.session_url());
     if (fault) env["MARKETLINK_FAULT"] = "kill_after_payment_commit";
     const pid_t pid = spawn_process(MARKETLINK_BINARY, {"serve"}, env);
-    EXPECT_TRUE(eventually([port] {
-      try {
-        return HttpClient(port).get("/healthz").status == 200;
-      } catch (const std::exception&) {
-        return false;
-      }
-    }));
+    EXPECT_TRUE(serving(port));
     return pid;
   };
   auto v = make_variant(server, kOrders);
@@ -730,6 +723,7 @@ TEST_F(Payments, KilledMidwayThroughABurstOfPaymentsEveryPaidOrderIsProcessedSoo
   const uint16_t port = free_port();
   pid_t pid = start_server(port, true);
   std::vector<std::future<void>> sent;
+  sent.reserve(kOrders);
   for (int i = 0; i < kOrders; ++i) {
     sent.push_back(std::async(std::launch::async, [&, i] {
       try {

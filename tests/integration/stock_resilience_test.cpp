@@ -136,13 +136,7 @@ TEST(StockResilience, TwoServerProcessesSharingStoresNeverOversell) {
     ports.push_back(port);
   }
   for (auto port : ports) {
-    ASSERT_TRUE(eventually([port] {
-      try {
-        return HttpClient(port).get("/healthz").status == 200;
-      } catch (const std::exception&) {
-        return false;
-      }
-    }));
+    ASSERT_TRUE(serving(port));
   }
   // One order through each process first, so both stock actors run before the race.
   int created = burst({ports[0]}, {people[0]}, variant);
@@ -172,13 +166,7 @@ TEST(StockResilience, NameAndPriceEditsInOneProcessNeverUndoReservationsInAnothe
   const pid_t pid =
       spawn_process(MARKETLINK_BINARY, {"serve"},
                     server_process_env(shared.config(), port, shared_gateway().session_url()));
-  ASSERT_TRUE(eventually([port] {
-    try {
-      return HttpClient(port).get("/healthz").status == 200;
-    } catch (const std::exception&) {
-      return false;
-    }
-  }));
+  ASSERT_TRUE(serving(port));
   std::atomic<bool> ordering{true};
   std::atomic<int> edits{0};
   auto editor = std::async(std::launch::async, [&] {
@@ -279,13 +267,7 @@ TEST(StockDrift, AProcessKilledBetweenGateAndCommitLeavesNoDriftForLong) {
   env["DB_STATEMENT_TIMEOUT_MS"] = "500";
   env["STOCK_INFLIGHT_TTL_SECONDS"] = "1";
   const pid_t pid = spawn_process(MARKETLINK_BINARY, {"serve"}, env);
-  ASSERT_TRUE(eventually([port] {
-    try {
-      return HttpClient(port).get("/healthz").status == 200;
-    } catch (const std::exception&) {
-      return false;
-    }
-  }));
+  ASSERT_TRUE(serving(port));
   auto customer = s.register_user("customer");
   EXPECT_THROW(
       HttpClient(port).request(

@@ -468,7 +468,10 @@ FakeSslcommerz::Form FakeSslcommerz::sign(Form fields, const std::string& passwo
     auto all = fields;
     all["store_passwd"] = hashed_password;
     std::string s;
-    for (const auto& [name, value] : all) s += (s.empty() ? "" : "&") + name + "=" + value;
+    for (const auto& [name, value] : all) {
+      if (!s.empty()) s += '&';
+      s.append(name).append("=").append(value);
+    }
     return s;
   };
   const auto md5 = digest_hex(EVP_md5(), joined(digest_hex(EVP_md5(), password)));

@@ -212,6 +212,16 @@ int count_orders(int64_t variant, const std::string& status) {
   return v;
 }
 
+bool serving(uint16_t port) {
+  return eventually([port] {
+    try {
+      return HttpClient(port).get("/healthz").status == 200;
+    } catch (const std::exception&) {
+      return false;
+    }
+  });
+}
+
 namespace {
 // The fake's other endpoints, beside its session URL.
 std::string gateway_url(const std::string& session_url, const std::string& validator_api) {

@@ -104,6 +104,9 @@ constexpr const char* kStorePassword = "test-store-pass";
 std::map<std::string, std::string> server_process_env(const config::Config& cfg, uint16_t port,
                                                       const std::string& session_url);
 
+// Waits (bounded) until a server process on `port` answers /healthz; false if it never does.
+bool serving(uint16_t port);
+
 // A direct PostgreSQL connection for assertions and set-up in SQL.
 persistence::Database& test_db();
 

@@ -53,12 +53,19 @@ class Blocker {
 };
 
 // Waits until every job queued on the hash pool before this one has run.
+// (The job may also be answered once more when the runtime shuts down right after it ran — its
+// worker had not yet reported it done — so the promise lives with the callbacks and is set once.)
 void drain(actors::Runtime& rt) {
-  std::promise<void> done;
+  auto done = std::make_shared<std::promise<void>>();
+  auto once = std::make_shared<std::atomic<bool>>(false);
+  auto finish = [done, once] {
+    if (!once->exchange(true)) done->set_value();
+  };
+  auto waited = done->get_future();
   rt.submit(
-      actors::PoolKind::hash, [&done](actors::Resources&) { done.set_value(); },
-      [&done](const Error&) { done.set_value(); });
-  done.get_future().wait();
+      actors::PoolKind::hash, [finish](actors::Resources&) { finish(); },
+      [finish](const Error&) { finish(); });
+  waited.wait();
 }
 
 }  // namespace
