@@ -151,7 +151,10 @@ class OrderCreation : public std::enable_shared_from_this<OrderCreation> {
   // Not stored (PostgreSQL failed, or the request's deadline passed first): nobody can pay for
   // the order, so it is cancelled now (should that fail too, the orphan sweep cancels it).
   void stored(Result<OrderRow> r) {
-    if (!r) return give_back(OrderStatus::cancelled, "system:deadline", std::move(r).error());
+    if (!r) {
+      const char* by = passed(msg_.deadline) ? "system:deadline" : "system:creation";
+      return give_back(OrderStatus::cancelled, by, std::move(r).error());
+    }
     stats().add(kCreated, 1);
     finish(std::move(r));
   }
@@ -326,7 +329,9 @@ class Sweep : public std::enable_shared_from_this<Sweep> {
 
   void answered(const persistence::orders::ToAsk& order, const Result<ReconcileOutcome>& r) {
     auto& st = self_->state;
-    const auto action = after_asking(answer_of(r), order.expired, order.past_grace);
+    auto action = after_asking(answer_of(r), order.expired, order.past_grace);
+    // A failed order has nothing to release: once nothing more can pay for it, it is forgotten.
+    if (!order.pending && action == AfterAsking::release) action = AfterAsking::clear;
     const std::string said = r ? r->said : "payment actor: " + r.error().message;
     const long long recheck = st.config->gateway_recheck_interval.count();
     const char* what = "";
@@ -343,7 +348,7 @@ class Sweep : public std::enable_shared_from_this<Sweep> {
         st.stats->add(kPostponed, 1);
         break;
       case AfterAsking::clear:
-        what = "left pending";
+        what = "left as it is";
         break;
     }
     ++pending_;

@@ -458,6 +458,8 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
               if (!released) return job.finish(std::move(released).error());
               if (released->empty()) return job.reread();  // changed meanwhile
               job.order_.status = target;
+              // The session may see another attempt that pays: asked about at its expiry.
+              if (target == OrderStatus::failed) job.check_at_expiry();
               job.self_->state.stats->add(kReleased, 1);
               job.outcome(NotificationOutcome::Kind::released);
             }));
@@ -618,6 +620,16 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
             }));
   }
 
+  void check_at_expiry() {
+    run_transaction<Unit>(
+        *self_->state.runtime, "gateway check",
+        [id = order_.id](Tx& tx) -> Result<Unit> {
+          persistence::orders::check_gateway_at_expiry(tx, id);
+          return Unit{};
+        },
+        [](const Result<Unit>&) {});
+  }
+
   // The order changed under us: answer with what it is now (a duplicate).
   void reread() {
     auto id = order_.id;
@@ -691,7 +703,9 @@ class ReconcileJob : public std::enable_shared_from_this<ReconcileJob> {
   void found(Result<OrderLookup> r) {
     if (!r && r.error().code == ErrorCode::not_found) return answer(Kind::settled, "no such order");
     if (!r) return answer(Kind::unreachable, "database: " + r.error().message);
-    if (r->order.status != OrderStatus::pending || !r->payment_state.empty()) {
+    const auto status = r->order.status;
+    if ((status != OrderStatus::pending && status != OrderStatus::failed) ||
+        !r->payment_state.empty()) {
       return answer(Kind::settled, "order already " + std::string(to_string(r->order.status)));
     }
     order_ = std::move(r->order);

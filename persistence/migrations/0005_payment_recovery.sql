@@ -19,15 +19,16 @@ ALTER TABLE payments
 ALTER TABLE payments DROP CONSTRAINT payments_source_check,
   ADD CONSTRAINT payments_source_check CHECK (source IN ('ipn', 'redirect', 'reconcile'));
 
--- When to ask the gateway about a pending order whose payment may have happened: set when a
--- VALID notification could not be validated (the gateway does not promise to send it again), and
--- when an expired order's payment is still in progress at the gateway (postponed, up to
--- ORDER_PAYMENT_GRACE past expires_at). The expiry sweep asks the gateway about every expired
+-- When to ask the gateway about an order whose payment may have happened: set when a VALID
+-- notification could not be validated (the gateway does not promise to send it again), when an
+-- expired order's payment is still in progress at the gateway (postponed, up to
+-- ORDER_PAYMENT_GRACE past expires_at), and for an order a FAILED attempt failed (at its expiry:
+-- did the customer try again and pay?). The expiry sweep asks the gateway about every expired
 -- order that had a session before it cancels it.
 ALTER TABLE orders ADD COLUMN gateway_check_at timestamptz,
   ADD COLUMN gateway_checks integer NOT NULL DEFAULT 0;
 CREATE INDEX orders_gateway_check_idx ON orders (gateway_check_at)
-  WHERE status = 'pending' AND gateway_check_at IS NOT NULL;
+  WHERE gateway_check_at IS NOT NULL;
 
 -- The order lifecycle, as in 0004, plus failed → paid: a session can see a FAILED attempt and then
 -- a VALID one (the customer tried again); the VALID payment then books the order again if a unit

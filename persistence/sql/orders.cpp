@@ -52,19 +52,22 @@ constexpr Statement kExpired{
 constexpr Statement kToAsk{
     "orders_to_ask_gateway",
     "SELECT id::text, variant_id, expires_at <= now(), "
-    "expires_at + $1 * interval '1 second' <= now() FROM orders "
-    "WHERE status = 'pending' AND payment_url IS NOT NULL AND "
-    "((gateway_check_at IS NULL AND expires_at <= now()) OR gateway_check_at <= now()) "
+    "expires_at + $1 * interval '1 second' <= now(), status = 'pending' FROM orders "
+    "WHERE ((status = 'pending' AND payment_url IS NOT NULL AND gateway_check_at IS NULL AND "
+    "expires_at <= now()) OR (status IN ('pending', 'failed') AND gateway_check_at <= now())) "
     "AND NOT (variant_id = ANY($3::bigint[])) "
     "ORDER BY coalesce(gateway_check_at, expires_at) LIMIT $2"};
 constexpr Statement kCheckSoon{
     "orders_check_soon",
     "UPDATE orders SET gateway_check_at = least(coalesce(gateway_check_at, 'infinity'), "
     "now() + $2 * interval '1 second') WHERE id = $1 AND status = 'pending'"};
+constexpr Statement kCheckAtExpiry{
+    "orders_check_at_expiry",
+    "UPDATE orders SET gateway_check_at = expires_at WHERE id = $1 AND status = 'failed'"};
 constexpr Statement kPostponeCheck{
     "orders_postpone_check",
     "UPDATE orders SET gateway_check_at = now() + $2 * interval '1 second', "
-    "gateway_checks = gateway_checks + 1 WHERE id = $1 AND status = 'pending'"};
+    "gateway_checks = gateway_checks + 1 WHERE id = $1 AND status IN ('pending', 'failed')"};
 constexpr Statement kClearCheck{"orders_clear_check",
                                 "UPDATE orders SET gateway_check_at = NULL WHERE id = $1"};
 
@@ -178,13 +181,18 @@ std::vector<ToAsk> to_ask_gateway(Tx& tx, long long grace_seconds, int limit,
                                   const std::vector<int64_t>& skip_variants) {
   std::vector<ToAsk> out;
   for (const auto& r : tx.exec(kToAsk, grace_seconds, limit, array_literal(skip_variants))) {
-    out.push_back({r[0].as<std::string>(), r[1].as<int64_t>(), r[2].as<bool>(), r[3].as<bool>()});
+    out.push_back({r[0].as<std::string>(), r[1].as<int64_t>(), r[2].as<bool>(), r[3].as<bool>(),
+                   r[4].as<bool>()});
   }
   return out;
 }
 
 void check_gateway_soon(Tx& tx, const std::string& id, long long delay_seconds) {
   tx.exec(kCheckSoon, id, delay_seconds);
+}
+
+void check_gateway_at_expiry(Tx& tx, const std::string& id) {
+  tx.exec(kCheckAtExpiry, id);
 }
 
 void postpone_gateway_check(Tx& tx, const std::string& id, long long delay_seconds) {

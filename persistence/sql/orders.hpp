@@ -83,11 +83,15 @@ struct ToAsk {
   int64_t variant_id = 0;
   bool expired = false;     // past expires_at
   bool past_grace = false;  // past expires_at + the grace: cancel unless the gateway says paid
+  bool pending = true;      // else failed by a FAILED attempt: only a later paid one matters
 };
 std::vector<ToAsk> to_ask_gateway(Tx& tx, long long grace_seconds, int limit,
                                   const std::vector<int64_t>& skip_variants = {});
 // Ask the gateway about the order within `delay_seconds` (an earlier check stays).
 void check_gateway_soon(Tx& tx, const std::string& id, long long delay_seconds);
+// A failed order (a FAILED attempt) is asked about at its expiry: a later attempt of the same
+// session may have paid.
+void check_gateway_at_expiry(Tx& tx, const std::string& id);
 // Ask again in `delay_seconds` (counted in gateway_checks).
 void postpone_gateway_check(Tx& tx, const std::string& id, long long delay_seconds);
 void clear_gateway_check(Tx& tx, const std::string& id);

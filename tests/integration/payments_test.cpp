@@ -847,3 +847,28 @@ TEST_F(Payments, InvoiceNumbersAreUniqueForAnyPaymentId) {
   w.commit();
   EXPECT_EQ(row[0].as<std::string>(), row[1].as<std::string>()) << "all nine digits and more";
 }
+
+// A FAILED attempt failed the order; the customer tried again in the same session and paid, but
+// that notification never came. At the session's expiry the server asks the gateway, finds the
+// paid attempt and books the order again.
+TEST_F(Payments, APaidRetryAfterAFailedAttemptIsFoundEvenWithoutItsNotification) {
+  auto p = place_order(server, 2);
+  ASSERT_EQ(ipn(server.port(), p.order_id, gateway.unpaid(p.order_id, "1500.00", "FAILED")).status,
+            200);
+  ASSERT_EQ(db_status(p.order_id), "failed");
+  EXPECT_EQ(sql_count("SELECT count(*) FROM orders WHERE id = $1 AND gateway_check_at IS NOT NULL",
+                      p.order_id),
+            1)
+      << "asked about at its expiry";
+  (void)gateway.pay(p.order_id, "1500.00");  // paid; nothing delivered
+  sql("UPDATE orders SET expires_at = now() - interval '1 second', gateway_check_at = now() "
+      "WHERE id = $1",
+      p.order_id);
+  ASSERT_TRUE(eventually([&] {
+    server.orders().sweep_now_for_test();
+    return db_status(p.order_id) != "failed";
+  }));
+  EXPECT_EQ(payment_state(p.order_id), "confirmed");
+  EXPECT_EQ(db_stock(p.variant.id), 1);
+  EXPECT_TRUE(eventually([&] { return invoices_of(p.order_id) == 1; }));
+}
