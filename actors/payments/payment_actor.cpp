@@ -458,9 +458,10 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
               if (!released) return job.finish(std::move(released).error());
               if (released->empty()) return job.reread();  // changed meanwhile
               job.order_.status = target;
-              // The session may see another attempt that pays: asked about at its expiry.
-              if (target == OrderStatus::failed) job.check_at_expiry();
               job.self_->state.stats->add(kReleased, 1);
+              // The session may see another attempt that pays: asked about at its expiry
+              // (recorded before the answer goes out).
+              if (target == OrderStatus::failed) return job.check_at_expiry();
               job.outcome(NotificationOutcome::Kind::released);
             }));
   }
@@ -627,7 +628,12 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
           persistence::orders::check_gateway_at_expiry(tx, id);
           return Unit{};
         },
-        [](const Result<Unit>&) {});
+        step<Unit>([](NotificationJob& job, const Result<Unit>& r) {
+          if (!r)
+            spdlog::warn("payments: order {} failed; no gateway check at its expiry",
+                         job.order_.id);
+          job.outcome(NotificationOutcome::Kind::released);
+        }));
   }
 
   // The order changed under us: answer with what it is now (a duplicate).
