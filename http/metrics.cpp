@@ -2,11 +2,13 @@
 #include "http/metrics.hpp"
 
 #include <arpa/inet.h>
+
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
+#include <set>
 
 #include <atomic>
 #include <cstring>
@@ -118,11 +120,20 @@ Metrics& Metrics::instance() {
   return m;
 }
 
+namespace {
+const std::string kOtherMethod = "other";
+}  // namespace
+
 void Metrics::request(const std::string& route, const std::string& method, int status,
                       double seconds) {
   impl_->total.fetch_add(1, std::memory_order_relaxed);
   // Family::Add is thread-safe and returns the existing child for known labels.
-  impl_->requests.Add({{"route", route}, {"method", method}, {"status", std::to_string(status)}})
+  // The method is the client's word: anything but the methods of HTTP/1.1 is one label, so made-up
+  // methods cannot add series without end.
+  static const std::set<std::string> kMethods{"GET",    "HEAD",    "POST",  "PUT",    "PATCH",
+                                              "DELETE", "OPTIONS", "TRACE", "CONNECT"};
+  const std::string& label = kMethods.count(method) > 0 ? method : kOtherMethod;
+  impl_->requests.Add({{"route", route}, {"method", label}, {"status", std::to_string(status)}})
       .Increment();
   impl_->latency.Add({{"route", route}}, kLatency).Observe(seconds);
 }

@@ -1,6 +1,8 @@
 // Request accessors.
 #include "http/server/request.hpp"
 
+#include "http/input/json_input.hpp"
+
 #include <boost/url/params_view.hpp>
 #include <boost/url/parse_query.hpp>
 
@@ -18,6 +20,18 @@ std::string Request::param(std::string_view name) const {
     if (k == name) return v;
   }
   return {};
+}
+
+bool acceptable_query(std::string_view query) {
+  if (query.empty()) return true;
+  auto parsed = boost::urls::parse_query(query);
+  if (!parsed) return false;
+  for (auto p : boost::urls::params_view(*parsed)) {
+    for (const auto& text : {p.key, p.value}) {
+      if (text.find('\0') != std::string::npos || !valid_utf8(text)) return false;
+    }
+  }
+  return true;
 }
 
 std::optional<std::string> Request::query_param(std::string_view name) const {

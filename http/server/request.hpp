@@ -35,6 +35,11 @@ struct Request {
 
 using RequestPtr = std::shared_ptr<const Request>;
 
+// A query string every handler can read: well-formed percent-encoding, and keys and values that
+// decode to UTF-8 without NUL (anything else is a 400 at the edge, never a database error or a
+// link that cannot be built).
+bool acceptable_query(std::string_view query);
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";

@@ -245,6 +245,10 @@ class Session : public std::enable_shared_from_this<Session> {
     req->path = std::string(boost::urls::decode_view(*decoded).begin(),
                             boost::urls::decode_view(*decoded).end());
     path_ = req->path;
+    if (!acceptable_query(req->query)) {
+      return send(
+          simple_error(ErrorCode::invalid_input, "Malformed query string.", req->request_id));
+    }
     if (try_stream(req, raw)) return;
     dispatch(std::move(req));
   }

@@ -34,6 +34,34 @@ TEST_F(HttpEdge, WrongMethodIs405WithAllow) {
   EXPECT_EQ(profile.header("allow"), "GET, PATCH, PUT");
 }
 
+// A query that cannot be decoded (bad percent-encoding, bytes that are not UTF-8, NUL) is a 400
+// with the JSON envelope at the edge; it used to reach PostgreSQL (500) or break the next-page
+// link (500).
+TEST_F(HttpEdge, MalformedQueryStringsAre400) {
+  for (const char* target :
+       {"/api/v1/services/?search=%FF", "/api/v1/services/?search=%", "/api/v1/services/?page=%ZZ",
+        "/api/v1/services/?search=a%00b", "/api/v1/services/variants/?page=2&%C3%28=x"}) {
+    auto r = c.get(target);
+    EXPECT_EQ(r.status, 400) << target << " " << r.body;
+    EXPECT_EQ(r.json().as_object()["detail"].as_string(), "Malformed query string.") << target;
+  }
+  auto fine = c.get("/api/v1/services/?search=%E0%A6%97%E0%A6%BE%E0%A6%A1%E0%A6%BC%E0%A6%BF");
+  EXPECT_EQ(fine.status, 200) << "UTF-8 (Bangla) is a query like any other";
+}
+
+// Made-up HTTP methods are 405 and never become series of their own in /metrics.
+TEST_F(HttpEdge, MadeUpMethodsAddNoMetricSeries) {
+  for (const char* method : {"FROBNICATE", "XYZZY", "PLUGH"}) {
+    EXPECT_EQ(c.request(method, "/api/v1/services/", "", {}).status, 405) << method;
+  }
+  auto metrics = c.get("/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  for (const char* method : {"FROBNICATE", "XYZZY", "PLUGH"}) {
+    EXPECT_EQ(metrics.body.find(method), std::string::npos) << method;
+  }
+  EXPECT_NE(metrics.body.find("method=\"other\""), std::string::npos);
+}
+
 TEST_F(HttpEdge, TrailingSlashIsOptional) {
   EXPECT_EQ(c.get("/healthz").status, 200);
   EXPECT_EQ(c.get("/healthz/").status, 200);
