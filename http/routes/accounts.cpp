@@ -21,8 +21,10 @@ void register_user(App& app, RequestPtr req, Responder respond) {
   RegisterInput in;
   const StringRule optional_text{.allow_blank = true};
   in.email = body->string("email", errors, {.allow_blank = true, .max_chars = 254});
-  in.password = body->string("password", errors, {.allow_blank = true, .trim = false});
-  in.password2 = body->string("password2", errors, {.allow_blank = true, .trim = false});
+  // The same cap as at login: a password is hashed, and hashing work must stay bounded.
+  const StringRule password{.allow_blank = true, .max_chars = kPassword.max_chars, .trim = false};
+  in.password = body->string("password", errors, password);
+  in.password2 = body->string("password2", errors, password);
   in.role = body->string("role", errors, {.allow_blank = true});
   in.first_name = body->string("first_name", errors, optional_text);
   in.last_name = body->string("last_name", errors, optional_text);

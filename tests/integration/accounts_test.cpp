@@ -110,6 +110,14 @@ TEST_F(Accounts, RegisterValidationMessages) {
   auto wrong_type = c.post("/api/v1/auth/register/",
                            R"({"email":["x"],"password":1,"password2":1,"role":"customer"})");
   EXPECT_EQ(first_error(wrong_type, "email"), "Not a valid string.");
+  // Passwords are hashed: their length is capped (as at login), so one request cannot buy
+  // unbounded hashing work.
+  const std::string huge(100000, 'x');
+  auto too_long = c.post("/api/v1/auth/register/",
+                         register_body(unique_email(), "customer", huge + "Aa1!", huge + "Aa1!"));
+  EXPECT_EQ(too_long.status, 400);
+  EXPECT_EQ(first_error(too_long, "password"),
+            "Ensure this field has no more than 4096 characters.");
 }
 
 TEST_F(Accounts, DuplicateEmailIsRejectedCaseInsensitively) {
