@@ -216,20 +216,12 @@ Result<std::vector<Validation>> read_attempts(const Result<HttpReply>& reply) {
   return attempts;
 }
 
-std::string transaction_url(const config::Config& c, const std::string& tran_id) {
-  const auto& base = c.sslcommerz_transaction_url;
+// A GET of one of the gateway's validator APIs: `base` asked about `key`=`value`, with the
+// store's credentials.
+std::string validator_url(const config::Config& c, const std::string& base, const char* key,
+                          const std::string& value) {
   return base + (base.find('?') == std::string::npos ? "?" : "&") +
-         form_encode({{"tran_id", tran_id},
-                      {"store_id", c.sslcommerz_store_id},
-                      {"store_passwd", c.webhook_secret},
-                      {"v", "1"},
-                      {"format", "json"}});
-}
-
-std::string validation_url(const config::Config& c, const std::string& val_id) {
-  const auto& base = c.sslcommerz_validation_url;
-  return base + (base.find('?') == std::string::npos ? "?" : "&") +
-         form_encode({{"val_id", val_id},
+         form_encode({{key, value},
                       {"store_id", c.sslcommerz_store_id},
                       {"store_passwd", c.webhook_secret},
                       {"v", "1"},
@@ -442,10 +434,11 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
         break;
     }
     auto& st = self_->state;
-    st.client->get(validation_url(*st.config, val_id),
-                   step<HttpReply>([val_id](NotificationJob& job, Result<HttpReply> reply) {
-                     job.validated(val_id, read_validation(reply));
-                   }));
+    st.client->get(
+        validator_url(*st.config, st.config->sslcommerz_validation_url, "val_id", val_id),
+        step<HttpReply>([val_id](NotificationJob& job, Result<HttpReply> reply) {
+          job.validated(val_id, read_validation(reply));
+        }));
   }
 
   // FAILED / CANCELLED / EXPIRED / UNATTEMPTED: a pending order gives its stock back.
@@ -716,7 +709,9 @@ class ReconcileJob : public std::enable_shared_from_this<ReconcileJob> {
     }
     order_ = std::move(r->order);
     auto& st = self_->state;
-    st.client->get(transaction_url(*st.config, order_.id), step<HttpReply>(&ReconcileJob::asked));
+    st.client->get(
+        validator_url(*st.config, st.config->sslcommerz_transaction_url, "tran_id", order_.id),
+        step<HttpReply>(&ReconcileJob::asked));
   }
 
   void asked(Result<HttpReply> reply) {
@@ -821,13 +816,12 @@ caf::behavior payment_actor(PaymentActor* self, Runtime* runtime, const config::
 
 struct PaymentService::Impl {
   Runtime& runtime;
-  const config::Config& config;
   std::shared_ptr<internal::Slot> actor;
 };
 
 PaymentService::PaymentService(Runtime& runtime, const config::Config& config, StockService& stock,
                                OutboxService& outbox)
-    : impl_(std::make_shared<Impl>(Impl{runtime, config, nullptr})) {
+    : impl_(std::make_shared<Impl>(Impl{runtime, nullptr})) {
   Runtime* rt = &runtime;
   const config::Config* cfg = &config;
   StockService* st = &stock;
@@ -859,10 +853,6 @@ void PaymentService::reconcile(std::string order_id, Callback<ReconcileOutcome> 
                                   [&](Callback<ReconcileOutcome> answer) {
                                     return ReconcileMsg{std::move(order_id), std::move(answer)};
                                   });
-}
-
-void PaymentService::check_soon(std::string order_id) {
-  actors::check_soon(impl_->runtime, impl_->config, order_id);
 }
 
 }  // namespace marketlink::actors

@@ -86,9 +86,6 @@ class PaymentService {
   // checks (amount, currency, tran_id), the same exactly-once confirmation. What to do with an
   // order that is not paid is the caller's (the expiry sweeper's) decision.
   void reconcile(std::string order_id, Callback<ReconcileOutcome> done);
-  // Has the order asked about within GATEWAY_RECHECK_SECONDS (a VALID notification that could
-  // not be validated: SSLCommerz does not promise to send it again).
-  void check_soon(std::string order_id);
 
   struct Impl;
 

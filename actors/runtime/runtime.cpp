@@ -106,7 +106,7 @@ bool fault_point_for_test(const config::Config& config, const char* point) {
 }
 
 void fault_drill_for_test(const config::Config& config, const char* point) {
-  if (!config.fault_drill_for_test.empty() && config.fault_drill_for_test == point) {
+  if (fault_point_for_test(config, point)) {
     spdlog::warn("fault drill: killing the process at {}", point);
     ::raise(SIGKILL);
   }

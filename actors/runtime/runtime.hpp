@@ -35,7 +35,7 @@ class Resources {
   persistence::Database& db();
   persistence::RedisClient& redis();
   Health& health() { return health_; }
-  const config::Config* config() const { return &config_; }
+  const config::Config& config() const { return config_; }
 
  private:
   const config::Config& config_;

@@ -371,12 +371,12 @@ void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool r
     return report(d);
   }
   const long long asked = gated.value_or(n);
-  fault_drill_for_test(*r.config(), "kill_after_stock_gate");
+  fault_drill_for_test(r.config(), "kill_after_stock_gate");
   auto orders = commit_batch(r, id, batch, order_ids, asked, ttl, d);
   const auto outcome =
       batch_outcome(batch.size(), asked, orders ? static_cast<long long>(orders->size()) : 0);
   if (gated) {
-    auto settled = fault_point_for_test(*r.config(), "drop_stock_settle")
+    auto settled = fault_point_for_test(r.config(), "drop_stock_settle")
                        ? Result<long long>(Error::unavailable())
                        : eval_int(r, kSettle, id, {std::to_string(outcome.give_back), tag.name});
     if (settled) {

@@ -26,7 +26,6 @@ BatchOutcome batch_outcome(std::size_t callers, long long asked, long long grant
   o.with_order = static_cast<std::size_t>(granted);
   o.sold_out = callers - o.with_order;
   o.give_back = asked - granted;
-  o.clear_in_flight = asked;
   return o;
 }
 

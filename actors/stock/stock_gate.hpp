@@ -27,12 +27,11 @@ GateAnswer read_gate(const Result<persistence::RedisReply>& reply);
 // A batch of `callers` reservations, after PostgreSQL granted `granted` of the `asked` units
 // (what the gate let through, or all of them while degraded): the first `granted` callers in
 // arrival order get orders, the rest are told the variant is fully booked. The settle gives
-// `asked - granted` units back to the counter and clears `asked` units in flight.
+// `asked - granted` units back to the counter (and removes the batch from the in-flight hash).
 struct BatchOutcome {
   std::size_t with_order = 0;
   std::size_t sold_out = 0;
   long long give_back = 0;
-  long long clear_in_flight = 0;
 };
 BatchOutcome batch_outcome(std::size_t callers, long long asked, long long granted);
 
