@@ -21,16 +21,20 @@ actors::ActorStats::Snapshot entry(actors::Runtime& rt, const std::string& name)
   return {};
 }
 
-// Submits a job and waits for its outcome: "ok", or the failure's error code.
+// Submits a job and waits for its outcome: "ok", or the failure's error code. As Runtime::submit
+// says, a job can be answered twice (it ran, and then its pool died before hearing so): the first
+// outcome counts, the second is ignored (it used to throw "promise already satisfied" inside the
+// dying pool).
 std::string run_job(actors::Runtime& rt, actors::PoolKind pool) {
-  std::promise<std::string> p;
-  auto f = p.get_future();
-  auto shared = std::make_shared<std::promise<std::string>>(std::move(p));
+  auto shared = std::make_shared<std::promise<std::string>>();
+  auto once = std::make_shared<std::atomic<bool>>(false);
+  auto f = shared->get_future();
+  auto answer = [shared, once](std::string outcome) {
+    if (!once->exchange(true)) shared->set_value(std::move(outcome));
+  };
   rt.submit(
-      pool, [shared](actors::Resources&) { shared->set_value("ok"); },
-      [shared](Error e) {
-        shared->set_value("error " + std::to_string(static_cast<int>(e.code)));
-      });
+      pool, [answer](actors::Resources&) { answer("ok"); },
+      [answer](Error e) { answer("error " + std::to_string(static_cast<int>(e.code))); });
   return f.get();
 }
 
