@@ -21,10 +21,15 @@ namespace ml = marketlink;
 
 namespace {
 
-std::optional<ml::config::Config> load_config() {
+// The configuration; `serving` adds the checks a serving process must pass (secrets).
+std::optional<ml::config::Config> load_config(bool serving) {
   const char* env_file = std::getenv("ENV_FILE");
   auto loaded =
       ml::config::load(ml::config::environment_with_file(env_file != nullptr ? env_file : ".env"));
+  if (serving) {
+    for (auto& p : loaded.serve_problems) loaded.problems.push_back(std::move(p));
+    for (const auto& w : loaded.warnings) spdlog::warn("configuration: {}", w);
+  }
   if (!loaded.problems.empty()) {
     std::cerr << "configuration is invalid:\n";
     for (const auto& p : loaded.problems) std::cerr << "  - " << p << "\n";
@@ -140,7 +145,7 @@ int main(int argc, char** argv) {
     std::cout << "usage: marketlink [serve|migrate|createsuperuser|check]\n";
     return 0;
   }
-  auto config = load_config();
+  auto config = load_config(command == "serve" || command == "check");
   if (command == "check") {
     if (!config) return 1;
     std::cout << "configuration ok: " << ml::config::describe(*config) << "\n";

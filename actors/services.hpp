@@ -4,6 +4,7 @@
 
 #include "actors/accounts/accounts.hpp"
 #include "actors/catalog/catalog.hpp"
+#include "actors/limits/limiter.hpp"
 #include "actors/ops/janitor.hpp"
 #include "actors/ops/ops_service.hpp"
 #include "actors/orders/order_service.hpp"
@@ -19,11 +20,12 @@ struct Services {
   explicit Services(const config::Config& config)
       : runtime(config),
         inspector(runtime.registry()),
-        accounts(runtime, config),
+        limiter(runtime),
+        accounts(runtime, config, limiter),
         stock(runtime, config),
         outbox(runtime, config),
         payments(runtime, config, stock, outbox),
-        orders(runtime, config, stock, payments),
+        orders(runtime, config, stock, payments, limiter),
         catalog(runtime, stock),
         ops(runtime),
         janitor(runtime, config) {}
@@ -35,6 +37,7 @@ struct Services {
 
   Runtime runtime;
   Inspector inspector;
+  Limiter limiter;
   Accounts accounts;
   StockService stock;
   OutboxService outbox;

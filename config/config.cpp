@@ -152,8 +152,16 @@ LoadResult load(const Lookup& lookup) {
     problems.emplace_back("SECRET_KEY: is required when DEBUG is off");
   } else if (!c.secret_key.empty() && c.secret_key.size() < 16) {
     problems.emplace_back("SECRET_KEY: must be at least 16 characters long");
+  } else if (c.secret_key.size() < 32 && !c.debug) {
+    // RFC 7518 §3.2: an HS256 key of at least 256 bits.
+    result.serve_problems.emplace_back(
+        "SECRET_KEY: must be at least 32 bytes (256 bits) of random data when DEBUG is off");
   }
   if (auto v = r.raw("ALLOWED_HOSTS")) c.allowed_hosts = split_list(*v);
+  if (c.allowed_hosts.empty()) {
+    problems.emplace_back("ALLOWED_HOSTS: must name at least one host (or *)");
+  }
+  if (auto v = r.raw("TRUSTED_PROXIES")) c.trusted_proxies = split_list(*v);
 
   r.url("DATABASE_URL", c.database_url, {"postgresql", "postgres"}, true);
   r.string("REDIS_HOST", c.redis_host);
@@ -175,6 +183,19 @@ LoadResult load(const Lookup& lookup) {
   r.string("WEBHOOK_SECRET", c.webhook_secret);
   r.string("SSLCOMMERZ_STORE_ID", c.sslcommerz_store_id);
   r.boolean("SSLCOMMERZ_IS_SANDBOX", c.sslcommerz_is_sandbox);
+  if (!c.debug) {
+    // With an empty store password anyone can sign a notification (md5("") is public knowledge).
+    if (c.webhook_secret.empty())
+      result.serve_problems.emplace_back(
+          "WEBHOOK_SECRET: the SSLCommerz store password is required when DEBUG is off");
+    if (c.sslcommerz_store_id.empty())
+      result.serve_problems.emplace_back("SSLCOMMERZ_STORE_ID: is required when DEBUG is off");
+  }
+  if (c.sslcommerz_is_sandbox) {
+    result.warnings.emplace_back(
+        "SSLCOMMERZ_IS_SANDBOX is on: payments go to the SSLCommerz sandbox and no real money "
+        "moves (set SSLCOMMERZ_IS_SANDBOX=false in production)");
+  }
   const auto default_gateway = c.sslcommerz_is_sandbox
                                    ? std::string("https://sandbox.sslcommerz.com")
                                    : std::string("https://securepay.sslcommerz.com");
@@ -208,6 +229,7 @@ LoadResult load(const Lookup& lookup) {
   r.integer("HTTP_THREADS", c.http_threads, 1, 256);
   r.integer("MAX_BODY_BYTES", c.max_body_bytes, 1024, 64LL * 1024 * 1024);
   r.integer("MAX_CONNECTIONS", c.max_connections, 1, 1000000);
+  r.integer("MAX_CONNECTIONS_PER_ADDRESS", c.max_connections_per_address, 0, 1000000);
   r.duration("HTTP_HEADER_TIMEOUT", c.header_timeout, 1, 3600);
   r.duration("HTTP_IDLE_TIMEOUT", c.idle_timeout, 1, 3600);
   r.duration("HTTP_REQUEST_TIMEOUT", c.request_timeout, 1, 3600);
@@ -219,6 +241,7 @@ LoadResult load(const Lookup& lookup) {
   r.integer("DB_POOL_SIZE", c.db_pool_size, 1, 256);
   r.integer("HASH_POOL_SIZE", c.hash_pool_size, 1, 64);
   r.integer("POOL_QUEUE_LIMIT", c.pool_queue_limit, 1, 10000000);
+  r.integer("HASH_QUEUE_LIMIT", c.hash_queue_limit, 1, 10000000);
   r.duration("JOB_TIMEOUT_MS", c.job_timeout, 10, 3600000);
   r.duration("ASK_TIMEOUT_MS", c.ask_timeout, 10, 3600000);
 
@@ -229,9 +252,12 @@ LoadResult load(const Lookup& lookup) {
   r.duration("AUTH_CACHE_SECONDS", c.auth_cache_ttl, 0, 3600);
   r.integer("LOGIN_MAX_FAILURES", c.login_max_failures, 1, 1000000);
   r.duration("LOGIN_LOCK_SECONDS", c.login_lock_time, 1, 7LL * 24 * 3600);
-  r.integer("REGISTER_RATE_PER_MINUTE", c.register_per_minute, 1, 100000000);
+  r.integer("REGISTER_RATE_PER_MINUTE", c.register_per_minute, 0, 100000000);
+  r.integer("LOGIN_RATE_PER_MINUTE", c.login_per_minute, 0, 100000000);
 
   r.duration("ORDER_RESERVATION_TTL", c.order_reservation_ttl, 1, 7LL * 24 * 3600);
+  r.integer("ORDER_RATE_PER_MINUTE", c.order_rate_per_minute, 0, 100000000);
+  r.integer("ORDER_PENDING_PER_CUSTOMER", c.order_pending_per_customer, 0, 1000000);
   r.duration("ORDER_SWEEP_INTERVAL", c.order_sweep_interval, 1, 3600);
   r.integer("ORDER_SWEEP_BATCH", c.order_sweep_batch, 1, 100000);
   r.duration("ORDER_PAYMENT_GRACE", c.order_payment_grace, 0, 7LL * 24 * 3600);

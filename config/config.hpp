@@ -15,7 +15,11 @@ struct Config {
   // Security
   std::string secret_key;
   bool debug = false;
-  std::vector<std::string> allowed_hosts;
+  // Host header values served (Django's rules: "*" any, ".example.com" the domain and its
+  // subdomains); any other Host is answered 400.
+  std::vector<std::string> allowed_hosts{"localhost", "127.0.0.1", "[::1]"};
+  // Peers whose X-Forwarded-For names the client (CIDRs); empty: the TCP peer is the client.
+  std::vector<std::string> trusted_proxies;
 
   // PostgreSQL and Redis
   std::string database_url;
@@ -56,6 +60,7 @@ struct Config {
   int http_threads = 2;
   std::size_t max_body_bytes = 1024 * 1024;
   std::size_t max_connections = 10000;
+  std::size_t max_connections_per_address = 256;  // 0: off; trusted proxies are exempt
   std::chrono::seconds header_timeout{15};
   std::chrono::seconds idle_timeout{60};
   std::chrono::seconds request_timeout{30};
@@ -68,6 +73,8 @@ struct Config {
   int db_pool_size = 4;
   int hash_pool_size = 2;
   std::size_t pool_queue_limit = 10000;
+  // Password hashes waiting for the hash pool; beyond it logins and registrations are 503 at once.
+  std::size_t hash_queue_limit = 256;
   // Every pool job and every ask of an actor has a deadline; a step that misses it is answered
   // 503 (Retry-After) instead of waiting.
   std::chrono::milliseconds job_timeout{10000};
@@ -84,9 +91,12 @@ struct Config {
   int login_max_failures = 10;
   std::chrono::seconds login_lock_time{15 * 60};
   int register_per_minute = 3000;
+  int login_per_minute = 600;  // login attempts per client address; 0: off
 
   // Orders and stock
   std::chrono::seconds order_reservation_ttl{1800};
+  int order_rate_per_minute = 1000;     // orders per client address; 0: off
+  int order_pending_per_customer = 20;  // unpaid orders one customer may hold at once; 0: off
   std::chrono::seconds order_sweep_interval{5};
   int order_sweep_batch = 1000;  // orders one sweep releases at most
   // An expired order whose payment the gateway reports in progress (or that the gateway cannot be
@@ -129,6 +139,10 @@ using Lookup = std::function<std::optional<std::string>(const std::string&)>;
 struct LoadResult {
   Config config;
   std::vector<std::string> problems;  // empty when the configuration is usable
+  // Further problems that stop `serve` and `check` (not `migrate`): weak or missing secrets a
+  // production server must not run with (all waived by DEBUG).
+  std::vector<std::string> serve_problems;
+  std::vector<std::string> warnings;  // logged at start-up
 };
 
 // Builds the configuration from `lookup`; every problem found is reported, not only the first.

@@ -6,8 +6,8 @@ namespace marketlink::persistence::redis_keys {
 std::string login_failures(const std::string& email_lower) {
   return "login:fail:" + email_lower;
 }
-std::string rate_window(const std::string& scope, const std::string& who, long long window) {
-  return "rate:" + scope + ":" + who + ":" + std::to_string(window);
+std::string limit(const std::string& scope, const std::string& who) {
+  return "limit:" + scope + ":" + who;
 }
 std::string stock(int64_t variant_id) {
   return "variant:" + std::to_string(variant_id) + ":stock";

@@ -7,10 +7,12 @@
 
 namespace marketlink::persistence::redis_keys {
 
-// login:fail:<email>: failed logins for an email (lower-cased), expiring after the lock time.
-std::string login_failures(const std::string& email_lower);
-// rate:<scope>:<who>:<window>: requests of one client in one fixed window (registration).
-std::string rate_window(const std::string& scope, const std::string& who, long long window);
+// login:fail:<email>: login attempts on a canonical email (counted before each check, cleared
+// by a success), expiring LOGIN_LOCK_SECONDS after the first.
+std::string login_failures(const std::string& canonical_email);
+// limit:<scope>:<who>: a Limiter counter (requests of one address in a window, orders one
+// customer is placing).
+std::string limit(const std::string& scope, const std::string& who);
 // variant:<id>:stock: the stock gate, units still to sell.
 std::string stock(int64_t variant_id);
 // variant:<id>:inflight: units taken from the gate whose PostgreSQL outcome is not settled yet.

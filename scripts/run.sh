@@ -26,6 +26,12 @@ if [[ -z "${SECRET_KEY:-}" ]] && ! grep -qs '^SECRET_KEY=' .env; then
   export SECRET_KEY
 fi
 
+# A first local run has no SSLCommerz credentials, which only DEBUG accepts: say so and use it.
+if [[ -z "${WEBHOOK_SECRET:-}${DEBUG:-}" ]] && ! grep -qsE '^(WEBHOOK_SECRET=.|DEBUG=)' .env; then
+  echo "No SSLCommerz credentials (WEBHOOK_SECRET, SSLCOMMERZ_STORE_ID): running with DEBUG=true." >&2
+  export DEBUG=true
+fi
+
 ./build/marketlink check >/dev/null || ./build/marketlink check
 ./build/marketlink migrate
 echo "MarketLink: http://${HTTP_HOST:-127.0.0.1}:${HTTP_PORT:-8000}  (services started here: $started)"

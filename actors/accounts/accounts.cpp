@@ -33,10 +33,12 @@ Error email_taken() {
   return Error::field("email", "User with this email already exists.");
 }
 
+// ASCII only, whatever the locale (std::tolower would follow it).
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (auto& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
   return out;
 }
 
@@ -74,6 +76,10 @@ bool valid_email(std::string_view email) {
   if (domain.front() == '-' || domain.find("..") != std::string_view::npos) return false;
   const auto tld = domain.substr(dot + 1);
   return tld.size() >= 2;
+}
+
+std::string canonical_email(std::string_view email) {
+  return lower(email);
 }
 
 std::string normalize_email(std::string_view email) {
@@ -119,9 +125,10 @@ void validate_registration(const RegisterInput& in, FieldErrors& errors) {
   }
 }
 
-Accounts::Accounts(Runtime& runtime, const config::Config& config)
+Accounts::Accounts(Runtime& runtime, const config::Config& config, Limiter& limiter)
     : runtime_(runtime),
       config_(config),
+      limiter_(limiter),
       tokens_(config.secret_key, config.jwt_access_ttl, config.jwt_refresh_ttl),
       hash_params_{config.argon2_memory_kib, config.argon2_iterations, 1},
       dummy_hash_(hash_password("not-a-real-password", hash_params_)) {}
@@ -215,22 +222,16 @@ class RegistrationFlow : public std::enable_shared_from_this<RegistrationFlow> {
         done_(std::move(done)) {}
 
   void start() {
-    run_redis<long long>(
-        a_.runtime_,
-        [key = persistence::redis_keys::rate_window("register", address_, unix_now() / 60)](
-            persistence::RedisClient& redis) {
-          return redis.increment_window(key, std::chrono::seconds(60));
-        },
-        step_of(shared_from_this(), &RegistrationFlow::counted));
+    if (a_.config_.register_per_minute == 0) return counted(Limiter::Window{});
+    a_.limiter_.hit(persistence::redis_keys::limit("register", address_), std::chrono::seconds(60),
+                    step_of(shared_from_this(), &RegistrationFlow::counted));
   }
 
  private:
-  void counted(Result<long long> count) {
-    if (!count) return done_(std::move(count).error());
-    if (*count > a_.config_.register_per_minute) {
-      Error e = Error::make(ErrorCode::too_many_requests, "Request was throttled.");
-      e.retry_after = std::chrono::seconds(60 - unix_now() % 60);
-      return done_(std::move(e));
+  void counted(Result<Limiter::Window> window) {
+    if (!window) return done_(std::move(window).error());
+    if (a_.config_.register_per_minute > 0 && window->count > a_.config_.register_per_minute) {
+      return done_(throttled("Request was throttled.", window->resets_in));
     }
     run_cpu<std::string>(
         a_.runtime_,
@@ -281,53 +282,64 @@ void Accounts::register_user(RegisterInput in, std::string client_address,
       ->start();
 }
 
-// Login: the lock (Redis: failures so far and their expiry) → the user by email → the password
-// check on the hash pool (with an upgraded hash when the stored one is old) → either a counted
-// failure (Redis) or the tokens (one transaction), after which the failure counter is cleared.
+// Login: the per-address limit → the lock, which counts this attempt before anything is checked
+// (so a burst of guesses is cut at LOGIN_MAX_FAILURES however parallel it is) → the user by email
+// → the password check on the hash pool (with an upgraded hash when the stored one is old) →
+// either bad credentials (the attempt stays counted) or the tokens (one transaction), after
+// which the count is cleared. Both counters are the Limiter's (Redis, this process meanwhile).
 class LoginFlow : public std::enable_shared_from_this<LoginFlow> {
  public:
-  LoginFlow(Accounts& accounts, std::string email, std::string password, Callback<TokenPair> done)
+  LoginFlow(Accounts& accounts, std::string email, std::string password, std::string address,
+            Callback<TokenPair> done)
       : a_(accounts),
-        key_(persistence::redis_keys::login_failures(lower(email))),
+        key_(persistence::redis_keys::login_failures(canonical_email(email))),
         email_(std::move(email)),
         password_(std::move(password)),
+        address_(std::move(address)),
         done_(std::move(done)) {}
 
   void start() {
-    using Lock = std::pair<long long, std::chrono::seconds>;
-    run_redis<Lock>(
-        a_.runtime_,
-        [key = key_](persistence::RedisClient& redis) -> Result<Lock> {
-          auto failures = redis.get_int(key);
-          if (!failures) return std::move(failures).error();
-          auto ttl = redis.ttl(key);
-          if (!ttl) return std::move(ttl).error();
-          return Lock{*failures, *ttl};
-        },
-        step_of(shared_from_this(), &LoginFlow::lock_read));
+    if (a_.config_.login_per_minute == 0) return address_counted(Limiter::Window{});
+    a_.limiter_.hit(persistence::redis_keys::limit("login", address_), std::chrono::seconds(60),
+                    step_of(shared_from_this(), &LoginFlow::address_counted));
   }
 
  private:
   using Checked = std::pair<PasswordCheck, std::optional<std::string>>;
 
-  void lock_read(Result<std::pair<long long, std::chrono::seconds>> lock) {
-    if (!lock) return done_(std::move(lock).error());
-    if (lock->first >= a_.config_.login_max_failures) {
-      Error e = Error::make(ErrorCode::too_many_requests,
-                            "Too many failed login attempts. Try again later.");
-      e.retry_after = std::max(lock->second, std::chrono::seconds(1));
-      return done_(std::move(e));
+  void address_counted(Result<Limiter::Window> window) {
+    if (!window) return done_(std::move(window).error());
+    if (a_.config_.login_per_minute > 0 && window->count > a_.config_.login_per_minute) {
+      return done_(throttled("Too many login attempts from this address. Try again later.",
+                             window->resets_in));
     }
+    a_.limiter_.hit(key_, a_.config_.login_lock_time,
+                    step_of(shared_from_this(), &LoginFlow::attempt_counted));
+  }
+
+  void attempt_counted(Result<Limiter::Window> attempts) {
+    if (!attempts) return done_(std::move(attempts).error());
+    if (attempts->count > a_.config_.login_max_failures) {
+      return done_(
+          throttled("Too many failed login attempts. Try again later.", attempts->resets_in));
+    }
+    counted_local_ = attempts->local;
     run_transaction<std::optional<UserRow>>(
         a_.runtime_, "login lookup",
-        [email = email_](Tx& tx) -> Result<std::optional<UserRow>> {
+        [email = canonical_email(email_)](Tx& tx) -> Result<std::optional<UserRow>> {
           return users::find_by_email(tx, email);
         },
         step_of(shared_from_this(), &LoginFlow::found));
   }
 
+  // The attempt failed on our side (PostgreSQL, a full hashing pool): it does not count.
+  void not_attempted(Error e) {
+    a_.limiter_.give_back(key_, counted_local_);
+    done_(std::move(e));
+  }
+
   void found(Result<std::optional<UserRow>> user) {
-    if (!user) return done_(std::move(user).error());
+    if (!user) return not_attempted(std::move(user).error());
     user_ = std::move(*user);
     run_cpu<Checked>(
         a_.runtime_,
@@ -343,44 +355,31 @@ class LoginFlow : public std::enable_shared_from_this<LoginFlow> {
   }
 
   void checked(Result<Checked> checked) {
-    if (!checked) return done_(std::move(checked).error());
+    if (!checked) return not_attempted(std::move(checked).error());
     if (!user_ || !user_->is_active || checked->first == PasswordCheck::mismatch) {
-      return run_redis<long long>(
-          a_.runtime_,
-          [key = key_, lock_time = a_.config_.login_lock_time](persistence::RedisClient& redis) {
-            return redis.increment_window(key, lock_time);
-          },
-          step_of(shared_from_this(), &LoginFlow::failure_counted));
+      return done_(bad_credentials());  // counted already, before the check
     }
     a_.issue_login_tokens(std::move(*user_), std::move(checked->second),
                           step_of(shared_from_this(), &LoginFlow::issued));
   }
 
-  void failure_counted(Result<long long> counted) {
-    if (!counted) return done_(std::move(counted).error());
-    done_(bad_credentials());
-  }
-
   void issued(Result<TokenPair> pair) {
-    if (pair) {
-      // Best effort: a counter that stays only delays a later lock by its remaining failures.
-      run_redis<Unit>(
-          a_.runtime_, [key = key_](persistence::RedisClient& redis) { return redis.del(key); },
-          [key = key_](const Result<Unit>& r) {
-            if (!r) spdlog::warn("accounts: could not clear the login failures of {}", key);
-          });
-    }
+    // A counter that stays (Redis down) only brings a later lock closer by the attempts counted.
+    if (pair) a_.limiter_.reset(key_);
     done_(std::move(pair));
   }
 
   Accounts& a_;
-  std::string key_, email_, password_;
+  std::string key_, email_, password_, address_;
   Callback<TokenPair> done_;
   std::optional<UserRow> user_;
+  bool counted_local_ = false;
 };
 
-void Accounts::login(std::string email, std::string password, Callback<TokenPair> done) {
-  std::make_shared<LoginFlow>(*this, std::move(email), std::move(password), std::move(done))
+void Accounts::login(std::string email, std::string password, std::string client_address,
+                     Callback<TokenPair> done) {
+  std::make_shared<LoginFlow>(*this, std::move(email), std::move(password),
+                              std::move(client_address), std::move(done))
       ->start();
 }
 

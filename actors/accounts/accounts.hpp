@@ -12,6 +12,7 @@
 
 #include "actors/accounts/passwords.hpp"
 #include "actors/accounts/tokens.hpp"
+#include "actors/limits/limiter.hpp"
 #include "actors/runtime/runtime.hpp"
 #include "persistence/sql/accounts.hpp"
 
@@ -51,16 +52,22 @@ void validate_registration(const RegisterInput& in, FieldErrors& errors);
 bool valid_email(std::string_view email);
 // Lower-cases the domain part, as Django's normalize_email does.
 std::string normalize_email(std::string_view email);
+// The one form of an email that login compares and the login lock is keyed on: ASCII letters
+// lower-cased, every other byte kept (PostgreSQL's lower(email COLLATE "C"), the login lookup's
+// expression), so no spelling of an address reaches the account under a counter of its own.
+std::string canonical_email(std::string_view email);
 
 class Accounts {
  public:
-  Accounts(Runtime& runtime, const config::Config& config);
+  Accounts(Runtime& runtime, const config::Config& config, Limiter& limiter);
 
   HashParams hash_params() const { return hash_params_; }
 
   void authenticate(std::string access_token, Callback<UserRow> done);
   void register_user(RegisterInput in, std::string client_address, Callback<RegisterOutput> done);
-  void login(std::string email, std::string password, Callback<TokenPair> done);
+  // `client_address`: the bucket the per-address limit counts (http::address_bucket).
+  void login(std::string email, std::string password, std::string client_address,
+             Callback<TokenPair> done);
   void refresh(std::string refresh_token, Callback<TokenPair> done);
   void logout(UserRow user, std::string refresh_token, Callback<Unit> done);
   void update_profile(UserRow user, ProfilePatch patch, Callback<UserRow> done);
@@ -89,6 +96,7 @@ class Accounts {
 
   Runtime& runtime_;
   const config::Config& config_;
+  Limiter& limiter_;
   TokenService tokens_;
   HashParams hash_params_;
   std::string dummy_hash_;  // verified against when the email is unknown, so timing tells nothing

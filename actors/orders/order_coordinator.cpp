@@ -418,13 +418,15 @@ struct OrderService::Impl {
   Runtime& runtime;
   const config::Config& config;
   StockService& stock;
+  OrderLimits limits;
   std::shared_ptr<internal::Slot> coordinator;
   std::shared_ptr<internal::Slot> sweeper;
 };
 
 OrderService::OrderService(Runtime& runtime, const config::Config& config, StockService& stock,
-                           PaymentService& payments)
-    : impl_(std::make_shared<Impl>(Impl{runtime, config, stock, nullptr, nullptr})) {
+                           PaymentService& payments, Limiter& limiter)
+    : impl_(std::make_shared<Impl>(
+          Impl{runtime, config, stock, OrderLimits(runtime, config, limiter), nullptr, nullptr})) {
   Runtime* rt = &runtime;
   StockService* st = &stock;
   PaymentService* pay = &payments;
@@ -476,7 +478,8 @@ void OrderService::finish_key(std::string customer_id, std::string key, int stat
   run_transaction<Unit>(
       impl_->runtime, "idempotency finish",
       [customer_id, key, status, body](Tx& tx) -> Result<Unit> {
-        if (status >= 500) {
+        // "Try again later" answers are not the request's outcome: a retry must run it.
+        if (status >= 500 || status == 429) {
           persistence::idempotency::forget(tx, customer_id, key);
         } else {
           persistence::idempotency::complete(tx, customer_id, key, status, body);
@@ -492,13 +495,31 @@ void OrderService::finish_key(std::string customer_id, std::string key, int stat
       });
 }
 
-void OrderService::create(persistence::UserRow customer, int64_t variant_id, Deadline deadline,
-                          Callback<OrderRow> done) {
+void OrderService::create(persistence::UserRow customer, int64_t variant_id,
+                          std::string client_address, Deadline deadline, Callback<OrderRow> done) {
   // The caller is answered by ASK_TIMEOUT_MS at the latest; that is the deadline the work carries.
   deadline = std::min(deadline, std::chrono::steady_clock::now() + impl_->runtime.ask_timeout());
+  const auto customer_id = customer.id;
+  impl_->limits.admit(
+      customer_id, client_address,
+      [impl = impl_, customer = std::move(customer), variant_id, deadline,
+       done = std::move(done)](Result<OrderLimits::Admission> admitted) mutable {
+        if (!admitted) return done(std::move(admitted).error());
+        if (passed(deadline)) return done(deadline_error("order creation"));
+        // The placing unit is held until the creation has answered (the order is a row by then).
+        place(impl, std::move(customer), variant_id, deadline,
+              [placing = std::move(*admitted), done = std::move(done)](Result<OrderRow> r) mutable {
+                done(std::move(r));
+                placing.reset();
+              });
+      });
+}
+
+void OrderService::place(const std::shared_ptr<Impl>& impl, persistence::UserRow customer,
+                         int64_t variant_id, Deadline deadline, Callback<OrderRow> done) {
   // An order whose creation finished after its caller was answered 503 was never seen by
   // anyone: it is cancelled at once, so its unit is not held for the whole reservation TTL.
-  StockService* stock = &impl_->stock;
+  StockService* stock = &impl->stock;
   Callback<OrderRow> late = [stock](Result<OrderRow> r) {
     if (!r) return;
     spdlog::warn("order {}: created after its request was answered; cancelled", r->id);
@@ -506,7 +527,7 @@ void OrderService::create(persistence::UserRow customer, int64_t variant_id, Dea
                    [](const Result<std::vector<std::string>>&) {});
   };
   internal::ask<OrderRow>(
-      impl_->runtime, *impl_->coordinator, "order_coordinator", std::move(done),
+      impl->runtime, *impl->coordinator, "order_coordinator", std::move(done),
       [&](Callback<OrderRow> answer) {
         return CreateOrderMsg{std::move(customer), variant_id, std::move(answer), deadline};
       },

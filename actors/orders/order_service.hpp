@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "actors/orders/order_limits.hpp"
 #include "actors/payments/payment_service.hpp"
 #include "actors/runtime/runtime.hpp"
 #include "actors/stock/stock_service.hpp"
@@ -35,23 +36,24 @@ struct StoredResponse {
 class OrderService {
  public:
   OrderService(Runtime& runtime, const config::Config& config, StockService& stock,
-               PaymentService& payments);
+               PaymentService& payments, Limiter& limiter);
   ~OrderService();
 
   // Idempotency-Key: nullopt → go ahead (the key is now held for this request); a stored
   // response → replay it. Errors: same key, other body (422); first request still running (409).
   void claim_key(std::string customer_id, std::string key, std::string request_hash,
                  Callback<std::optional<StoredResponse>> done);
-  // Stores the response of a claimed key (5xx answers are not kept, so the client can retry),
-  // then calls `then`: the response goes out only once a retry would find it.
+  // Stores the response of a claimed key (5xx and 429 answers are not kept, so the client can
+  // retry), then calls `then`: the response goes out only once a retry would find it.
   void finish_key(std::string customer_id, std::string key, int status, std::string body,
                   std::function<void()> then);
 
-  // Reserve → gateway session → payment_url, by the request's `deadline` (ASK_TIMEOUT_MS at the
-  // latest): work still waiting when it passes is skipped, and an order made for a caller who was
-  // answered already is cancelled at once.
-  void create(persistence::UserRow customer, int64_t variant_id, Deadline deadline,
-              Callback<OrderRow> done);
+  // The order limits (OrderLimits; `client_address` is the bucket the per-address rate counts)
+  // → reserve → gateway session → payment_url, by the request's `deadline` (ASK_TIMEOUT_MS at
+  // the latest): work still waiting when it passes is skipped, and an order made for a caller
+  // who was answered already is cancelled at once.
+  void create(persistence::UserRow customer, int64_t variant_id, std::string client_address,
+              Deadline deadline, Callback<OrderRow> done);
   void cancel(persistence::UserRow user, std::string order_id, Callback<OrderRow> done);
   void get(persistence::UserRow user, std::string order_id, Callback<OrderRow> done);
   void detail(persistence::UserRow user, std::string order_id, Callback<OrderDetail> done);
@@ -72,6 +74,8 @@ class OrderService {
   struct Impl;
 
  private:
+  static void place(const std::shared_ptr<Impl>& impl, persistence::UserRow customer,
+                    int64_t variant_id, Deadline deadline, Callback<OrderRow> done);
   std::shared_ptr<Impl> impl_;
 };
 

@@ -342,7 +342,10 @@ void take_job(caf::stateful_actor<PoolState>* self, JobMsg job) {
     auto w = st.idle.front();
     st.idle.pop_front();
     dispatch(self, std::move(w), std::move(job));
-  } else if (st.held->queue.size() >= st.config->pool_queue_limit) {
+  } else if (st.held->queue.size() >= (st.spec.kind == PoolKind::hash
+                                           ? st.config->hash_queue_limit
+                                           : st.config->pool_queue_limit)) {
+    // A hash takes tens of milliseconds: a long queue would only answer 504 later.
     job.fail(Error::unavailable());
   } else {
     st.held->queue.push_back(std::move(job));

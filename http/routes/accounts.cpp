@@ -33,7 +33,7 @@ void register_user(App& app, RequestPtr req, Responder respond) {
   actors::validate_registration(in, errors);
   if (!errors.empty()) return fail(respond, *req, std::move(errors).to_error());
   app.accounts.register_user(
-      std::move(in), req->remote_address,
+      std::move(in), address_bucket(req->remote_address),
       reply<actors::RegisterOutput>(req, respond, [](actors::RegisterOutput& out) {
         return json_response(201, boost::json::object{{"user", user_json(out.user)},
                                                       {"tokens", tokens_json(out.tokens)}});
@@ -47,9 +47,10 @@ void login(App& app, RequestPtr req, Responder respond) {
   auto email = body->string("email", errors, {.required = true, .max_chars = 254});
   auto password = body->string("password", errors, kPassword);
   if (!errors.empty()) return fail(respond, *req, std::move(errors).to_error());
-  app.accounts.login(*email, *password, reply<TokenPair>(req, respond, [](TokenPair& t) {
-    return json_response(200, tokens_json(t));
-  }));
+  app.accounts.login(*email, *password, address_bucket(req->remote_address),
+                     reply<TokenPair>(req, respond, [](TokenPair& t) {
+                       return json_response(200, tokens_json(t));
+                     }));
 }
 
 void refresh(App& app, RequestPtr req, Responder respond) {

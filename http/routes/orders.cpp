@@ -122,10 +122,11 @@ void create_order(App& app, RequestPtr req, Responder respond) {
                               [respond, r = std::move(r)]() mutable { respond(std::move(r)); });
       };
       if (!variant) return send(error_response(variant.error(), req->request_id));
-      app.orders.create(customer, *variant, req->deadline, [req, send](Result<OrderRow> order) {
-        send(order ? json_response(201, order_json(*order, true))
-                   : error_response(order.error(), req->request_id));
-      });
+      app.orders.create(customer, *variant, address_bucket(req->remote_address), req->deadline,
+                        [req, send](Result<OrderRow> order) {
+                          send(order ? json_response(201, order_json(*order, true))
+                                     : error_response(order.error(), req->request_id));
+                        });
     };
     if (!key) return proceed();
     app.orders.claim_key(

@@ -40,6 +40,25 @@ using RequestPtr = std::shared_ptr<const Request>;
 // link that cannot be built).
 bool acceptable_query(std::string_view query);
 
+// The client's address: the TCP peer, or — when the peer is one of `trusted_proxies` (CIDRs) —
+// the right-most address of X-Forwarded-For that is not itself a trusted proxy. A header that
+// does not parse leaves the peer.
+std::string client_address(const std::string& peer, const std::string* forwarded_for,
+                           const std::vector<std::string>& trusted_proxies);
+
+// What per-address limits count: an IPv4 address, or the /64 of an IPv6 one (one host gets a
+// whole /64).
+std::string address_bucket(const std::string& address);
+
+// Whether the Host header value (with or without a port) is one of `allowed` (Django's rules:
+// "*" matches any host, ".example.com" the domain and its subdomains, otherwise exact and
+// case-insensitive).
+bool host_allowed(std::string_view host, const std::vector<std::string>& allowed);
+
+// `text` for a log line: control characters and backslashes escaped (\xNN), so client input
+// cannot start a new line or forge one.
+std::string printable(std::string_view text);
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";

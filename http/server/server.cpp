@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -15,6 +16,7 @@
 #include <future>
 #include <map>
 #include <thread>
+#include <unordered_map>
 
 #include "http/error_mapping.hpp"
 #include "http/metrics.hpp"
@@ -139,10 +141,22 @@ struct HttpServer::Impl {
 
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
-  void session_closed(Session* s) {
+  // Whether a new connection from `peer` fits the limits (counted when it does).
+  bool admit(const std::string& peer);
+  void session_closed(Session* s, const std::string& peer) {
     std::lock_guard lock(mutex);
     sessions.erase(s);
+    if (auto it = per_address.find(peer); it != per_address.end() && --it->second == 0) {
+      per_address.erase(it);
+    }
     if (sessions.empty()) drained.notify_all();
+  }
+  // One warning per kind and 10 seconds at most: refusals come in floods.
+  bool should_log(std::chrono::steady_clock::time_point& last) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last < std::chrono::seconds(10)) return false;
+    last = now;
+    return true;
   }
 
   const config::Config& config;
@@ -150,6 +164,8 @@ struct HttpServer::Impl {
   std::optional<StreamEndpoint> stream;
   net::io_context ioc;
   tcp::acceptor acceptor;
+  net::steady_timer accept_pause{acceptor.get_executor()};
+  std::chrono::milliseconds accept_backoff{0};
   std::vector<std::thread> threads;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   std::atomic<bool> stopping{false};
@@ -158,17 +174,18 @@ struct HttpServer::Impl {
   mutable std::mutex mutex;
   std::condition_variable drained;
   std::map<Session*, std::weak_ptr<Session>> sessions;
+  std::unordered_map<std::string, std::size_t> per_address;  // open connections by peer
+  std::chrono::steady_clock::time_point last_full_log{}, last_address_log{}, last_accept_log{};
 };
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, HttpServer::Impl& server)
-      : stream_(std::move(socket)), server_(server), deadline_(stream_.get_executor()) {
-    beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
-    if (!ec) remote_ = ep.address().to_string();
-  }
-  ~Session() { server_.session_closed(this); }
+  Session(tcp::socket&& socket, std::string peer, HttpServer::Impl& server)
+      : stream_(std::move(socket)),
+        server_(server),
+        deadline_(stream_.get_executor()),
+        remote_(std::move(peer)) {}
+  ~Session() { server_.session_closed(this, remote_); }
 
   void start() {
     net::dispatch(stream_.get_executor(),
@@ -245,6 +262,10 @@ class Session : public std::enable_shared_from_this<Session> {
     req->path = std::string(boost::urls::decode_view(*decoded).begin(),
                             boost::urls::decode_view(*decoded).end());
     path_ = req->path;
+    const auto* host = req->header("host");
+    if (!host_allowed(host != nullptr ? *host : std::string(), server_.config.allowed_hosts)) {
+      return send(simple_error(ErrorCode::invalid_input, "Invalid Host header.", req->request_id));
+    }
     if (!acceptable_query(req->query)) {
       return send(
           simple_error(ErrorCode::invalid_input, "Malformed query string.", req->request_id));
@@ -263,12 +284,13 @@ class Session : public std::enable_shared_from_this<Session> {
       req->query = std::string(target.substr(q + 1));
     }
     req->body = std::move(raw.body());
-    req->remote_address = remote_;
     for (const auto& field : raw) {
       std::string name(field.name_string());
       for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       req->headers.emplace_back(std::move(name), std::string(field.value()));
     }
+    req->remote_address =
+        client_address(remote_, req->header("x-forwarded-for"), server_.config.trusted_proxies);
     const auto* incoming_id = req->header("x-request-id");
     req->request_id = incoming_id != nullptr && acceptable_request_id(*incoming_id)
                           ? *incoming_id
@@ -344,7 +366,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Hands the connection to a stream listener; this session ends here.
   void become_stream(const bhttp::request<bhttp::string_body>& upgrade) {
-    access_log()->info("{} {} 101 websocket {}", method_, path_, request_id_);
+    access_log()->info("{} {} 101 websocket {}", printable(method_), printable(path_), request_id_);
     Metrics::instance().request(route_, method_, 101, 0.0);
     deadline_.cancel();
     stream_.expires_never();
@@ -359,6 +381,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!r.content_type.empty()) res->set(bhttp::field::content_type, r.content_type);
     const auto& id = request_id_.empty() ? std::string("-") : request_id_;
     res->set("X-Request-Id", id);
+    res->set("X-Content-Type-Options", "nosniff");
     for (auto& [k, v] : r.headers) res->set(k, v);
     res->body() = std::move(r.body);
     res->keep_alive(keep_alive);
@@ -366,8 +389,8 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto status = r.status;
     const auto elapsed =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_);
-    access_log()->info("{} {} {} {:.2f}ms {}", method, path, status, busy_ ? elapsed.count() : 0.0,
-                       id);
+    access_log()->info("{} {} {} {:.2f}ms {}", printable(method), printable(path), status,
+                       busy_ ? elapsed.count() : 0.0, id);
     Metrics::instance().request(route_.empty() ? "unmatched" : route_, method, status,
                                 busy_ ? elapsed.count() / 1000.0 : 0.0);
     route_.clear();
@@ -421,28 +444,88 @@ void HttpServer::Impl::do_accept() {
   acceptor.async_accept(net::make_strand(ioc), beast::bind_front_handler(&Impl::on_accept, this));
 }
 
+// A failing accept (EMFILE: out of descriptors) is retried after a pause that doubles up to a
+// second, not at once in a loop; the first success resets it.
 void HttpServer::Impl::on_accept(beast::error_code ec, tcp::socket socket) {
   if (stopping) return;
   if (ec) {
-    if (ec != net::error::operation_aborted) spdlog::warn("http: accept: {}", ec.message());
-    return do_accept();
-  }
-  std::shared_ptr<Session> session;
-  {
-    std::lock_guard lock(mutex);
-    if (sessions.size() >= config.max_connections) {
-      spdlog::warn("http: connection limit {} reached; refusing a connection",
-                   config.max_connections);
-      beast::error_code ignored;
-      socket.close(ignored);
-    } else {
-      session = std::make_shared<Session>(std::move(socket), *this);
-      sessions[session.get()] = session;
+    if (ec == net::error::operation_aborted) return do_accept();
+    accept_backoff = std::min<std::chrono::milliseconds>(
+        std::chrono::milliseconds(1000),
+        std::max(accept_backoff * 2, std::chrono::milliseconds(10)));
+    {
+      std::lock_guard lock(mutex);
+      if (should_log(last_accept_log)) {
+        spdlog::warn("http: accept: {}; retrying in {} ms", ec.message(), accept_backoff.count());
+      }
     }
+    accept_pause.expires_after(accept_backoff);
+    accept_pause.async_wait([this](beast::error_code wait_ec) {
+      if (!wait_ec && !stopping) do_accept();
+    });
+    return;
+  }
+  accept_backoff = std::chrono::milliseconds(0);
+  beast::error_code peer_ec;
+  const auto ep = socket.remote_endpoint(peer_ec);
+  std::string peer = peer_ec ? std::string() : ep.address().to_string();
+  std::shared_ptr<Session> session;
+  if (admit(peer)) {
+    session = std::make_shared<Session>(std::move(socket), std::move(peer), *this);
+    std::lock_guard lock(mutex);
+    sessions[session.get()] = session;
+  } else {
+    beast::error_code ignored;
+    socket.close(ignored);
   }
   if (session) session->start();
   do_accept();
 }
+
+bool HttpServer::Impl::admit(const std::string& peer) {
+  std::lock_guard lock(mutex);
+  if (sessions.size() >= config.max_connections) {
+    if (should_log(last_full_log)) {
+      spdlog::warn("http: connection limit {} reached; refusing connections",
+                   config.max_connections);
+    }
+    return false;
+  }
+  auto& open = per_address[peer];
+  const bool exempt =
+      config.max_connections_per_address == 0 || address_allowed(peer, config.trusted_proxies);
+  if (!exempt && open >= config.max_connections_per_address) {
+    if (open == 0) per_address.erase(peer);
+    if (should_log(last_address_log)) {
+      spdlog::warn("http: {} has {} connections open (MAX_CONNECTIONS_PER_ADDRESS); refusing more",
+                   peer, open);
+    }
+    return false;
+  }
+  ++open;
+  return true;
+}
+
+namespace {
+// Raises the soft descriptor limit to the hard one; warns when even that is below what the
+// connection limit needs (accepts would fail with EMFILE; they back off, but clients are refused).
+void raise_descriptor_limit(std::size_t max_connections) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  const rlim_t needed = max_connections + 128;  // pools, logs, listeners
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed) {
+    spdlog::warn(
+        "http: the file descriptor limit is {} but MAX_CONNECTIONS={} needs about {}; raise "
+        "`ulimit -n` (or LimitNOFILE) or lower MAX_CONNECTIONS",
+        limit.rlim_cur, max_connections, needed);
+  }
+}
+}  // namespace
 
 void HttpServer::set_stream(StreamEndpoint endpoint) {
   impl_->stream = std::move(endpoint);
@@ -457,6 +540,7 @@ HttpServer::~HttpServer() {
 
 uint16_t HttpServer::start() {
   auto& s = *impl_;
+  raise_descriptor_limit(s.config.max_connections);
   const auto address = net::ip::make_address(s.config.http_host);
   tcp::endpoint endpoint{address, s.config.http_port};
   s.acceptor.open(endpoint.protocol());
@@ -478,6 +562,7 @@ void HttpServer::stop() {
   net::post(s.acceptor.get_executor(), [&s] {
     beast::error_code ec;
     s.acceptor.close(ec);
+    s.accept_pause.cancel();
   });
   std::vector<std::shared_ptr<Session>> live;
   {

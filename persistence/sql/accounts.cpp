@@ -19,7 +19,8 @@ constexpr Statement kInsertUser{
     "is_superuser) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *) SELECT " ML_USER_COLUMNS
     " FROM u"};
 constexpr Statement kUserByEmail{
-    "users_by_email", "SELECT " ML_USER_COLUMNS " FROM users u WHERE lower(u.email) = lower($1)"};
+    "users_by_email", "SELECT " ML_USER_COLUMNS
+                      " FROM users u WHERE lower(u.email COLLATE \"C\") = lower($1 COLLATE \"C\")"};
 constexpr Statement kUsersByIds{
     "users_by_ids", "SELECT " ML_USER_COLUMNS " FROM users u WHERE u.id = ANY($1::uuid[])"};
 constexpr Statement kUserById{"users_by_id",

@@ -38,6 +38,10 @@ constexpr Statement kSetSession{
     "orders_set_session",
     "UPDATE orders SET payment_url = $2, session_key = $3, updated_at = now() WHERE id = $1 AND "
     "status = 'pending' RETURNING 1"};
+constexpr Statement kCountPending{
+    "orders_count_pending",
+    "SELECT count(*) FROM (SELECT 1 FROM orders WHERE customer_id = $1 AND status = 'pending' "
+    "LIMIT $2) p"};
 constexpr Statement kListOrders{
     "orders_list",
     "SELECT " ML_ORDER_COLUMNS ", count(*) OVER () FROM orders o" ML_ORDER_JOIN
@@ -161,6 +165,10 @@ std::optional<std::pair<OrderRow, std::string>> find_for_payment(Tx& tx, const s
   auto res = tx.exec(kFindForPayment, id);
   if (res.empty()) return std::nullopt;
   return std::pair{order_from(res[0]), res[0][12].as<std::string>()};
+}
+
+long long count_pending(Tx& tx, const std::string& customer_id, long long cap) {
+  return tx.exec(kCountPending, customer_id, cap)[0][0].as<long long>();
 }
 
 bool set_payment_session(Tx& tx, const std::string& id, const std::string& payment_url,

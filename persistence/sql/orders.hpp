@@ -55,6 +55,8 @@ std::optional<std::pair<OrderRow, std::string>> find_for_payment(Tx& tx, const s
 // orphan sweep or a cancellation came first): nobody may be sent to pay for it.
 bool set_payment_session(Tx& tx, const std::string& id, const std::string& payment_url,
                          const std::string& session_key);
+// How many unpaid orders the customer holds; counting stops at `cap` (what a limit needs).
+long long count_pending(Tx& tx, const std::string& customer_id, long long cap);
 
 struct Scope {
   std::optional<std::string> customer_id;

@@ -83,6 +83,11 @@ Server start_server(const marketlink::testing::FakeSslcommerz& gateway, const st
                                           {"LOG_LEVEL", "warn"},
                                           {"ENV_FILE", "/nonexistent"},
                                           {"REGISTER_RATE_PER_MINUTE", "100000000"},
+                                          // one client places every order: no abuse limits
+                                          {"ORDER_RATE_PER_MINUTE", "0"},
+                                          {"ORDER_PENDING_PER_CUSTOMER", "0"},
+                                          {"LOGIN_RATE_PER_MINUTE", "0"},
+                                          {"MAX_CONNECTIONS_PER_ADDRESS", "0"},
                                           {"DB_POOL_SIZE", env("BENCH_DB_POOL", "16")}});
   for (int i = 0; i < 5000; ++i) {
     try {

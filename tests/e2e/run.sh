@@ -16,7 +16,7 @@ node "$here/fake-gateway.mjs" "$gateway_port" &
 gateway=$!
 email="console-admin-$$-$RANDOM@e2e.test"
 password="Console-Admin-Pass-9"
-export HTTP_PORT=$port SECRET_KEY=${SECRET_KEY:-e2e-secret-key-0123456789abcdef} \
+export HTTP_PORT=$port SECRET_KEY=${SECRET_KEY:-e2e-secret-key-0123456789abcdef-0123} \
   SSLCOMMERZ_STORE_ID=e2e WEBHOOK_SECRET=e2e-pass ENV_FILE=/nonexistent LOG_LEVEL=warn \
   SSLCOMMERZ_SESSION_URL=http://127.0.0.1:$gateway_port/gwprocess/v4/api.php \
   SSLCOMMERZ_VALIDATION_URL=http://127.0.0.1:$gateway_port/validator/api/validationserverAPI.php

@@ -36,8 +36,9 @@ Run run(const std::string& env, const std::string& args) {
 }
 
 std::string base_env() {
-  return "SECRET_KEY=cli-test-secret-key-123456 DATABASE_URL=" + test_config().database_url +
-         " ARGON2_MEMORY_KIB=1024 ARGON2_ITERATIONS=1";
+  return "SECRET_KEY=cli-test-secret-key-0123456789abcdef WEBHOOK_SECRET=cli-store-pass "
+         "SSLCOMMERZ_STORE_ID=cli-store DATABASE_URL=" +
+         test_config().database_url + " ARGON2_MEMORY_KIB=1024 ARGON2_ITERATIONS=1";
 }
 
 // A fresh, empty database for migration tests; dropped at the end.
@@ -79,10 +80,45 @@ TEST(Cli, CheckNamesTheProblemAndExitsNonZero) {
   auto bad_port = run(base_env() + " HTTP_PORT=70000", "check");
   EXPECT_NE(bad_port.status, 0);
   EXPECT_NE(bad_port.output.find("HTTP_PORT"), std::string::npos);
-  auto bad_url =
-      run("SECRET_KEY=cli-test-secret-key-123456 DATABASE_URL=mysql://a:pw@h/db", "check");
+  auto bad_url = run(
+      "SECRET_KEY=cli-test-secret-key-0123456789abcdef DATABASE_URL=mysql://a:pw@h/db", "check");
   EXPECT_NE(bad_url.status, 0);
   EXPECT_NE(bad_url.output.find("DATABASE_URL"), std::string::npos);
+}
+
+// A production server refuses weak or missing secrets (each waived by DEBUG); migrate needs none.
+TEST(Cli, CheckRefusesWeakSecretsOutsideDebug) {
+  const auto db = " DATABASE_URL=" + test_config().database_url;
+  const std::string store = " WEBHOOK_SECRET=cli-store-pass SSLCOMMERZ_STORE_ID=cli-store";
+  auto short_key = run("SECRET_KEY=only-twenty-six-chars-long" + store + db, "check");
+  EXPECT_NE(short_key.status, 0);
+  EXPECT_NE(short_key.output.find("SECRET_KEY: must be at least 32 bytes"), std::string::npos)
+      << short_key.output;
+  auto no_store_password =
+      run("SECRET_KEY=cli-test-secret-key-0123456789abcdef SSLCOMMERZ_STORE_ID=s" + db, "check");
+  EXPECT_NE(no_store_password.status, 0);
+  EXPECT_NE(no_store_password.output.find("WEBHOOK_SECRET"), std::string::npos)
+      << no_store_password.output;
+  auto no_store_id =
+      run("SECRET_KEY=cli-test-secret-key-0123456789abcdef WEBHOOK_SECRET=p" + db, "check");
+  EXPECT_NE(no_store_id.status, 0);
+  EXPECT_NE(no_store_id.output.find("SSLCOMMERZ_STORE_ID"), std::string::npos)
+      << no_store_id.output;
+  auto debug = run("DEBUG=true SECRET_KEY=only-twenty-six-chars-long" + db, "check");
+  EXPECT_EQ(debug.status, 0) << debug.output;
+  // migrate serves nothing: it runs without the payment secrets.
+  auto migrate = run("SECRET_KEY=only-twenty-six-chars-long" + db, "migrate");
+  EXPECT_EQ(migrate.status, 0) << migrate.output;
+}
+
+TEST(Cli, CheckWarnsInSandboxMode) {
+  auto sandbox = run(base_env(), "check");
+  ASSERT_EQ(sandbox.status, 0) << sandbox.output;
+  EXPECT_NE(sandbox.output.find("SSLCOMMERZ_IS_SANDBOX is on"), std::string::npos)
+      << sandbox.output;
+  auto live = run(base_env() + " SSLCOMMERZ_IS_SANDBOX=false", "check");
+  ASSERT_EQ(live.status, 0) << live.output;
+  EXPECT_EQ(live.output.find("SSLCOMMERZ_IS_SANDBOX is on"), std::string::npos) << live.output;
 }
 
 TEST(Cli, UnknownCommandIsAnError) {
@@ -91,7 +127,7 @@ TEST(Cli, UnknownCommandIsAnError) {
 
 TEST(Cli, MigrateTwiceIsANoOpTheSecondTime) {
   ScratchDatabase db;
-  const auto env = "SECRET_KEY=cli-test-secret-key-123456 DATABASE_URL=" + db.url();
+  const auto env = "SECRET_KEY=cli-test-secret-key-0123456789abcdef DATABASE_URL=" + db.url();
   auto first = run(env, "migrate");
   ASSERT_EQ(first.status, 0) << first.output;
   EXPECT_NE(first.output.find("0 already"), std::string::npos) << first.output;
@@ -102,7 +138,7 @@ TEST(Cli, MigrateTwiceIsANoOpTheSecondTime) {
 
 TEST(Cli, MigrateFromTwoProcessesAtOnce) {
   ScratchDatabase db;
-  const auto env = "SECRET_KEY=cli-test-secret-key-123456 DATABASE_URL=" + db.url();
+  const auto env = "SECRET_KEY=cli-test-secret-key-0123456789abcdef DATABASE_URL=" + db.url();
   const std::string bin = std::string(MARKETLINK_BINARY);
   const std::string dir = "/tmp/ml-migrate-" + unique_suffix();
   const std::string script = "mkdir -p " + dir + "; (env " + env + " ENV_FILE=/nonexistent " + bin +

@@ -35,6 +35,11 @@ config::Config test_config(const std::map<std::string, std::string>& overrides) 
       {"SSLCOMMERZ_TRANSACTION_URL", shared_gateway().transaction_url()},
       {"GATEWAY_TIMEOUT", "2"},
       {"GATEWAY_RECHECK_SECONDS", "1"},
+      // Test processes share one Redis and all come from 127.0.0.1: the per-address and
+      // per-customer limits are off unless a test turns them on (tests/integration/limits_test).
+      {"ORDER_RATE_PER_MINUTE", "0"},
+      {"ORDER_PENDING_PER_CUSTOMER", "0"},
+      {"LOGIN_RATE_PER_MINUTE", "0"},
   };
   for (const auto& [k, v] : overrides) fixed[k] = v;
   auto loaded = config::load([&](const std::string& name) -> std::optional<std::string> {
@@ -244,6 +249,9 @@ std::map<std::string, std::string> server_process_env(const config::Config& cfg,
       {"SSLCOMMERZ_VALIDATION_URL", gateway_url(session_url, "validationserverAPI.php")},
       {"SSLCOMMERZ_TRANSACTION_URL", gateway_url(session_url, "merchantTransIDvalidationAPI.php")},
       {"LOG_LEVEL", "warn"},
+      {"ORDER_RATE_PER_MINUTE", "0"},
+      {"ORDER_PENDING_PER_CUSTOMER", "0"},
+      {"LOGIN_RATE_PER_MINUTE", "0"},
       {"ENV_FILE", "/nonexistent"}};
 }
 

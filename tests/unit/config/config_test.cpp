@@ -19,7 +19,7 @@ marketlink::config::LoadResult load_from(std::map<std::string, std::string> vars
 }
 
 const std::map<std::string, std::string> kValid{
-    {"SECRET_KEY", "0123456789abcdef0123"},
+    {"SECRET_KEY", "0123456789abcdef0123456789abcdef"},
     {"DATABASE_URL", "postgresql://u:p@localhost:5432/db"},
 };
 
@@ -51,6 +51,38 @@ TEST(Config, MissingSecretKeyIsAnErrorWhenDebugIsOff) {
   EXPECT_TRUE(mentions(load_from(vars).problems, "SECRET_KEY"));
   vars["DEBUG"] = "true";
   EXPECT_TRUE(load_from(vars).problems.empty());
+}
+
+TEST(Config, ServingNeedsStrongSecretsOutsideDebug) {
+  auto vars = kValid;
+  vars["WEBHOOK_SECRET"] = "store-pass";
+  vars["SSLCOMMERZ_STORE_ID"] = "store";
+  EXPECT_TRUE(load_from(vars).serve_problems.empty());
+  vars["SECRET_KEY"] = "0123456789abcdef0123456789abcde";  // 31 bytes
+  EXPECT_TRUE(mentions(load_from(vars).serve_problems, "SECRET_KEY"));
+  EXPECT_TRUE(load_from(vars).problems.empty()) << "migrate still runs";
+  vars = kValid;
+  EXPECT_TRUE(mentions(load_from(vars).serve_problems, "WEBHOOK_SECRET"));
+  EXPECT_TRUE(mentions(load_from(vars).serve_problems, "SSLCOMMERZ_STORE_ID"));
+  vars["DEBUG"] = "true";
+  vars["SECRET_KEY"] = "0123456789abcdef";
+  EXPECT_TRUE(load_from(vars).serve_problems.empty());
+}
+
+TEST(Config, AbuseLimitsHaveTheContractDefaultsAndZeroTurnsThemOff) {
+  auto r = load_from(kValid);
+  EXPECT_EQ(r.config.order_rate_per_minute, 1000);
+  EXPECT_EQ(r.config.order_pending_per_customer, 20);
+  EXPECT_GE(r.config.register_per_minute, 1000);
+  EXPECT_TRUE(mentions(r.warnings, "SSLCOMMERZ_IS_SANDBOX"));
+  auto vars = kValid;
+  vars["ORDER_RATE_PER_MINUTE"] = "0";
+  vars["ORDER_PENDING_PER_CUSTOMER"] = "0";
+  vars["ALLOWED_HOSTS"] = "";
+  r = load_from(vars);
+  EXPECT_EQ(r.config.order_rate_per_minute, 0);
+  EXPECT_EQ(r.config.order_pending_per_customer, 0);
+  EXPECT_TRUE(mentions(r.problems, "ALLOWED_HOSTS"));
 }
 
 TEST(Config, ShortSecretKeyIsRejected) {
