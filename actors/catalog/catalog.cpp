@@ -107,6 +107,10 @@ void Catalog::get_service(Viewer viewer, std::string id, Callback<ServiceDetail>
 
 void check_new_variants(const std::vector<NewVariant>& variants, FieldErrors& errors) {
   if (variants.empty()) return errors.add("variants", "At least one variant is required.");
+  if (variants.size() > kMaxVariantsPerService) {
+    return errors.add("variants", "Ensure this field has no more than " +
+                                      std::to_string(kMaxVariantsPerService) + " elements.");
+  }
   std::set<std::string> names;
   for (const auto& v : variants) {
     if (!names.insert(v.name).second) {

@@ -2,6 +2,7 @@
 // contract. Each call is one transaction on the PostgreSQL pool.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,8 @@ void check_new_variants(const std::vector<NewVariant>& variants, FieldErrors& er
 // The most bookings a variant may have open: far beyond any repair shop, and far enough below
 // the integer limit that giving units back can never overflow (400 above it).
 constexpr int kMaxStock = 1000000;
+// Variants one service is created with at most (a repair shop's price list, not a data dump).
+constexpr std::size_t kMaxVariantsPerService = 100;
 
 struct VariantPatch {
   std::optional<std::string> name;

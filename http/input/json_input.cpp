@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <charconv>
+#include <unordered_map>
 
 namespace marketlink::http {
 
@@ -11,6 +12,14 @@ struct JsonObject::Impl {
   simdjson::padded_string text;
   simdjson::dom::parser parser;
   simdjson::dom::element root;
+  // The literal of every number in the document by its JSON Pointer (the DOM keeps only the
+  // parsed double), from one on-demand pass made on the first decimal read.
+  std::optional<std::unordered_map<std::string, std::string_view>> numbers;
+};
+
+struct JsonObject::Node {
+  simdjson::dom::object object;
+  std::string pointer;  // JSON Pointer of this object inside the document ("" for the root)
 };
 
 namespace {
@@ -94,30 +103,64 @@ Result<JsonObject> JsonObject::parse(std::string_view text) {
                         {}});
     return e;
   }
-  return JsonObject(std::move(impl), "");
+  simdjson::dom::object root = impl->root.get_object().value_unsafe();
+  return JsonObject(std::move(impl), std::make_shared<Node>(Node{root, ""}));
 }
 
 namespace {
-simdjson::simdjson_result<simdjson::dom::element> field(const JsonObject::Impl& impl,
-                                                        const std::string& pointer,
+// The first value of `key` (duplicates: the first wins, as everywhere in this reader).
+simdjson::simdjson_result<simdjson::dom::element> field(const JsonObject::Node& node,
                                                         const char* key) {
-  simdjson::dom::element self;
-  if (auto err = impl.root.at_pointer(pointer).get(self); err) return err;
-  simdjson::dom::object object;
-  if (auto err = self.get_object().get(object); err) return err;
-  return object.at_key(key);
+  return node.object.at_key(key);
+}
+
+// Records the literal of every number under `value` (at `pointer`) into `out`, reading each
+// token once; the first of duplicate keys wins.
+void collect_numbers(simdjson::ondemand::value value, const std::string& pointer,
+                     std::unordered_map<std::string, std::string_view>& out) {
+  simdjson::ondemand::json_type type;
+  if (value.type().get(type) != simdjson::SUCCESS) return;
+  switch (type) {
+    case simdjson::ondemand::json_type::object: {
+      simdjson::ondemand::object object;
+      if (value.get_object().get(object) != simdjson::SUCCESS) return;
+      for (auto field : object) {
+        std::string_view key;
+        if (field.unescaped_key().get(key) != simdjson::SUCCESS) return;
+        collect_numbers(field.value(), pointer + "/" + pointer_token(key), out);
+      }
+      return;
+    }
+    case simdjson::ondemand::json_type::array: {
+      simdjson::ondemand::array array;
+      if (value.get_array().get(array) != simdjson::SUCCESS) return;
+      std::size_t i = 0;
+      for (auto element : array) {
+        simdjson::ondemand::value item;
+        if (element.get(item) != simdjson::SUCCESS) return;
+        collect_numbers(item, pointer + "/" + std::to_string(i++), out);
+      }
+      return;
+    }
+    case simdjson::ondemand::json_type::number: {
+      out.emplace(pointer, value.raw_json_token());  // the DOM parse validated it
+      return;
+    }
+    default:
+      return;  // strings, booleans, null: skipped by the iteration
+  }
 }
 }  // namespace
 
 bool JsonObject::has(const char* key) const {
   simdjson::dom::element v;
-  return field(*impl_, pointer_, key).get(v) == simdjson::SUCCESS;
+  return field(*node_, key).get(v) == simdjson::SUCCESS;
 }
 
 std::optional<std::string> JsonObject::string(const char* key, FieldErrors& errors,
                                               const StringRule& rule) const {
   simdjson::dom::element v;
-  if (field(*impl_, pointer_, key).get(v) != simdjson::SUCCESS) {
+  if (field(*node_, key).get(v) != simdjson::SUCCESS) {
     if (rule.required) errors.add(key, "This field is required.");
     return std::nullopt;
   }
@@ -158,7 +201,7 @@ std::optional<std::string> JsonObject::string(const char* key, FieldErrors& erro
 
 std::optional<bool> JsonObject::boolean(const char* key, FieldErrors& errors, bool required) const {
   simdjson::dom::element v;
-  if (field(*impl_, pointer_, key).get(v) != simdjson::SUCCESS) {
+  if (field(*node_, key).get(v) != simdjson::SUCCESS) {
     if (required) errors.add(key, "This field is required.");
     return std::nullopt;
   }
@@ -173,7 +216,7 @@ std::optional<bool> JsonObject::boolean(const char* key, FieldErrors& errors, bo
 std::optional<int64_t> JsonObject::integer(const char* key, FieldErrors& errors,
                                            bool required) const {
   simdjson::dom::element v;
-  if (field(*impl_, pointer_, key).get(v) != simdjson::SUCCESS) {
+  if (field(*node_, key).get(v) != simdjson::SUCCESS) {
     if (required) errors.add(key, "This field is required.");
     return std::nullopt;
   }
@@ -195,7 +238,7 @@ namespace marketlink::http {
 std::optional<std::string> JsonObject::decimal_text(const char* key, FieldErrors& errors,
                                                     bool required) const {
   simdjson::dom::element v;
-  if (field(*impl_, pointer_, key).get(v) != simdjson::SUCCESS) {
+  if (field(*node_, key).get(v) != simdjson::SUCCESS) {
     if (required) errors.add(key, "This field is required.");
     return std::nullopt;
   }
@@ -208,22 +251,29 @@ std::optional<std::string> JsonObject::decimal_text(const char* key, FieldErrors
     errors.add(key, "A valid number is required.");
     return std::nullopt;
   }
-  // The DOM stores numbers as doubles; read the literal itself with the on-demand parser.
-  simdjson::ondemand::parser od;
-  auto doc = od.iterate(impl_->text);
-  std::string_view token;
-  if (doc.at_pointer(pointer_ + "/" + pointer_token(key)).raw_json_token().get(token) !=
-      simdjson::SUCCESS) {
+  // The DOM stores numbers as doubles; the literal itself comes from the one on-demand pass.
+  if (!impl_->numbers) {
+    impl_->numbers.emplace();
+    simdjson::ondemand::parser od;
+    simdjson::ondemand::document doc;
+    simdjson::ondemand::value root;
+    if (od.iterate(impl_->text).get(doc) == simdjson::SUCCESS &&
+        doc.get_value().get(root) == simdjson::SUCCESS) {
+      collect_numbers(root, "", *impl_->numbers);
+    }
+  }
+  const auto found = impl_->numbers->find(node_->pointer + "/" + pointer_token(key));
+  if (found == impl_->numbers->end()) {
     errors.add(key, "A valid number is required.");
     return std::nullopt;
   }
-  return trim(token);
+  return trim(found->second);
 }
 
 std::vector<JsonItem> JsonObject::objects(const char* key, ListProblem& problem) const {
   std::vector<JsonItem> out;
   simdjson::dom::element v;
-  if (field(*impl_, pointer_, key).get(v) != simdjson::SUCCESS) {
+  if (field(*node_, key).get(v) != simdjson::SUCCESS) {
     problem = ListProblem::missing;
     return out;
   }
@@ -237,11 +287,15 @@ std::vector<JsonItem> JsonObject::objects(const char* key, ListProblem& problem)
     return out;
   }
   problem = ListProblem::none;
+  out.reserve(array.size());
+  const auto base = node_->pointer + "/" + pointer_token(key) + "/";
   std::size_t i = 0;
   for (auto element : array) {
-    const auto pointer = pointer_ + "/" + pointer_token(key) + "/" + std::to_string(i++);
-    if (element.is_object()) {
-      out.push_back({JsonObject(impl_, pointer), "dict"});
+    auto pointer = base + std::to_string(i++);
+    simdjson::dom::object object;
+    if (element.get_object().get(object) == simdjson::SUCCESS) {
+      out.push_back(
+          {JsonObject(impl_, std::make_shared<Node>(Node{object, std::move(pointer)})), "dict"});
     } else {
       out.push_back({std::nullopt, drf_type_name(element)});
     }
@@ -251,7 +305,7 @@ std::vector<JsonItem> JsonObject::objects(const char* key, ListProblem& problem)
 
 std::string JsonObject::type_name(const char* key) const {
   simdjson::dom::element v;
-  if (field(*impl_, pointer_, key).get(v) != simdjson::SUCCESS) return "NoneType";
+  if (field(*node_, key).get(v) != simdjson::SUCCESS) return "NoneType";
   return drf_type_name(v);
 }
 

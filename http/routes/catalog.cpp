@@ -134,6 +134,12 @@ void create_service(App& app, RequestPtr req, Responder respond) {
     auto description = body->string("description", errors, {.required = true});
     JsonObject::ListProblem problem{};
     auto items = body->objects("variants", problem);
+    if (items.size() > actors::kMaxVariantsPerService) {
+      // Refused before any element is read: the cap bounds the work a body can ask for.
+      errors.add("variants", "Ensure this field has no more than " +
+                                 std::to_string(actors::kMaxVariantsPerService) + " elements.");
+      return fail(respond, *req, std::move(errors).to_error());
+    }
     std::vector<std::vector<FieldError>> item_errors;
     bool item_failed = false;
     for (const auto& item : items) {

@@ -314,3 +314,25 @@ TEST(Limits, ResponsesSayNoSniff) {
   auto r = TestServer::shared().client().get("/healthz");
   EXPECT_EQ(r.header("x-content-type-options"), "nosniff");
 }
+
+// A service is created with at most 100 variants; the body is refused before any is read.
+TEST(Limits, AServiceHasAtMostAHundredVariants) {
+  auto& s = TestServer::shared();
+  auto vendor = s.register_user("vendor");
+  set_vendor_active(vendor, true);
+  auto body = [](int n) {
+    std::string b = R"({"name":"Tyres","description":"All of them","variants":[)";
+    for (int i = 0; i < n; ++i) {
+      b += (i > 0 ? "," : "") + std::string(R"({"name":"v)") + std::to_string(i) +
+           R"(","price":100,"estimated_minutes":10,"stock":1})";
+    }
+    return b + "]}";
+  };
+  auto too_many = s.client().post("/api/v1/services/", body(101), vendor.access);
+  EXPECT_EQ(too_many.status, 400) << too_many.body;
+  EXPECT_NE(too_many.body.find("Ensure this field has no more than 100 elements."),
+            std::string::npos)
+      << too_many.body;
+  auto most = s.client().post("/api/v1/services/", body(100), vendor.access);
+  EXPECT_EQ(most.status, 201) << most.body.substr(0, 300);
+}

@@ -71,3 +71,21 @@ TEST(JsonInput, StringRulesFollowDrf) {
   EXPECT_EQ(first["missing"], "This field is required.");
   EXPECT_EQ(first["nul"], "Null characters are not allowed.");
 }
+
+// Number literals are read exactly (never through a double), in nested objects of arrays too,
+// and the first of duplicate keys is the one read, by every accessor alike.
+TEST(JsonInput, DecimalLiteralsOfArrayElementsAreExactAndTheFirstDuplicateWins) {
+  auto o = JsonObject::parse(
+      R"({"variants":[{"price":1500.50},{"price":"20.10"},{"price":0.1,"price":99}],)"
+      R"("p\u0072ice":7.25,"price":8})");
+  ASSERT_TRUE(o);
+  marketlink::FieldErrors errors;
+  JsonObject::ListProblem problem{};
+  auto items = o->objects("variants", problem);
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_EQ(items[0].object->decimal_text("price", errors), "1500.50");
+  EXPECT_EQ(items[1].object->decimal_text("price", errors), "20.10");
+  EXPECT_EQ(items[2].object->decimal_text("price", errors), "0.1");
+  EXPECT_EQ(o->decimal_text("price", errors), "7.25") << "the escaped key is the first 'price'";
+  EXPECT_TRUE(errors.empty());
+}
