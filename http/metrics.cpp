@@ -186,36 +186,4 @@ std::string Metrics::render(const std::vector<actors::ActorView>& actors,
   return prometheus::TextSerializer().Serialize(m.registry->Collect());
 }
 
-bool address_allowed(const std::string& address, const std::vector<std::string>& cidrs) {
-  std::string addr = address;
-  if (addr.rfind("::ffff:", 0) == 0 && addr.find('.') != std::string::npos) addr = addr.substr(7);
-  unsigned char ip[16];
-  const bool v4 = inet_pton(AF_INET, addr.c_str(), ip) == 1;
-  if (!v4 && inet_pton(AF_INET6, addr.c_str(), ip) != 1) return false;
-  for (const auto& cidr : cidrs) {
-    const auto slash = cidr.find('/');
-    const std::string base = cidr.substr(0, slash);
-    unsigned char net[16];
-    const bool net_v4 = inet_pton(AF_INET, base.c_str(), net) == 1;
-    if (net_v4 != v4 || (!net_v4 && inet_pton(AF_INET6, base.c_str(), net) != 1)) continue;
-    const int max_bits = v4 ? 32 : 128;
-    int bits = max_bits;
-    if (slash != std::string::npos) {
-      try {
-        bits = std::stoi(cidr.substr(slash + 1));
-      } catch (const std::exception&) {
-        continue;
-      }
-    }
-    if (bits < 0 || bits > max_bits) continue;
-    bool match = true;
-    for (int i = 0; i < bits && match; ++i) {
-      const int byte = i / 8, bit = 7 - i % 8;
-      match = ((ip[byte] >> bit) & 1) == ((net[byte] >> bit) & 1);
-    }
-    if (match) return true;
-  }
-  return false;
-}
-
 }  // namespace marketlink::http

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "http/server/request.hpp"  // address_allowed
+
 namespace marketlink::actors {
 struct ActorView;
 }
@@ -33,7 +35,5 @@ class Metrics {
   std::unique_ptr<Impl> impl_;
 };
 
-// Whether `address` (IPv4 or IPv6 text) is inside one of the CIDR blocks ("127.0.0.0/8").
-bool address_allowed(const std::string& address, const std::vector<std::string>& cidrs);
 
 }  // namespace marketlink::http

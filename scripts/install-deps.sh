@@ -11,7 +11,7 @@ packages=(
   postgresql-15 postgresql-client-15 redis-server
 )
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(clang-format docker-compose curl poppler-utils chromium)
+  packages+=(clang-format docker-compose curl poppler-utils chromium clang libclang-rt-14-dev)
   # Node for the browser test: Debian's, unless a node with npm is already there.
   if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 fi

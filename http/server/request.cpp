@@ -7,8 +7,8 @@
 #include <boost/url/params_view.hpp>
 #include <boost/url/parse_query.hpp>
 #include <cctype>
+#include <string>
 
-#include "http/metrics.hpp"
 
 namespace marketlink::http {
 
@@ -28,7 +28,9 @@ std::string Request::param(std::string_view name) const {
 
 bool acceptable_query(std::string_view query) {
   if (query.empty()) return true;
-  auto parsed = boost::urls::parse_query(query);
+  // A NUL-terminated copy: Boost.URL 1.81's parse_query reads past a view's end (form_input.cpp).
+  const std::string terminated(query);
+  auto parsed = boost::urls::parse_query(terminated);
   if (!parsed) return false;
   for (auto p : boost::urls::params_view(*parsed)) {
     for (const auto& text : {p.key, p.value}) {
@@ -59,6 +61,38 @@ bool is_address(const std::string& s) {
   return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
 }
 }  // namespace
+
+bool address_allowed(const std::string& address, const std::vector<std::string>& cidrs) {
+  std::string addr = address;
+  if (addr.rfind("::ffff:", 0) == 0 && addr.find('.') != std::string::npos) addr = addr.substr(7);
+  unsigned char ip[16];
+  const bool v4 = inet_pton(AF_INET, addr.c_str(), ip) == 1;
+  if (!v4 && inet_pton(AF_INET6, addr.c_str(), ip) != 1) return false;
+  for (const auto& cidr : cidrs) {
+    const auto slash = cidr.find('/');
+    const std::string base = cidr.substr(0, slash);
+    unsigned char net[16];
+    const bool net_v4 = inet_pton(AF_INET, base.c_str(), net) == 1;
+    if (net_v4 != v4 || (!net_v4 && inet_pton(AF_INET6, base.c_str(), net) != 1)) continue;
+    const int max_bits = v4 ? 32 : 128;
+    int bits = max_bits;
+    if (slash != std::string::npos) {
+      try {
+        bits = std::stoi(cidr.substr(slash + 1));
+      } catch (const std::exception&) {
+        continue;
+      }
+    }
+    if (bits < 0 || bits > max_bits) continue;
+    bool match = true;
+    for (int i = 0; i < bits && match; ++i) {
+      const int byte = i / 8, bit = 7 - i % 8;
+      match = ((ip[byte] >> bit) & 1) == ((net[byte] >> bit) & 1);
+    }
+    if (match) return true;
+  }
+  return false;
+}
 
 std::string client_address(const std::string& peer, const std::string* forwarded_for,
                            const std::vector<std::string>& trusted_proxies) {

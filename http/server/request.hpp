@@ -40,6 +40,9 @@ using RequestPtr = std::shared_ptr<const Request>;
 // link that cannot be built).
 bool acceptable_query(std::string_view query);
 
+// Whether `address` (IPv4 or IPv6 text) is inside one of the CIDR blocks ("127.0.0.0/8").
+bool address_allowed(const std::string& address, const std::vector<std::string>& cidrs);
+
 // The client's address: the TCP peer, or — when the peer is one of `trusted_proxies` (CIDRs) —
 // the right-most address of X-Forwarded-For that is not itself a trusted proxy. A header that
 // does not parse leaves the peer.
