@@ -35,5 +35,4 @@ class Metrics {
   std::unique_ptr<Impl> impl_;
 };
 
-
 }  // namespace marketlink::http

@@ -9,7 +9,6 @@
 #include <cctype>
 #include <string>
 
-
 namespace marketlink::http {
 
 const std::string* Request::header(std::string_view lower_name) const {

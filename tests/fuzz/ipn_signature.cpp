@@ -7,8 +7,8 @@
 #include "http/input/form_input.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto form =
-      marketlink::http::parse_urlencoded(std::string_view(reinterpret_cast<const char*>(data), size));
+  auto form = marketlink::http::parse_urlencoded(
+      std::string_view(reinterpret_cast<const char*>(data), size));
   if (!form) return 0;
   marketlink::actors::PostedFields posted(form->begin(), form->end());
   (void)marketlink::actors::verify_notification(posted, "fuzz-store-pass");

@@ -10,8 +10,9 @@ using marketlink::FieldErrors;
 using marketlink::http::JsonObject;
 
 namespace {
-constexpr const char* kKeys[] = {"email", "password", "name", "price", "stock", "variants",
-                                 "estimated_minutes", "is_active", "refresh", "variant", ""};
+constexpr const char* kKeys[] = {"email",    "password",          "name",      "price",   "stock",
+                                 "variants", "estimated_minutes", "is_active", "refresh", "variant",
+                                 ""};
 
 void read(const JsonObject& o, int depth) {
   FieldErrors errors;
