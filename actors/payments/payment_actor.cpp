@@ -382,6 +382,11 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
     if (verify_notification(n_.fields, st.config->webhook_secret) != SignatureCheck::valid) {
       return reject("Invalid verify_sign", Reason::invalid_signature);
     }
+    // Signed by our store password, but for our store? (One password may serve two stores.)
+    if (!st.config->sslcommerz_store_id.empty() &&
+        field(n_.fields, "store_id") != st.config->sslcommerz_store_id) {
+      return reject("Invalid verify_sign", Reason::invalid_signature);
+    }
     const auto tran_id = field(n_.fields, "tran_id");
     if (n_.source == NotificationSource::ipn && tran_id != n_.order_id) {
       return reject("Transaction mismatch", Reason::transaction_mismatch);

@@ -5,6 +5,9 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+#include <vector>
+
 namespace marketlink::actors {
 namespace {
 
@@ -61,6 +64,26 @@ SignatureCheck verify_notification(const PostedFields& posted, std::string_view 
   const auto key = posted.find("verify_key");
   if (sign == posted.end() || key == posted.end() || sign->second.empty() || key->second.empty()) {
     return SignatureCheck::missing;
+  }
+  // The sender names what is signed, but not what we act on: tran_id, status and store_id are
+  // always signed by the gateway (protocol §3.3), val_id too on a VALID notification (one
+  // without val_id is refused later, "val_id missing"). A narrower verify_key is not the
+  // gateway's.
+  std::vector<std::string_view> names;
+  for (std::string_view rest = key->second; !rest.empty();) {
+    const auto comma = rest.find(',');
+    names.push_back(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  }
+  auto signs = [&names](std::string_view name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  const auto status = posted.find("status");
+  const bool valid_status =
+      status != posted.end() && (status->second == "VALID" || status->second == "VALIDATED");
+  if (!signs("tran_id") || !signs("status") || !signs("store_id") ||
+      (valid_status && posted.count("val_id") != 0 && !signs("val_id"))) {
+    return SignatureCheck::invalid;
   }
   const auto expected = notification_md5(posted, key->second, store_password);
   if (!expected || expected->size() != sign->second.size()) return SignatureCheck::invalid;

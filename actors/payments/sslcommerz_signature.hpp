@@ -19,7 +19,8 @@ enum class SignatureCheck {
   invalid,  // wrong signature, or verify_key names a field that was not posted
 };
 
-// Constant-time comparison of the computed and the posted MD5 signature.
+// Constant-time comparison of the computed and the posted MD5 signature; invalid too when
+// verify_key leaves out a field the server acts on (tran_id, status, store_id; val_id if VALID).
 SignatureCheck verify_notification(const PostedFields& posted, std::string_view store_password);
 
 // The signatures of `posted` over the names in `verify_key` (a comma list); std::nullopt when a

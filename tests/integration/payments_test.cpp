@@ -287,6 +287,18 @@ TEST_F(Payments, ForgedOrIncompleteSignaturesAre400AndChangeNothing) {
   auto other = FakeSslcommerz::sign(form, "not-our-password");
   EXPECT_EQ(ipn(server.port(), p.order_id, other).status, 400);
 
+  // Rightly signed, but over less than we act on: a FAILED whose verify_key leaves out
+  // store_id (an empty or leaked password must not let anyone cancel orders this cheaply).
+  auto narrowed =
+      FakeSslcommerz::sign({{"tran_id", p.order_id}, {"status", "FAILED"}}, kStorePassword);
+  r = ipn(server.port(), p.order_id, narrowed);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, R"({"error":"Invalid verify_sign"})");
+  // Signed with our password for another store id.
+  auto other_store = FakeSslcommerz::sign(
+      {{"tran_id", p.order_id}, {"status", "FAILED"}, {"store_id", "otherstore"}}, kStorePassword);
+  EXPECT_EQ(ipn(server.port(), p.order_id, other_store).status, 400);
+
   // An unsigned redirect is a page saying nothing could be verified.
   auto page = post_form(server.port(), "/orders/success/", "tran_id=" + p.order_id);
   EXPECT_EQ(page.status, 400);

@@ -164,3 +164,21 @@ TEST(SslcommerzSignature, MissingPartsAndAbsentNamedFieldsAreNotValid) {
   EXPECT_EQ(verify_notification(posted, "qwerty"), SignatureCheck::invalid)
       << "exact lower-case comparison";
 }
+
+// A verify_key narrower than what the server acts on is not valid, however well signed.
+TEST(SslcommerzSignature, AKeyThatLeavesOutWhatWeActOnIsNotValid) {
+  for (const char* left_out : {"tran_id", "status", "store_id", "val_id"}) {
+    auto posted = vector_a();
+    std::string key;
+    std::string_view rest = kValidKey;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      const auto name = rest.substr(0, comma);
+      if (name != left_out) key += (key.empty() ? "" : ",") + std::string(name);
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+    posted["verify_key"] = key;
+    posted["verify_sign"] = notification_md5(posted, key, "qwerty").value();
+    EXPECT_EQ(verify_notification(posted, "qwerty"), SignatureCheck::invalid) << left_out;
+  }
+}
