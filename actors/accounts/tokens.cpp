@@ -19,6 +19,13 @@ struct JwtDeleter {
 };
 using JwtPtr = std::unique_ptr<jwt_t, JwtDeleter>;
 
+// RFC 8725 §3.9/3.10: our tokens name who issued them and for whom, so a token of another
+// service that happens to share SECRET_KEY is not one of ours.
+constexpr const char* kIssuer = "marketlink";
+constexpr const char* kAudience = "marketlink-api";
+// A token issued "in the future" beyond this much clock skew is refused.
+constexpr long long kClockSkew = 60;
+
 }  // namespace
 
 Error token_error() {
@@ -53,6 +60,8 @@ IssuedToken TokenService::issue(std::string_view token_type, const std::string& 
   jwt_add_grant_int(jwt.get(), "iat", static_cast<long>(out.claims.iat));
   jwt_add_grant(jwt.get(), "jti", out.claims.jti.c_str());
   jwt_add_grant(jwt.get(), "user_id", user_id.c_str());
+  jwt_add_grant(jwt.get(), "iss", kIssuer);
+  jwt_add_grant(jwt.get(), "aud", kAudience);
   if (jwt_set_alg(jwt.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret_.data()),
                   static_cast<int>(secret_.size())) != 0) {
     throw std::runtime_error("jwt_set_alg failed");
@@ -65,7 +74,8 @@ IssuedToken TokenService::issue(std::string_view token_type, const std::string& 
 
 Result<TokenClaims> TokenService::verify(std::string_view token, std::string_view expected_type,
                                          long long now) const {
-  if (token.empty() || token.size() > 4096) return token_error();
+  // Fail closed without a key: libjwt 1.10 skips the signature check when the key is empty.
+  if (secret_.empty() || token.empty() || token.size() > 4096) return token_error();
   const std::string text(token);
   jwt_t* raw = nullptr;
   // libjwt checks the signature with the algorithm named in the header (constant-time compare)
@@ -94,7 +104,8 @@ Result<TokenClaims> TokenService::verify(std::string_view token, std::string_vie
   claims.jti = str("jti");
   claims.user_id = str("user_id");
   if (!num("exp", claims.exp) || !num("iat", claims.iat)) return token_error();
-  if (claims.token_type != expected_type || claims.exp <= now || !is_uuid(claims.user_id) ||
+  if (claims.token_type != expected_type || claims.exp <= now || claims.iat > now + kClockSkew ||
+      str("iss") != kIssuer || str("aud") != kAudience || !is_uuid(claims.user_id) ||
       !is_uuid(claims.jti)) {
     return token_error();
   }

@@ -446,17 +446,23 @@ TEST(Faults, TheJanitorPurgesOldKeysAndExpiredTokens) {
       customer.id +
       "', gen_random_uuid(), now() - interval '90 days', "
       "now() - interval '60 days')");
-  const auto tokens_before =
-      sql_count("SELECT count(*) FROM refresh_tokens WHERE user_id = '" + customer.id + "'");
   std::promise<Result<persistence::retention::Purged>> done;
   s.janitor().purge_now([&](Result<persistence::retention::Purged> r) { done.set_value(r); });
   auto purged = done.get_future().get();
   ASSERT_TRUE(purged.ok());
-  EXPECT_GE(purged->idempotency_keys, 1);
-  EXPECT_GE(purged->refresh_tokens, 1);
-  EXPECT_EQ(
-      sql_count("SELECT count(*) FROM idempotency_keys WHERE customer_id = '" + customer.id + "'"),
-      1);
-  EXPECT_EQ(sql_count("SELECT count(*) FROM refresh_tokens WHERE user_id = '" + customer.id + "'"),
-            tokens_before - 1);
+  // What is left, not what this call counted: every server process of the run has a janitor,
+  // and any of them may have purged these rows first.
+  EXPECT_EQ(sql_count("SELECT count(*) FROM idempotency_keys WHERE customer_id = '" + customer.id +
+                      "' AND key = 'old'"),
+            0);
+  EXPECT_EQ(sql_count("SELECT count(*) FROM idempotency_keys WHERE customer_id = '" + customer.id +
+                      "' AND key = 'new'"),
+            1);
+  EXPECT_EQ(sql_count("SELECT count(*) FROM refresh_tokens WHERE user_id = '" + customer.id +
+                      "' AND expires_at < now() - interval '1 day'"),
+            0);
+  EXPECT_EQ(sql_count("SELECT count(*) FROM refresh_tokens WHERE user_id = '" + customer.id +
+                      "' AND expires_at > now()"),
+            1)
+      << "the token of the registration stays";
 }

@@ -34,9 +34,17 @@ std::string sign(const EVP_MD* md, const std::string& input, const std::string& 
   return b64url(std::string(reinterpret_cast<char*>(mac), len));
 }
 
-std::string payload(long long exp) {
-  return R"({"token_type":"access","exp":)" + std::to_string(exp) +
-         R"(,"iat":1,"jti":"1d3c6f0e-3b8a-4a53-9b1e-1f2a3b4c5d6e","user_id":")" + kUser + "\"}";
+std::string payload(long long exp,
+                    const std::string& claims = R"("iss":"marketlink","aud":"marketlink-api",)",
+                    long long iat = 1) {
+  return R"({"token_type":"access","exp":)" + std::to_string(exp) + R"(,"iat":)" +
+         std::to_string(iat) + "," + claims +
+         R"("jti":"1d3c6f0e-3b8a-4a53-9b1e-1f2a3b4c5d6e","user_id":")" + kUser + "\"}";
+}
+
+std::string hs256(const std::string& body_json, const std::string& key) {
+  const auto signing_input = b64url(R"({"alg":"HS256","typ":"JWT"})") + "." + b64url(body_json);
+  return signing_input + "." + sign(EVP_sha256(), signing_input, key);
 }
 
 const long long kNow = 1'800'000'000;
@@ -126,4 +134,34 @@ TEST(Uuid, GeneratesVersion4AndValidates) {
   EXPECT_NE(u, marketlink::random_uuid());
   EXPECT_FALSE(marketlink::is_uuid("8d3c6f0e3b8a4a539b1e1f2a3b4c5d6e"));
   EXPECT_FALSE(marketlink::is_uuid("8d3c6f0e-3b8a-4a53-9b1e-1f2a3b4c5d6g"));
+}
+
+// RFC 8725: a token signed with our key but not issued by us for this API is not ours; nor is
+// one issued in the future.
+TEST(Tokens, IssuerAudienceAndIssueTimeAreChecked) {
+  TokenService s(kSecret, std::chrono::hours(1), std::chrono::hours(2));
+  EXPECT_TRUE(s.verify(hs256(payload(kNow + 100), kSecret), "access", kNow).ok());
+  EXPECT_FALSE(s.verify(hs256(payload(kNow + 100, ""), kSecret), "access", kNow).ok())
+      << "no iss/aud (another service sharing the key)";
+  EXPECT_FALSE(
+      s.verify(hs256(payload(kNow + 100, R"("iss":"marketlink","aud":"billing",)"), kSecret),
+               "access", kNow)
+          .ok());
+  EXPECT_FALSE(
+      s.verify(hs256(payload(kNow + 100, R"("iss":"django","aud":"marketlink-api",)"), kSecret),
+               "access", kNow)
+          .ok());
+  EXPECT_FALSE(s.verify(hs256(payload(kNow + 7200, R"("iss":"marketlink","aud":"marketlink-api",)",
+                                      kNow + 3600),
+                              kSecret),
+                        "access", kNow)
+                   .ok())
+      << "issued an hour from now";
+}
+
+// libjwt skips the signature check when the key is empty; the service fails closed instead.
+TEST(Tokens, AnEmptyKeyAcceptsNothing) {
+  TokenService s("", std::chrono::hours(1), std::chrono::hours(2));
+  EXPECT_FALSE(s.verify(hs256(payload(kNow + 100), ""), "access", kNow).ok());
+  EXPECT_FALSE(s.verify(hs256(payload(kNow + 100), "anything"), "access", kNow).ok());
 }
