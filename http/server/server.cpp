@@ -71,8 +71,12 @@ namespace websocket = boost::beast::websocket;
 // One WebSocket listener: a message per tick, at most one in flight, dropped when 5 behind.
 class StreamListener : public std::enable_shared_from_this<StreamListener> {
  public:
-  StreamListener(beast::tcp_stream&& stream, std::function<std::string()> next)
-      : ws_(std::move(stream)), timer_(ws_.get_executor()), next_(std::move(next)) {}
+  StreamListener(beast::tcp_stream&& stream, const StreamEndpoint& endpoint, RequestPtr request)
+      : ws_(std::move(stream)),
+        timer_(ws_.get_executor()),
+        next_(endpoint.next),
+        authorize_(endpoint.authorize),
+        request_(std::move(request)) {}
 
   void start(const bhttp::request<bhttp::string_body>& upgrade) {
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
@@ -96,6 +100,7 @@ class StreamListener : public std::enable_shared_from_this<StreamListener> {
 
   void tick() {
     if (stopped_) return;
+    if (++ticks_ % kRecheckTicks == 0) recheck();
     if (!writing_) {
       out_ = next_();
       writing_ = true;
@@ -116,6 +121,21 @@ class StreamListener : public std::enable_shared_from_this<StreamListener> {
     });
   }
 
+  // The token is checked again every few seconds: a listener whose token expired, or whose
+  // admin was deactivated or demoted, is closed (policy violation). A 5xx (the database is
+  // down) is not a refusal.
+  void recheck() {
+    authorize_(request_, [self = shared_from_this()](std::optional<Response> refusal) {
+      if (!refusal || refusal->status >= 500) return;
+      net::post(self->ws_.get_executor(), [self] {
+        if (self->stopped_) return;
+        spdlog::info("http: closing a stream listener whose token is no longer accepted");
+        self->ws_.async_close(websocket::close_code::policy_error,
+                              [self](beast::error_code) { self->stop(); });
+      });
+    });
+  }
+
   void stop() {
     if (stopped_) return;
     stopped_ = true;
@@ -127,7 +147,11 @@ class StreamListener : public std::enable_shared_from_this<StreamListener> {
 
   websocket::stream<beast::tcp_stream> ws_;
   net::steady_timer timer_;
+  static constexpr int kRecheckTicks = 5;
   std::function<std::string()> next_;
+  std::function<void(RequestPtr, std::function<void(std::optional<Response>)>)> authorize_;
+  RequestPtr request_;
+  int ticks_ = 0;
   beast::flat_buffer in_;
   std::string out_;
   bool writing_ = false;
@@ -312,13 +336,13 @@ class Session : public std::enable_shared_from_this<Session> {
     auto held = std::make_shared<bhttp::request<bhttp::string_body>>(std::move(raw));
     // The callback keeps the session alive until the token has been checked.
     auto executor = stream_.get_executor();
-    ep->authorize(req,
-                  [self = shared_from_this(), executor, held](std::optional<Response> refusal) {
-                    net::post(executor, [self, held, refusal = std::move(refusal)]() mutable {
-                      if (refusal) return self->send(std::move(*refusal));
-                      self->become_stream(*held);
-                    });
-                  });
+    ep->authorize(
+        req, [self = shared_from_this(), executor, held, req](std::optional<Response> refusal) {
+          net::post(executor, [self, held, req, refusal = std::move(refusal)]() mutable {
+            if (refusal) return self->send(std::move(*refusal));
+            self->become_stream(*held, req);
+          });
+        });
     return true;
   }
 
@@ -365,12 +389,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void send(Response r) { send_raw(std::move(r), keep_alive_ && !closing_, method_, path_); }
 
   // Hands the connection to a stream listener; this session ends here.
-  void become_stream(const bhttp::request<bhttp::string_body>& upgrade) {
+  void become_stream(const bhttp::request<bhttp::string_body>& upgrade, RequestPtr req) {
     access_log()->info("{} {} 101 websocket {}", printable(method_), printable(path_), request_id_);
     Metrics::instance().request(route_, method_, 101, 0.0);
     deadline_.cancel();
     stream_.expires_never();
-    std::make_shared<StreamListener>(std::move(stream_), server_.stream->next)->start(upgrade);
+    std::make_shared<StreamListener>(std::move(stream_), *server_.stream, std::move(req))
+        ->start(upgrade);
   }
 
   void send_raw(Response r, bool keep_alive, std::string method, std::string path) {

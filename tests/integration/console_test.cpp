@@ -292,3 +292,30 @@ TEST_F(Console, TheConsolePageIsServedWithItsAssetsInline) {
   EXPECT_EQ(r.body.find("https://"), std::string::npos) << "no external asset";
   EXPECT_NE(r.header("content-security-policy").find("default-src 'none'"), std::string::npos);
 }
+
+// The stream is authorized again every few seconds: an admin deactivated while listening is cut
+// off (policy violation), not streamed to for as long as the socket lives.
+TEST_F(Console, TheStreamClosesWhenItsAdminIsDeactivated) {
+  namespace net = boost::asio;
+  namespace beast = boost::beast;
+  auto listener = server.create_admin();
+  net::io_context ioc;
+  beast::websocket::stream<beast::tcp_stream> ws(ioc);
+  beast::get_lowest_layer(ws).connect({net::ip::make_address("127.0.0.1"), server.port()});
+  beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(30));
+  ws.handshake("127.0.0.1", "/api/v1/ops/stream/?token=" + listener.access);
+  beast::flat_buffer buffer;
+  ws.read(buffer);  // streaming
+  {
+    pqxx::work w(test_db().connection());
+    w.exec_params0("UPDATE users SET is_active = false WHERE id = $1", listener.id);
+    w.commit();
+  }
+  beast::error_code ec;
+  for (int i = 0; i < 60 && !ec; ++i) {
+    buffer.consume(buffer.size());
+    ws.read(buffer, ec);
+  }
+  EXPECT_EQ(ec, beast::websocket::error::closed) << ec.message();
+  EXPECT_EQ(ws.reason().code, beast::websocket::close_code::policy_error);
+}
