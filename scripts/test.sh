@@ -9,7 +9,7 @@ root="$(pwd)"
 scripts/install-deps.sh --test
 scripts/build.sh
 
-dir=.local/test
+dir="${TEST_SERVICES_DIR:-.local/test}"
 pg_port="${TEST_PG_PORT:-54339}"
 redis_port="${TEST_REDIS_PORT:-63809}"
 scripts/services.sh start "$dir" "$pg_port" "$redis_port"
@@ -23,9 +23,9 @@ psql -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres \
 redis-cli -p "$redis_port" flushall >/dev/null
 export DATABASE_URL="postgresql://postgres@127.0.0.1:$pg_port/marketlink_test"
 export SECRET_KEY="test-secret-key-for-marketlink-tests"
-./build/marketlink migrate
+"./${BUILD_DIR:-build}/marketlink" migrate
 
-cd build
+cd "${BUILD_DIR:-build}"
 status=0
 ctest --output-on-failure -j "${TEST_JOBS:-2}" "$@" || status=$?
 exit "$status"

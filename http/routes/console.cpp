@@ -488,7 +488,6 @@ void add_console_routes(Router& router, App& app) {
     r.content_type = "text/html; charset=utf-8";
     r.body = std::string(console_html());
     r.headers.emplace_back("Content-Security-Policy", csp);
-    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
     r.headers.emplace_back("Cache-Control", "no-cache");
     respond(std::move(r));
   });
