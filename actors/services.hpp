@@ -26,7 +26,7 @@ struct Services {
         outbox(runtime, config),
         payments(runtime, config, stock, outbox),
         orders(runtime, config, stock, payments, limiter),
-        catalog(runtime, stock),
+        catalog(runtime, config, stock),
         ops(runtime),
         janitor(runtime, config) {}
 

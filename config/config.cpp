@@ -250,6 +250,8 @@ LoadResult load(const Lookup& lookup) {
   r.integer("ARGON2_MEMORY_KIB", c.argon2_memory_kib, 8, 4LL * 1024 * 1024);
   r.integer("ARGON2_ITERATIONS", c.argon2_iterations, 1, 100);
   r.duration("AUTH_CACHE_SECONDS", c.auth_cache_ttl, 0, 3600);
+  r.duration("CATALOG_CACHE_MS", c.catalog_cache_ttl, 0, 60000);
+  r.integer("CATALOG_CACHE_ENTRIES", c.catalog_cache_entries, 1, 1000000);
   r.integer("LOGIN_MAX_FAILURES", c.login_max_failures, 1, 1000000);
   r.duration("LOGIN_LOCK_SECONDS", c.login_lock_time, 1, 7LL * 24 * 3600);
   r.integer("REGISTER_RATE_PER_MINUTE", c.register_per_minute, 0, 100000000);

@@ -88,6 +88,11 @@ struct Config {
   // An authenticated user is remembered this long, so a request does not cost a database read;
   // a deactivation in this process evicts it at once (others within this bound). 0: off.
   std::chrono::seconds auth_cache_ttl{2};
+  // Rendered catalog pages (lists and details) are served from memory this long: another
+  // process's catalog write, and stock figures, show within it; a write in this process at
+  // once. 0: off.
+  std::chrono::milliseconds catalog_cache_ttl{1000};
+  int catalog_cache_entries = 4096;
   int login_max_failures = 10;
   std::chrono::seconds login_lock_time{15 * 60};
   int register_per_minute = 3000;

@@ -141,6 +141,21 @@ std::string array_literal(const std::vector<int64_t>& values) {
   return array_literal(text);
 }
 
+std::string quoted_array_literal(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i != 0) out.push_back(',');
+    out.push_back('"');
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
 uint64_t statements_executed() {
   return g_statements.load(std::memory_order_relaxed);
 }

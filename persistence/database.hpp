@@ -76,6 +76,8 @@ class Database {
 // (UUIDs).
 std::string array_literal(const std::vector<std::string>& values);
 std::string array_literal(const std::vector<int64_t>& values);
+// The same for any text: every element double-quoted, its quotes and backslashes escaped.
+std::string quoted_array_literal(const std::vector<std::string>& values);
 
 // Statements executed through Tx::exec by this process (tests count queries per request with it).
 uint64_t statements_executed();

@@ -146,6 +146,24 @@ void Accounts::remember_user(const UserRow& user) {
   std::unique_lock lock(cache_mutex_);
   if (user_cache_.size() > 100000) user_cache_.clear();  // bounded; refills on demand
   user_cache_[user.id] = {user, std::chrono::steady_clock::now() + config_.auth_cache_ttl};
+  if (!purge_scheduled_) {
+    purge_scheduled_ = true;
+    runtime_.after(config_.auth_cache_ttl + std::chrono::seconds(1),
+                   [this] { purge_expired_users(); });
+  }
+}
+
+void Accounts::purge_expired_users() {
+  std::unique_lock lock(cache_mutex_);
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(user_cache_, [now](const auto& e) { return e.second.expires < now; });
+  if (user_cache_.empty()) {
+    std::unordered_map<std::string, CachedUser>().swap(user_cache_);  // its buckets too
+    purge_scheduled_ = false;
+    return;
+  }
+  runtime_.after(config_.auth_cache_ttl + std::chrono::seconds(1),
+                 [this] { purge_expired_users(); });
 }
 
 void Accounts::forget_user(const std::string& id) {

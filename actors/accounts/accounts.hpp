@@ -109,8 +109,12 @@ class Accounts {
   std::optional<UserRow> cached_user(const std::string& id);
   void remember_user(const UserRow& user);
   void forget_user(const std::string& id);
+  // Drops the expired entries (and the table's memory once empty); runs AUTH_CACHE_SECONDS
+  // after the first entry and again while any is left, so an idle process holds none.
+  void purge_expired_users();
   std::shared_mutex cache_mutex_;
   std::unordered_map<std::string, CachedUser> user_cache_;
+  bool purge_scheduled_ = false;  // under cache_mutex_
 
   // Lookups of authenticating users are batched like reservations: while one query is in
   // flight, new lookups wait and the next query takes them all (one statement for many).

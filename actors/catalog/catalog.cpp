@@ -137,7 +137,7 @@ void Catalog::create_service(UserRow vendor, NewService in, Callback<ServiceDeta
         }
         return out;
       },
-      translate<ServiceDetail>(std::move(done)));
+      invalidating<ServiceDetail>(translate<ServiceDetail>(std::move(done))));
 }
 
 void Catalog::update_service(UserRow vendor, std::string id, std::optional<std::string> name,
@@ -154,7 +154,7 @@ void Catalog::update_service(UserRow vendor, std::string id, std::optional<std::
         auto vs = variants::of_service(tx, id);
         return ServiceDetail{std::move(*updated), std::move(vs)};
       },
-      translate<ServiceDetail>(std::move(done)));
+      invalidating<ServiceDetail>(translate<ServiceDetail>(std::move(done))));
 }
 
 void Catalog::delete_service(UserRow vendor, std::string id, Callback<Unit> done) {
@@ -166,7 +166,7 @@ void Catalog::delete_service(UserRow vendor, std::string id, Callback<Unit> done
         services::deactivate(tx, id);  // soft: orders and payments keep their service
         return Unit{};
       },
-      std::move(done));
+      invalidating<Unit>(std::move(done)));
 }
 
 void Catalog::list_variants(Viewer viewer, std::optional<std::string> service_id,
@@ -214,7 +214,7 @@ void Catalog::create_variant(UserRow vendor, std::string service_id, NewVariant 
         if (s->vendor_user_id != vendor.id) return Error::forbidden("You do not own this service");
         return variants::insert(tx, service_id, in);
       },
-      translate<VariantRow>(std::move(done)));
+      invalidating<VariantRow>(translate<VariantRow>(std::move(done))));
 }
 
 void Catalog::update_variant(UserRow vendor, int64_t id, VariantPatch patch,
@@ -250,7 +250,8 @@ void Catalog::update_variant(UserRow vendor, int64_t id, VariantPatch patch,
     return StockChange{0, (*row)->stock};
   };
   stock_.exclusive(id, std::move(change),
-                   [row, done = translate<VariantRow>(std::move(done))](Result<StockChange> r) {
+                   [row, done = invalidating<VariantRow>(translate<VariantRow>(std::move(done)))](
+                       Result<StockChange> r) {
                      if (!r) return done(std::move(r).error());
                      done(std::move(**row));
                    });
@@ -265,7 +266,7 @@ void Catalog::delete_variant(UserRow vendor, int64_t id, Callback<Unit> done) {
         variants::deactivate(tx, id);
         return Unit{};
       },
-      std::move(done));
+      invalidating<Unit>(std::move(done)));
 }
 
 }  // namespace marketlink::actors

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/catalog/page_cache.hpp"
 #include "actors/runtime/runtime.hpp"
 #include "actors/stock/stock_service.hpp"
 #include "persistence/sql/accounts.hpp"
@@ -56,7 +57,14 @@ Error duplicate_variant_error();
 
 class Catalog {
  public:
-  Catalog(Runtime& runtime, StockService& stock) : runtime_(runtime), stock_(stock) {}
+  Catalog(Runtime& runtime, const config::Config& config, StockService& stock)
+      : runtime_(runtime),
+        stock_(stock),
+        pages_(config.catalog_cache_ttl, static_cast<std::size_t>(config.catalog_cache_entries)) {}
+
+  // Rendered pages of the catalog's reads; every successful write below invalidates it (and
+  // so must anything else that changes what the catalog shows: a vendor's activation).
+  PageCache& pages() { return pages_; }
 
   void list_services(Viewer viewer, persistence::ServiceQuery query, persistence::PageRequest page,
                      Callback<persistence::Page<ServiceRow>> done);
@@ -77,8 +85,18 @@ class Catalog {
   void delete_variant(persistence::UserRow vendor, int64_t id, Callback<Unit> done);
 
  private:
+  // `done`, with the page cache invalidated first when the write succeeded.
+  template <class T>
+  Callback<T> invalidating(Callback<T> done) {
+    return [this, done = std::move(done)](Result<T> r) {
+      if (r) pages_.invalidate();
+      done(std::move(r));
+    };
+  }
+
   Runtime& runtime_;
   StockService& stock_;
+  PageCache pages_;
 };
 
 }  // namespace marketlink::actors

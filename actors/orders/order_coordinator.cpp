@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <map>
 
@@ -73,14 +74,71 @@ std::string full_name(const persistence::UserRow& u) {
   return name.empty() ? u.email : name;
 }
 
+// A gateway session waiting to be stored; `done` gets whether its order was still pending.
+struct SessionWaiting {
+  persistence::orders::SessionToStore session;
+  Deadline deadline = no_deadline;
+  Callback<bool> done;
+};
+
+// Sessions stored per transaction at most.
+constexpr std::size_t kSessionBatchLimit = 256;
+
 struct CoordinatorState {
   Runtime* runtime = nullptr;
   StockService* stock = nullptr;
   PaymentService* payments = nullptr;
   std::shared_ptr<ActorStats> stats;
+  // Group commit of the gateway sessions: while one transaction stores a batch, the sessions
+  // opened meanwhile wait here and go together in the next one.
+  std::vector<SessionWaiting> sessions;
+  bool storing = false;
 };
 
 using Coordinator = caf::stateful_actor<CoordinatorState>;
+
+// Starts the next session batch unless one is being stored: one transaction for every session
+// waiting, under the earliest deadline among them (those already past it are answered first).
+void store_sessions(Coordinator* self) {
+  auto& st = self->state;
+  std::erase_if(st.sessions, [](SessionWaiting& w) {
+    if (!passed(w.deadline)) return false;
+    w.done(deadline_error("order session"));
+    return true;
+  });
+  if (st.storing || st.sessions.empty()) return;
+  const auto n = std::min(st.sessions.size(), kSessionBatchLimit);
+  auto batch = std::make_shared<std::vector<SessionWaiting>>(
+      std::make_move_iterator(st.sessions.begin()),
+      std::make_move_iterator(st.sessions.begin() + static_cast<std::ptrdiff_t>(n)));
+  st.sessions.erase(st.sessions.begin(), st.sessions.begin() + static_cast<std::ptrdiff_t>(n));
+  std::vector<persistence::orders::SessionToStore> rows;
+  Deadline deadline = batch->front().deadline;
+  for (const auto& w : *batch) {
+    rows.push_back(w.session);
+    deadline = std::min(deadline, w.deadline);
+  }
+  st.storing = true;
+  run_transaction<std::vector<std::string>>(
+      *st.runtime, "order sessions",
+      [rows = std::move(rows)](Tx& tx) -> Result<std::vector<std::string>> {
+        return persistence::orders::set_payment_sessions(tx, rows);
+      },
+      continue_on<std::vector<std::string>>(self,
+                                            [self, batch](Result<std::vector<std::string>> r) {
+                                              self->state.storing = false;
+                                              for (auto& w : *batch) {
+                                                if (!r) {
+                                                  w.done(r.error());
+                                                } else {
+                                                  w.done(std::find(r->begin(), r->end(),
+                                                                   w.session.order_id) != r->end());
+                                                }
+                                              }
+                                              store_sessions(self);
+                                            }),
+      deadline);
+}
 
 // One order's creation, step by step on the coordinator: reserve → open the gateway session →
 // store it. A refused or unreachable gateway fails the order and gives its stock back. The
@@ -125,18 +183,16 @@ class OrderCreation : public std::enable_shared_from_this<OrderCreation> {
       return give_back(OrderStatus::failed, "gateway", std::move(r).error());
     }
     auto opened = std::move(r).value();
-    run_transaction<OrderRow>(
-        *self_->state.runtime, "order session",
-        [order = order_, opened](Tx& tx) -> Result<OrderRow> {
-          if (!persistence::orders::set_payment_session(tx, order.id, opened.payment_url,
-                                                        opened.session_key)) {
-            return session_too_late();
-          }
-          auto copy = order;
-          copy.payment_url = opened.payment_url;
-          return copy;
-        },
-        step<OrderRow>(&OrderCreation::stored), msg_.deadline);
+    order_.payment_url = opened.payment_url;
+    self_->state.sessions.push_back({{order_.id, opened.payment_url, opened.session_key},
+                                     msg_.deadline,
+                                     [creation = shared_from_this()](Result<bool> stored) {
+                                       if (!stored)
+                                         return creation->stored(std::move(stored).error());
+                                       if (!*stored) return creation->stored(session_too_late());
+                                       creation->stored(creation->order_);
+                                     }});
+    store_sessions(self_);
   }
 
   // The order will not be paid for: its stock goes back, and the caller gets `why`.
@@ -506,11 +562,15 @@ void OrderService::create(persistence::UserRow customer, int64_t variant_id,
        done = std::move(done)](Result<OrderLimits::Admission> admitted) mutable {
         if (!admitted) return done(std::move(admitted).error());
         if (passed(deadline)) return done(deadline_error("order creation"));
-        // The placing unit is held until the creation has answered (the order is a row by then).
+        // The placing unit is held until the creation has ended (the order is a row by then,
+        // counted as pending). It is given back before the caller is answered: the give-back
+        // is queued on the Redis pool (one worker, in order) ahead of anything the caller's
+        // next request can ask there, so a client ordering one after another is never refused
+        // for an order that is already counted.
         place(impl, std::move(customer), variant_id, deadline,
               [placing = std::move(*admitted), done = std::move(done)](Result<OrderRow> r) mutable {
-                done(std::move(r));
                 placing.reset();
+                done(std::move(r));
               });
       });
 }

@@ -36,5 +36,7 @@ struct Counters {
 };
 
 Counters& counters();
+// PostgreSQL statements this process has sent (persistence counts them).
+uint64_t db_statements();
 
 }  // namespace marketlink::actors

@@ -2,12 +2,17 @@
 #include "actors/runtime/registry.hpp"
 
 #include "actors/runtime/counters.hpp"
+#include "persistence/database.hpp"
 
 namespace marketlink::actors {
 
 Counters& counters() {
   static Counters c;
   return c;
+}
+
+uint64_t db_statements() {
+  return persistence::statements_executed();
 }
 
 void ActorStats::failed(std::string error) {

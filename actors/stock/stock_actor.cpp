@@ -28,6 +28,7 @@
 #include "actors/runtime/internal.hpp"
 #include "actors/runtime/pool_jobs.hpp"
 #include "actors/stock/stock_gate.hpp"
+#include "persistence/group_commit.hpp"
 #include "persistence/ids.hpp"
 #include "persistence/redis_keys.hpp"
 
@@ -114,6 +115,8 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 // prober says so) and then queues one resync, so the counter equals PostgreSQL again even if no
 // reservation comes. While Redis is down it adds no load at all.
 constexpr std::chrono::milliseconds kHealInterval{500};
+// Stock actors' batches per shared reservation transaction at most.
+constexpr std::size_t kCommitGroupLimit = 64;
 
 // A stock actor's own clock: whether it is idle (STOCK_IDLE_SECONDS) and due a reconcile
 // (STOCK_RECONCILE_SECONDS), looked at this often.
@@ -311,13 +314,15 @@ std::optional<long long> gate_units(Resources& r, int64_t id, int n, bool reseed
   return gate.taken;
 }
 
-// Step 2: one transaction takes up to `units` and inserts an order for each granted caller.
-Result<std::vector<persistence::OrderRow>> commit_batch(Resources& r, int64_t id,
+// Step 2: one member of the shared reservation transaction (see persistence/group_commit.hpp)
+// takes up to `units` and inserts an order for each granted caller.
+Result<std::vector<persistence::OrderRow>> commit_batch(Resources& r,
+                                                        persistence::GroupCommit& group, int64_t id,
                                                         const std::vector<ReserveWork>& batch,
                                                         const std::vector<std::string>& order_ids,
                                                         long long units, long long ttl,
                                                         StockDone& d) {
-  return persistence::transact(
+  return group.run<std::vector<persistence::OrderRow>>(
       r.db(), "reserve", [&](Tx& tx) -> Result<std::vector<persistence::OrderRow>> {
         auto taken = persistence::stock::take(tx, id, static_cast<int>(units));
         if (!taken.sellable) return Error::not_found();
@@ -346,8 +351,9 @@ int skip_expired(std::vector<ReserveWork>& batch) {
 
 // A batch of reservations: skip the expired → gate → commit → settle → answer (see
 // batch_outcome).
-void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool reseed_first,
-               long long ttl, BatchTag tag, const Report& report) {
+void batch_job(Resources& r, persistence::GroupCommit& group, int64_t id,
+               std::vector<ReserveWork>& batch, bool reseed_first, long long ttl, BatchTag tag,
+               const Report& report) {
   StockDone d;
   d.skipped = skip_expired(batch);
   if (batch.empty()) return report(d);
@@ -372,7 +378,7 @@ void batch_job(Resources& r, int64_t id, std::vector<ReserveWork>& batch, bool r
   }
   const long long asked = gated.value_or(n);
   fault_drill_for_test(r.config(), "kill_after_stock_gate");
-  auto orders = commit_batch(r, id, batch, order_ids, asked, ttl, d);
+  auto orders = commit_batch(r, group, id, batch, order_ids, asked, ttl, d);
   const auto outcome =
       batch_outcome(batch.size(), asked, orders ? static_cast<long long>(orders->size()) : 0);
   if (gated) {
@@ -529,6 +535,7 @@ struct StockState {
   std::shared_ptr<ActorStats> stats;
   std::shared_ptr<std::deque<StockWork>> queue = std::make_shared<std::deque<StockWork>>();
   std::shared_ptr<std::atomic<int>> degraded_actors;
+  std::shared_ptr<persistence::GroupCommit> commits;  // shared by every stock actor
   bool busy = false;
   bool loaded = false;
   bool degraded = false;
@@ -683,8 +690,9 @@ void maybe_start(StockActor* self) {
     tag.abandon = st.unsettled;
     submit(
         self,
-        [id, batch, reseed_first, ttl, tag](Resources& r, const Report& report) {
-          batch_job(r, id, *batch, reseed_first, ttl, tag, report);
+        [id, batch, reseed_first, ttl, tag, group = st.commits](Resources& r,
+                                                                const Report& report) {
+          batch_job(r, *group, id, *batch, reseed_first, ttl, tag, report);
         },
         fail_all(batch));
   } else if (std::holds_alternative<ReleaseWork>(q.front())) {
@@ -730,9 +738,11 @@ void maybe_start(StockActor* self) {
 
 caf::behavior stock_actor(StockActor* self, int64_t variant_id, caf::actor supervisor,
                           Runtime* runtime, const config::Config* config,
-                          std::shared_ptr<std::atomic<int>> degraded_actors) {
+                          std::shared_ptr<std::atomic<int>> degraded_actors,
+                          std::shared_ptr<persistence::GroupCommit> commits) {
   auto& st = self->state;
   st.variant_id = variant_id;
+  st.commits = std::move(commits);
   st.supervisor = std::move(supervisor);
   st.runtime = runtime;
   st.config = config;
@@ -821,14 +831,17 @@ struct SupervisorState {
   std::unordered_map<caf::actor_id, int64_t> variant_of;
   std::shared_ptr<std::atomic<std::size_t>> live;
   std::shared_ptr<std::atomic<int>> degraded_actors;
+  std::shared_ptr<persistence::GroupCommit> commits;
   std::shared_ptr<ActorStats> stats;
 };
 
 caf::behavior stock_supervisor(caf::stateful_actor<SupervisorState>* self, Runtime* runtime,
                                const config::Config* config,
                                std::shared_ptr<std::atomic<std::size_t>> live,
-                               std::shared_ptr<std::atomic<int>> degraded_actors) {
+                               std::shared_ptr<std::atomic<int>> degraded_actors,
+                               std::shared_ptr<persistence::GroupCommit> commits) {
   auto& st = self->state;
+  st.commits = std::move(commits);
   st.live = std::move(live);
   st.live->store(0);
   st.degraded_actors = std::move(degraded_actors);
@@ -875,7 +888,7 @@ caf::behavior stock_supervisor(caf::stateful_actor<SupervisorState>* self, Runti
         if (!child.actor) {
           child.actor = self->spawn<caf::monitored>(stock_actor, msg.variant_id,
                                                     caf::actor_cast<caf::actor>(self), runtime,
-                                                    config, st.degraded_actors);
+                                                    config, st.degraded_actors, st.commits);
           child.forwarded = 0;
           st.variant_of[child.actor.id()] = msg.variant_id;
           st.live->fetch_add(1);
@@ -902,6 +915,10 @@ struct StockService::Impl {
   std::shared_ptr<internal::Slot> supervisor;
   std::shared_ptr<std::atomic<std::size_t>> live = std::make_shared<std::atomic<std::size_t>>(0);
   std::shared_ptr<std::atomic<int>> degraded = std::make_shared<std::atomic<int>>(0);
+  // The reservations of every stock actor commit together (each actor stays the only writer
+  // of its variant; its batch is one member of the shared transaction).
+  std::shared_ptr<persistence::GroupCommit> commits =
+      std::make_shared<persistence::GroupCommit>(kCommitGroupLimit);
 
   void send(int64_t variant_id, StockWork work) {
     auto handle = supervisor->get();
@@ -914,11 +931,13 @@ StockService::StockService(Runtime& runtime, const config::Config& config)
     : impl_(std::make_shared<Impl>(Impl{runtime, nullptr})) {
   auto live = impl_->live;
   auto degraded = impl_->degraded;
+  auto commits = impl_->commits;
   Runtime* rt = &runtime;
   const config::Config* cfg = &config;
   impl_->supervisor = internal::supervise(
-      runtime, "stock_supervisor", [rt, cfg, live, degraded](caf::event_based_actor* parent) {
-        return parent->spawn(stock_supervisor, rt, cfg, live, degraded);
+      runtime, "stock_supervisor",
+      [rt, cfg, live, degraded, commits](caf::event_based_actor* parent) {
+        return parent->spawn(stock_supervisor, rt, cfg, live, degraded, commits);
       });
 }
 

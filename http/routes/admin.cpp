@@ -36,10 +36,14 @@ void set_vendor_active(App& app, RequestPtr req, Responder respond, bool active)
   require_role(app, req, respond, {Role::admin}, [&app, req, respond, active](UserRow admin) {
     auto id = req->param("id");
     if (!is_uuid(id)) return fail(respond, *req, Error::not_found());
+    auto done = reply<persistence::VendorProfileRow>(
+        req, respond, [](auto& p) { return json_response(200, vendor_profile_json(p)); });
+    // A vendor's activation shows or hides its services: the cached catalog pages go.
     app.accounts.set_vendor_active(std::move(admin), std::move(id), active,
-                                   reply<persistence::VendorProfileRow>(req, respond, [](auto& p) {
-                                     return json_response(200, vendor_profile_json(p));
-                                   }));
+                                   [&app, done](Result<persistence::VendorProfileRow> r) {
+                                     if (r) app.catalog.pages().invalidate();
+                                     done(std::move(r));
+                                   });
   });
 }
 

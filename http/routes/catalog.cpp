@@ -107,6 +107,85 @@ Result<std::optional<std::string>> uuid_query(const Request& req, const char* na
   return std::optional<std::string>(*v);
 }
 
+// ---- cached reads ---------------------------------------------------------------------------
+
+using Rendered = std::function<void(Result<std::string>)>;
+
+// A catalog read's key in the page cache: the target as sent (a list's links repeat its query)
+// and what the viewer may see — a vendor also sees its own hidden services; every other viewer
+// (anonymous, customer, admin) sees the same pages.
+std::string page_key(const Request& req, const Viewer& viewer) {
+  const bool vendor = viewer && viewer->role == Role::vendor;
+  return (vendor ? viewer->id : std::string()) + " " + req.path + "?" + req.query;
+}
+
+// Whether an If-None-Match header names `etag` (or is "*"); weak validators compare by value.
+bool etag_matches(const std::string* header, const std::string& etag) {
+  if (header == nullptr) return false;
+  std::string_view rest = *header;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    std::string_view tag = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) tag.remove_prefix(1);
+    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) tag.remove_suffix(1);
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    if (tag == "*" || tag == etag) return true;
+  }
+  return false;
+}
+
+// 200 with the page, or 304 when the client holds it already; either way with its ETag.
+Response page_response(const Request& req, const actors::CachedPage& page) {
+  Response r;
+  if (etag_matches(req.header("if-none-match"), page.etag)) {
+    r.status = 304;
+    r.content_type.clear();
+  } else {
+    r.body = page.body;
+  }
+  r.headers.emplace_back("ETag", page.etag);
+  // What a viewer sees depends on who it is: shared caches keep nothing, clients revalidate.
+  r.headers.emplace_back("Cache-Control", "private, no-cache");
+  r.headers.emplace_back("Vary", "Authorization");
+  return r;
+}
+
+// Serves a catalog read from the page cache, or has `load` render it (then cached).
+void serve_page(App& app, const RequestPtr& req, const Responder& respond, const Viewer& viewer,
+                const std::function<void(Rendered)>& load) {
+  auto key = page_key(*req, viewer);
+  auto& pages = app.catalog.pages();
+  if (auto hit = pages.find(key)) return respond(page_response(*req, *hit));
+  load([&pages, req, respond, key = std::move(key),
+        ticket = pages.ticket()](Result<std::string> body) {
+    if (!body) return fail(respond, *req, body.error());
+    respond(page_response(*req, *pages.store(key, ticket, std::move(*body))));
+  });
+}
+
+template <class T, class ToJson>
+actors::Callback<T> render(Rendered done, ToJson to_json) {
+  return [done = std::move(done), to_json](Result<T> r) {
+    if (!r) return done(std::move(r).error());
+    done(boost::json::serialize(to_json(*r)));
+  };
+}
+
+template <class Row, class ToJson>
+actors::Callback<persistence::Page<Row>> render_page(App& app, const RequestPtr& req,
+                                                     persistence::PageRequest page, ToJson to_json,
+                                                     Rendered done) {
+  return [&app, req, page, to_json, done = std::move(done)](Result<persistence::Page<Row>> r) {
+    if (!r) return done(std::move(r).error());
+    boost::json::array rows;
+    for (const auto& row : r->rows) rows.push_back(to_json(row));
+    auto body = paginated(app, *req, page, r->count, std::move(rows));
+    if (!body) return done(std::move(body).error());
+    done(boost::json::serialize(*body));
+  };
+}
+
 // ---- services -----------------------------------------------------------------------------
 
 void list_services(App& app, RequestPtr req, Responder respond) {
@@ -118,9 +197,11 @@ void list_services(App& app, RequestPtr req, Responder respond) {
     persistence::ServiceQuery query;
     query.vendor_id = *vendor;
     query.search = req->query_param("search");
-    app.catalog.list_services(
-        std::move(viewer), std::move(query), *page,
-        reply_page<ServiceRow>(app, req, respond, *page, service_summary_json));
+    serve_page(app, req, respond, viewer, [&app, req, viewer, query, page = *page](Rendered done) {
+      app.catalog.list_services(
+          viewer, query, page,
+          render_page<ServiceRow>(app, req, page, service_summary_json, std::move(done)));
+    });
   });
 }
 
@@ -193,10 +274,9 @@ void get_service(App& app, RequestPtr req, Responder respond) {
   optional_user(app, req, respond, [&app, req, respond](Viewer viewer) {
     auto id = req->param("id");
     if (!is_uuid(id)) return fail(respond, *req, Error::not_found());
-    app.catalog.get_service(std::move(viewer), std::move(id),
-                            reply<ServiceDetail>(req, respond, [](auto& d) {
-                              return json_response(200, service_json(d));
-                            }));
+    serve_page(app, req, respond, viewer, [&app, viewer, id](Rendered done) {
+      app.catalog.get_service(viewer, id, render<ServiceDetail>(std::move(done), service_json));
+    });
   });
 }
 
@@ -233,8 +313,11 @@ void service_variants(App& app, RequestPtr req, Responder respond) {
     if (!is_uuid(id)) return fail(respond, *req, Error::not_found());
     auto page = page_request(*req);
     if (!page) return fail(respond, *req, page.error());
-    app.catalog.list_variants(std::move(viewer), std::move(id), true, *page,
-                              reply_page<VariantRow>(app, req, respond, *page, variant_json));
+    serve_page(app, req, respond, viewer, [&app, req, viewer, id, page = *page](Rendered done) {
+      app.catalog.list_variants(
+          viewer, id, true, page,
+          render_page<VariantRow>(app, req, page, variant_json, std::move(done)));
+    });
   });
 }
 
@@ -246,8 +329,12 @@ void list_variants(App& app, RequestPtr req, Responder respond) {
     if (!page) return fail(respond, *req, page.error());
     auto service = uuid_query(*req, "service");
     if (!service) return fail(respond, *req, service.error());
-    app.catalog.list_variants(std::move(viewer), *service, false, *page,
-                              reply_page<VariantRow>(app, req, respond, *page, variant_json));
+    serve_page(app, req, respond, viewer,
+               [&app, req, viewer, service = *service, page = *page](Rendered done) {
+                 app.catalog.list_variants(
+                     viewer, service, false, page,
+                     render_page<VariantRow>(app, req, page, variant_json, std::move(done)));
+               });
   });
 }
 
@@ -271,9 +358,9 @@ void get_variant(App& app, RequestPtr req, Responder respond) {
   optional_user(app, req, respond, [&app, req, respond](Viewer viewer) {
     auto id = variant_id(*req);
     if (!id) return fail(respond, *req, Error::not_found());
-    app.catalog.get_variant(std::move(viewer), *id, reply<VariantRow>(req, respond, [](auto& row) {
-                              return json_response(200, variant_json(row));
-                            }));
+    serve_page(app, req, respond, viewer, [&app, viewer, id = *id](Rendered done) {
+      app.catalog.get_variant(viewer, id, render<VariantRow>(std::move(done), variant_json));
+    });
   });
 }
 

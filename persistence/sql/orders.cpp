@@ -34,10 +34,11 @@ constexpr Statement kFindForPayment{"orders_find_for_payment",
                                     ", coalesce((SELECT pay.state FROM payments pay "
                                     "WHERE pay.order_id = o.id), '') "
                                     "FROM orders o" ML_ORDER_JOIN " WHERE o.id = $1"};
-constexpr Statement kSetSession{
-    "orders_set_session",
-    "UPDATE orders SET payment_url = $2, session_key = $3, updated_at = now() WHERE id = $1 AND "
-    "status = 'pending' RETURNING 1"};
+constexpr Statement kSetSessions{
+    "orders_set_sessions",
+    "UPDATE orders o SET payment_url = t.url, session_key = t.key, updated_at = now() "
+    "FROM unnest($1::uuid[], $2::text[], $3::text[]) AS t(id, url, key) "
+    "WHERE o.id = t.id AND o.status = 'pending' RETURNING o.id::text"};
 constexpr Statement kCountPending{
     "orders_count_pending",
     "SELECT count(*) FROM (SELECT 1 FROM orders WHERE customer_id = $1 AND status = 'pending' "
@@ -171,9 +172,19 @@ long long count_pending(Tx& tx, const std::string& customer_id, long long cap) {
   return tx.exec(kCountPending, customer_id, cap)[0][0].as<long long>();
 }
 
-bool set_payment_session(Tx& tx, const std::string& id, const std::string& payment_url,
-                         const std::string& session_key) {
-  return !tx.exec(kSetSession, id, payment_url, session_key).empty();
+std::vector<std::string> set_payment_sessions(Tx& tx, const std::vector<SessionToStore>& sessions) {
+  std::vector<std::string> ids, urls, keys;
+  for (const auto& s : sessions) {
+    ids.push_back(s.order_id);
+    urls.push_back(s.payment_url);
+    keys.push_back(s.session_key);
+  }
+  std::vector<std::string> stored;
+  for (const auto& r : tx.exec(kSetSessions, array_literal(ids), quoted_array_literal(urls),
+                               quoted_array_literal(keys))) {
+    stored.push_back(r[0].as<std::string>());
+  }
+  return stored;
 }
 
 Page<OrderRow> list(Tx& tx, const Scope& scope, const PageRequest& page) {

@@ -51,10 +51,16 @@ std::optional<OrderRow> find(Tx& tx, const std::string& id);
 // The order and the state of its payment row ("" when it has none, else confirmed or
 // needs_refund), in one statement (a notification's first look).
 std::optional<std::pair<OrderRow, std::string>> find_for_payment(Tx& tx, const std::string& id);
-// Stores the gateway session of a pending order; false when the order is no longer pending (the
-// orphan sweep or a cancellation came first): nobody may be sent to pay for it.
-bool set_payment_session(Tx& tx, const std::string& id, const std::string& payment_url,
-                         const std::string& session_key);
+// A gateway session to store on its order.
+struct SessionToStore {
+  std::string order_id;
+  std::string payment_url;
+  std::string session_key;
+};
+// Stores the gateway sessions of pending orders, all in one statement (the coordinator
+// group-commits them); returns the ids of the orders stored. An order no longer pending (the
+// orphan sweep or a cancellation came first) is left alone: nobody may be sent to pay for it.
+std::vector<std::string> set_payment_sessions(Tx& tx, const std::vector<SessionToStore>& sessions);
 // How many unpaid orders the customer holds; counting stops at `cap` (what a limit needs).
 long long count_pending(Tx& tx, const std::string& customer_id, long long cap);
 

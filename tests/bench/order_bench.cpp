@@ -2,9 +2,10 @@
 // PostgreSQL (default durability), Redis and the fake SSLCommerz, all on this machine. Prints a
 // table.
 //   marketlink_bench <marketlink binary> [scale]   (scale 1.0 = the sizes in README)
-//   BENCH_ONLY=orders|payments|memory runs one group of scenarios.
+//   BENCH_ONLY=catalog|orders|payments|memory runs one group of scenarios.
 // Needs DATABASE_URL / REDIS_HOST / REDIS_PORT of a migrated database.
 
+#include <unistd.h>
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
@@ -18,6 +19,7 @@
 #include <iostream>
 #include <pqxx/pqxx>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "actors/accounts/tokens.hpp"
@@ -66,6 +68,46 @@ struct Server {
   uint16_t port = 0;
 };
 
+// CPU time the process used so far (user + system), in milliseconds.
+double cpu_ms(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+  std::istringstream rest(text.substr(text.rfind(')') + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i >= 14) ticks += std::stod(field);
+  }
+  return ticks * 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// Committed transactions of the database so far. Backends publish their counts lazily (at
+// exit, or at most once a second while busy), so a measurement ends after its server stopped.
+long long commits(pqxx::connection& c) {
+  pqxx::work w(c);
+  return w.exec1("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")[0]
+      .as<long long>();
+}
+
+// What a scenario cost: PostgreSQL commits (the bench's own reads between begin and end
+// excluded) and the server's CPU time.
+struct Cost {
+  long long commits0 = 0, own = 0;
+  double cpu0 = 0, cpu = 0;
+  void begin(pqxx::connection& c, pid_t pid) {
+    commits0 = commits(c);
+    cpu0 = cpu_ms(pid);
+  }
+  void server_done(pid_t pid) { cpu = cpu_ms(pid) - cpu0; }
+  // After the server stopped: commits per request and CPU ms per 1,000 requests.
+  std::pair<double, double> per(pqxx::connection& c, std::size_t requests) const {
+    const auto n = static_cast<double>(std::max<std::size_t>(requests, 1));
+    const auto made = static_cast<double>(commits(c) - commits0 - 1 - own);
+    return {made / n, cpu * 1000.0 / n};
+  }
+};
+
 Server start_server(const marketlink::testing::FakeSslcommerz& gateway, const std::string& binary,
                     int batch, int idle_seconds) {
   Server s;
@@ -102,6 +144,23 @@ Server start_server(const marketlink::testing::FakeSslcommerz& gateway, const st
   throw std::runtime_error("server did not start");
 }
 
+// The PostgreSQL statements the server has sent so far (from its /metrics).
+double db_statements(uint16_t port) {
+  net::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  bhttp::request<bhttp::empty_body> req{bhttp::verb::get, "/metrics", 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  bhttp::write(stream, req);
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> res;
+  bhttp::read(stream, buffer, res);
+  const std::string key = "marketlink_state{what=\"db_statements\"} ";
+  const auto at = res.body().find(key);
+  if (at == std::string::npos) throw std::runtime_error("no db_statements in /metrics");
+  return std::stod(res.body().substr(at + key.size()));
+}
+
 void stop_server(const Server& s) {
   marketlink::testing::stop_process(s.pid);
 }
@@ -120,13 +179,14 @@ struct LoadResult {
   std::vector<double> latencies_ms;
 };
 
-// One keep-alive POST on `stream`; the response.
+// One keep-alive request on `stream` (a GET when there is no body); the response.
 net::awaitable<bhttp::response<bhttp::string_body>> post(
     beast::tcp_stream& stream, beast::flat_buffer& buffer, const std::string& target,
     const std::string& content_type, const std::string& token, std::string body) {
-  bhttp::request<bhttp::string_body> req{bhttp::verb::post, target, 11};
+  bhttp::request<bhttp::string_body> req{body.empty() ? bhttp::verb::get : bhttp::verb::post,
+                                         target, 11};
   req.set(bhttp::field::host, "127.0.0.1");
-  req.set(bhttp::field::content_type, content_type);
+  if (!body.empty()) req.set(bhttp::field::content_type, content_type);
   if (!token.empty()) req.set(bhttp::field::authorization, "Bearer " + token);
   req.body() = std::move(body);
   req.keep_alive(true);
@@ -212,6 +272,15 @@ net::awaitable<void> list_client(uint16_t port, const std::vector<Prepared>& lis
   out.latencies_ms.insert(out.latencies_ms.end(), lat.begin(), lat.end());
 }
 
+// GETs of one target by `clients` keep-alive connections, `total` in all.
+LoadResult run_gets(uint16_t port, const std::string& target, const std::string& token,
+                    std::size_t total, int clients) {
+  const std::vector<Prepared> list(total, Prepared{target, "", "", token});
+  return run_clients(clients, [&](auto& next, auto& out, auto& m) {
+    return list_client(port, list, next, out, m);
+  });
+}
+
 // End to end: each client books an order, pays it at the fake gateway and sends the signed VALID
 // notification, `total` times in all.
 net::awaitable<void> pay_client(uint16_t port, marketlink::testing::FakeSslcommerz& gateway,
@@ -290,7 +359,7 @@ struct Seed {
   std::vector<std::string> tokens;
 };
 
-Seed seed(pqxx::connection& c, int n, int stock, int customers) {
+Seed seed(pqxx::connection& c, int n, int stock, int customers, int services = 1) {
   Seed s;
   pqxx::work w(c);
   const auto tag = marketlink::random_uuid().substr(0, 8);
@@ -305,16 +374,19 @@ Seed seed(pqxx::connection& c, int n, int stock, int customers) {
                       "RETURNING id::text",
                       vendor)[0]
                      .as<std::string>();
-  auto service = w.exec_params1(
-                      "INSERT INTO services (vendor_id, name, description) VALUES ($1, 'Bench "
-                      "service', 'bench') RETURNING id::text",
-                      profile)[0]
-                     .as<std::string>();
-  for (const auto& r : w.exec_params(
-           "INSERT INTO service_variants (service_id, name, price, estimated_minutes, stock) "
-           "SELECT $1, 'v' || g, 1500.00, 30, $3 FROM generate_series(1, $2) g RETURNING id",
-           service, n, stock)) {
-    s.variants.push_back(r[0].as<int64_t>());
+  for (int k = 0; k < services; ++k) {
+    auto service = w.exec_params1(
+                        "INSERT INTO services (vendor_id, name, description) VALUES ($1, 'Bench "
+                        "service ' || $2, 'Brake pads, oil change and a look at the tyres') "
+                        "RETURNING id::text",
+                        profile, k)[0]
+                       .as<std::string>();
+    for (const auto& r : w.exec_params(
+             "INSERT INTO service_variants (service_id, name, price, estimated_minutes, stock) "
+             "SELECT $1, 'v' || g, 1500.00, 30, $3 FROM generate_series(1, $2) g RETURNING id",
+             service, n, stock)) {
+      s.variants.push_back(r[0].as<int64_t>());
+    }
   }
   marketlink::actors::TokenService tokens(kSecret, std::chrono::hours(2), std::chrono::hours(2));
   const auto now = marketlink::actors::unix_now();
@@ -355,6 +427,16 @@ std::string fmt(double v, int precision = 0) {
   return buf;
 }
 
+// The two cost rows of a scenario, with the check of its commit target (none when max < 0).
+void cost_rows(const std::string& scenario, int batch, const std::pair<double, double>& per,
+               const char* unit, double max_commits) {
+  row(scenario, batch, std::string("PostgreSQL commits / ") + unit, fmt(per.first, 3),
+      max_commits < 0            ? ""
+      : per.first <= max_commits ? "ok: <= " + fmt(max_commits, 2)
+                                 : "MISSED: target <= " + fmt(max_commits, 2));
+  row(scenario, batch, "server CPU ms / 1,000 requests", fmt(per.second, 0), "");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -376,34 +458,67 @@ int main(int argc, char** argv) {
   std::printf(
       "|--------------|-------|------------------------------------|----------------|--------------"
       "------------------|\n");
-  // BENCH_ONLY=orders|payments|memory runs one group.
+  // BENCH_ONLY=catalog|orders|payments|memory runs one group.
   const auto only = env("BENCH_ONLY");
   auto wanted = [&only](const char* group) { return only.empty() || only == group; };
+  // 0. Reads: the ceiling (GET /healthz) and the catalog list, the same client, one server.
+  if (wanted("catalog")) {
+    auto s = seed(db, 3, 50, 1, 20);
+    auto server = start_server(gateway, binary, 64, 60);
+    const auto n = scaled(50000);
+    auto ceiling = run_gets(server.port, "/healthz", "", n, 64);
+    Cost cost;
+    cost.begin(db, server.pid);
+    auto r = run_gets(server.port, "/api/v1/services/", s.tokens.front(), n, 64);
+    cost.server_done(server.pid);
+    stop_server(server);
+    const double healthz = static_cast<double>(ceiling.created) / ceiling.seconds;
+    const double listed = static_cast<double>(r.created) / r.seconds;
+    row("ceiling", 0, "GET /healthz req/s", fmt(healthz), "the client's ceiling");
+    row("catalog", 0, "GET /api/v1/services/ req/s", fmt(listed),
+        r.other ? "ERRORS: " + std::to_string(r.other) : "");
+    row("catalog", 0, "latency p50 / p99 (ms)",
+        fmt(pct(r.latencies_ms, 0.5), 1) + " / " + fmt(pct(r.latencies_ms, 0.99), 1), "");
+    row("catalog", 0, "share of the /healthz ceiling", fmt(100.0 * listed / healthz) + " %",
+        listed >= 0.5 * healthz ? "ok: >= 50 %" : "MISSED: target >= 50 %");
+    cost_rows("catalog", 0, cost.per(db, r.created + r.other), "request", 0.01);
+  }
   for (int batch : {64, 1}) {
     if (!wanted("orders")) break;
+    double hot_rate = 0;
     // 1. Hot variant: one variant, 64 clients.
     {
       const auto stock = static_cast<int>(scaled(20000));
       auto s = seed(db, 1, stock, static_cast<int>(scaled(20000)));
       auto server = start_server(gateway, binary, batch, 60);
       Load load{s.tokens, s.variants, false, static_cast<std::size_t>(stock), 64};
+      Cost cost;
+      cost.begin(db, server.pid);
       auto r = run_load(server.port, load);
+      cost.server_done(server.pid);
       stop_server(server);
       const int left = db_stock_sum(db, s.variants);
-      row("hot", batch, "orders/s", fmt(static_cast<double>(r.created) / r.seconds), "");
+      ++cost.own;
+      hot_rate = static_cast<double>(r.created) / r.seconds;
+      row("hot", batch, "orders/s", fmt(hot_rate), "");
       row("hot", batch, "latency p50 / p99 (ms)",
           fmt(pct(r.latencies_ms, 0.5), 1) + " / " + fmt(pct(r.latencies_ms, 0.99), 1), "");
       row("hot", batch, "orders created", std::to_string(r.created),
           (static_cast<int>(r.created) == stock - left ? "ok: == stock - final stock"
                                                        : "MISMATCH") +
               std::string(r.other ? " (errors!)" : ""));
+      cost_rows("hot", batch, cost.per(db, r.created), "order", batch > 1 ? 0.1 : -1);
     }
-    // 2. Flash sale: 100 units, 10,000 requests from 256 clients.
+    // 2. Flash sale: 100 units, 10,000 requests from 256 clients (256 customers), then as many
+    // again once sold out: what a sold-out answer costs.
     {
-      auto s = seed(db, 1, 100, static_cast<int>(scaled(10000)));
+      auto s = seed(db, 1, 100, 256);
       auto server = start_server(gateway, binary, batch, 60);
       Load load{s.tokens, s.variants, false, scaled(10000), 256};
+      Cost cost;
+      cost.begin(db, server.pid);
       auto r = run_load(server.port, load);
+      cost.server_done(server.pid);
       stop_server(server);
       row("flash sale", batch, "answered requests/s",
           fmt(static_cast<double>(r.latencies_ms.size()) / r.seconds), "");
@@ -411,29 +526,56 @@ int main(int argc, char** argv) {
           fmt(static_cast<double>(r.rejected) / r.seconds), "");
       row("flash sale", batch, "orders created", std::to_string(r.created),
           r.created == 100 && db_stock_sum(db, s.variants) == 0 ? "ok: exactly 100" : "MISMATCH");
+      ++cost.own;
+      cost_rows("flash sale", batch, cost.per(db, r.latencies_ms.size()), "request", -1);
+      {
+        auto again = start_server(gateway, binary, batch, 60);
+        run_load(again.port, Load{s.tokens, s.variants, false, 256, 64});  // users cached
+        const double before = db_statements(again.port);
+        auto sold_out = run_load(again.port, load);
+        const double statements = db_statements(again.port) - before;
+        stop_server(again);
+        row("flash sale", batch, "sold out: answers/s",
+            fmt(static_cast<double>(sold_out.rejected) / sold_out.seconds), "");
+        row("flash sale", batch, "sold out: SQL statements / answer",
+            fmt(statements / static_cast<double>(sold_out.latencies_ms.size()), 4),
+            statements == 0 ? "ok: none" : "MISSED: target 0");
+      }
     }
     // 3. Spread: 1,000 variants picked at random.
     {
       auto s = seed(db, 1000, 1000, static_cast<int>(scaled(20000)));
       auto server = start_server(gateway, binary, batch, 60);
       Load load{s.tokens, s.variants, true, scaled(20000), 64};
+      Cost cost;
+      cost.begin(db, server.pid);
       auto r = run_load(server.port, load);
+      cost.server_done(server.pid);
       stop_server(server);
       const int left = db_stock_sum(db, s.variants);
-      row("spread", batch, "orders/s", fmt(static_cast<double>(r.created) / r.seconds), "");
+      ++cost.own;
+      const double rate = static_cast<double>(r.created) / r.seconds;
+      row("spread", batch, "orders/s", fmt(rate), "");
+      row("spread", batch, "share of hot (same batch)", fmt(100.0 * rate / hot_rate) + " %",
+          batch == 1               ? ""
+          : rate >= 0.8 * hot_rate ? "ok: >= 80 %"
+                                   : "MISSED: target >= 80 %");
       row("spread", batch, "latency p50 / p99 (ms)",
           fmt(pct(r.latencies_ms, 0.5), 1) + " / " + fmt(pct(r.latencies_ms, 0.99), 1), "");
       row("spread", batch, "orders created", std::to_string(r.created),
           static_cast<int>(r.created) == 1000 * 1000 - left ? "ok: == stock taken" : "MISMATCH");
+      cost_rows("spread", batch, cost.per(db, r.created), "order", -1);
     }
   }
-  // 4. Payments: IPN confirmations of orders created beforehand, then order + IPN end to end.
+  // 4. Payments: IPN confirmations of orders created beforehand (a fresh server, so its cost
+  // is the confirmations' and their outbox jobs' alone), then order + IPN end to end.
   if (wanted("payments")) {
     const auto n = static_cast<int>(scaled(10000));
     auto s = seed(db, 1, 2 * n, n);
     auto server = start_server(gateway, binary, 64, 60);
     Load load{s.tokens, s.variants, false, static_cast<std::size_t>(n), 64};
     run_load(server.port, load);  // n pending orders
+    stop_server(server);
     std::vector<Prepared> ipns;
     {
       pqxx::work w(db);
@@ -446,13 +588,36 @@ int main(int argc, char** argv) {
                         "application/x-www-form-urlencoded", ""});
       }
     }
+    const std::string processing =
+        "SELECT count(*) FROM orders WHERE variant_id = $1 AND status = 'processing'";
+    // Until `count` orders moved to processing (the outbox finished their invoice and workflow
+    // jobs), at most 120 s: how long it took; each poll is one of the bench's own commits.
+    auto drain = [&](long long count, Cost& cost) {
+      const auto t0 = clock_type::now();
+      while (scalar(db, processing, s.variants[0]) < count &&
+             clock_type::now() - t0 < std::chrono::seconds(120)) {
+        ++cost.own;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      ++cost.own;
+      return std::chrono::duration<double>(clock_type::now() - t0).count();
+    };
+    server = start_server(gateway, binary, 64, 60);
+    Cost cost;
+    cost.begin(db, server.pid);
     auto r = run_clients(64, [&](auto& next, auto& out, auto& m) {
       return list_client(server.port, ipns, next, out, m);
     });
+    const auto drained = drain(static_cast<long long>(r.created), cost);
+    cost.server_done(server.pid);
+    stop_server(server);
     row("payments", 64, "IPN confirmations/s", fmt(static_cast<double>(r.created) / r.seconds), "");
     row("payments", 64, "IPN latency p50 / p99 (ms)",
         fmt(pct(r.latencies_ms, 0.5), 1) + " / " + fmt(pct(r.latencies_ms, 0.99), 1), "");
+    row("payments", 64, "outbox drained after load (s)", fmt(drained, 1), "invoices + workflow");
+    cost_rows("payments", 64, cost.per(db, r.created), "payment (+ its jobs)", 0.3);
     // End to end on the same variant: book, pay, notify.
+    server = start_server(gateway, binary, 64, 60);
     Load pairs{s.tokens, s.variants, false, static_cast<std::size_t>(n), 64};
     auto e = run_clients(64, [&](auto& next, auto& out, auto& m) {
       return pay_client(server.port, gateway, pairs, next, out, m);
@@ -461,16 +626,9 @@ int main(int argc, char** argv) {
         "");
     row("payments", 64, "order + IPN latency p50/p99 (ms)",
         fmt(pct(e.latencies_ms, 0.5), 1) + " / " + fmt(pct(e.latencies_ms, 0.99), 1), "");
-    // The outbox finishes the after-payment jobs: one invoice and one workflow start per payment.
     const auto confirmed = static_cast<long long>(r.created + e.created);
-    const auto t0 = clock_type::now();
-    const std::string processing =
-        "SELECT count(*) FROM orders WHERE variant_id = $1 AND status = 'processing'";
-    while (scalar(db, processing, s.variants[0]) < confirmed &&
-           clock_type::now() - t0 < std::chrono::seconds(120)) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    const auto drained = std::chrono::duration<double>(clock_type::now() - t0).count();
+    Cost ignored;
+    drain(confirmed, ignored);
     stop_server(server);
     const auto payments =
         scalar(db,
@@ -489,7 +647,6 @@ int main(int argc, char** argv) {
         payments == confirmed && invoices == confirmed && moved == confirmed
             ? "ok: one of each per order"
             : "MISMATCH" + std::string(r.other + e.other ? " (errors!)" : ""));
-    row("payments", 64, "outbox drained after load (s)", fmt(drained, 1), "invoices + workflow");
   }
   // 5. Memory: reservations touching 100,000 distinct variants.
   if (wanted("memory")) {

@@ -507,23 +507,33 @@ TEST_F(Catalog, ListCostsTheSameStatementsForOneOrTwentyServices) {
   create(one);
   auto twenty = active_vendor();
   for (int i = 0; i < 20; ++i) create(twenty);
-  auto statements_for = [&](const TestUser& v) {
-    auto pid = str(c.get("/api/v1/vendors/profile/", v.access).json(), "id");
-    const auto before = persistence::statements_executed();
-    auto r = c.get("/api/v1/services/?vendor=" + pid);
-    EXPECT_EQ(r.status, 200);
-    const auto after = persistence::statements_executed();
-    return std::pair{after - before, r.json().as_object()["results"].as_array().size()};
+  // The statements one list request costs. The counter is the process's, and the server's own
+  // background work (outbox polls, sweeps) can only add to it: the least of three requests, each
+  // a target of its own (the page cache would answer a repeated one from memory).
+  auto statements_of = [&](const std::string& target, const std::string& token) {
+    uint64_t least = ~0ULL;
+    std::size_t rows = 0;
+    for (int size = 100; size > 97; --size) {
+      const auto before = persistence::statements_executed();
+      auto r = c.get(target + "&page_size=" + std::to_string(size), token);
+      EXPECT_EQ(r.status, 200);
+      least = std::min(least, persistence::statements_executed() - before);
+      rows = r.json().as_object()["results"].as_array().size();
+    }
+    return std::pair{least, rows};
   };
-  auto [small, small_rows] = statements_for(one);
-  auto [large, large_rows] = statements_for(twenty);
+  auto pid_of = [&](const TestUser& v) {
+    return str(c.get("/api/v1/vendors/profile/", v.access).json(), "id");
+  };
+  auto [small, small_rows] = statements_of("/api/v1/services/?vendor=" + pid_of(one), "");
+  auto [large, large_rows] = statements_of("/api/v1/services/?vendor=" + pid_of(twenty), "");
   EXPECT_EQ(small_rows, 1u);
   EXPECT_EQ(large_rows, 20u);
   EXPECT_EQ(small, large);
   EXPECT_EQ(small, 2u) << "SET LOCAL plan_cache_mode + one SELECT for an anonymous list";
-  auto pid = str(c.get("/api/v1/vendors/profile/", twenty.access).json(), "id");
-  const auto before = persistence::statements_executed();
-  ASSERT_EQ(c.get("/api/v1/services/?vendor=" + pid, twenty.access).status, 200);
   // The user was authenticated by the profile request just before: the auth cache answers.
-  EXPECT_EQ(persistence::statements_executed() - before, 2u) << "the list only";
+  auto [owner, owner_rows] =
+      statements_of("/api/v1/services/?vendor=" + pid_of(twenty), twenty.access);
+  EXPECT_EQ(owner_rows, 20u);
+  EXPECT_EQ(owner, 2u) << "the list only";
 }
