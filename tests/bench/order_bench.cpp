@@ -626,7 +626,7 @@ int main(int argc, char** argv) {
         "");
     row("payments", 64, "order + IPN latency p50/p99 (ms)",
         fmt(pct(e.latencies_ms, 0.5), 1) + " / " + fmt(pct(e.latencies_ms, 0.99), 1), "");
-    const auto confirmed = static_cast<long long>(r.created + e.created);
+    const auto confirmed = static_cast<long long>(r.created) + static_cast<long long>(e.created);
     Cost ignored;
     drain(confirmed, ignored);
     stop_server(server);

@@ -42,6 +42,7 @@ TEST_F(GroupCommitTest, CallersArrivingTogetherShareTransactionsAndAllCommit) {
   constexpr int kThreads = 8, kEach = 40;
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       persistence::Database db(persistence::db_settings(test_config()));
@@ -66,6 +67,7 @@ TEST_F(GroupCommitTest, AFailingMemberIsUndoneAloneAndGetsItsOwnError) {
   constexpr int kThreads = 6, kEach = 30;
   std::atomic<int> failed{0}, refused{0}, ok{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       persistence::Database db(persistence::db_settings(test_config()));
