@@ -119,7 +119,9 @@ void store_sessions(Coordinator* self) {
     deadline = std::min(deadline, w.deadline);
   }
   st.storing = true;
-  run_transaction<std::vector<std::string>>(
+  // One member of the process's shared write transaction (Runtime::commits): the sessions
+  // usually commit with the next reservations.
+  run_grouped<std::vector<std::string>>(
       *st.runtime, "order sessions",
       [rows = std::move(rows)](Tx& tx) -> Result<std::vector<std::string>> {
         return persistence::orders::set_payment_sessions(tx, rows);

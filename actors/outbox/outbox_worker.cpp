@@ -176,7 +176,7 @@ class InvoiceBatch : public std::enable_shared_from_this<InvoiceBatch> {
 
   void rendered(Result<std::vector<Rendered>> docs) {
     if (!docs) return fail(docs.error());
-    run_transaction<std::vector<JobResult>>(
+    run_grouped<std::vector<JobResult>>(
         runtime(), "invoice store",
         [docs = std::move(docs).value(),
          jobs = msg_.jobs](Tx& tx) -> Result<std::vector<JobResult>> {
@@ -221,7 +221,7 @@ void invoice_batch(JobActor* self, JobsMsg msg) {
 void workflow_batch(JobActor* self, JobsMsg msg) {
   auto jobs = std::make_shared<std::vector<OutboxJob>>(std::move(msg.jobs));
   auto done = std::make_shared<std::function<void(std::vector<JobResult>)>>(std::move(msg.done));
-  run_transaction<Unit>(
+  run_grouped<Unit>(
       *self->state.runtime, "workflow start",
       [jobs](Tx& tx) -> Result<Unit> {
         persistence::workflow::start(tx, order_ids(*jobs));

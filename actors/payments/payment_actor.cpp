@@ -321,7 +321,8 @@ void flush_confirms(PaymentActor* self) {
   std::vector<persistence::payments::NewPayment> payments;
   for (const auto& c : *batch) payments.push_back(c.payment);
   const int lease = static_cast<int>(st.config->outbox_lease.count());
-  run_transaction<std::vector<Confirmed>>(
+  // One member of the process's shared write transaction (Runtime::commits).
+  run_grouped<std::vector<Confirmed>>(
       *st.runtime, "payment confirm",
       [payments = std::move(payments), lease](Tx& tx) -> Result<std::vector<Confirmed>> {
         std::vector<Confirmed> out;
@@ -341,7 +342,7 @@ void flush_confirms(PaymentActor* self) {
               // One statement failed and took the batch with it: each on its own, so only it fails.
               for (auto& c : *batch) {
                 auto p = c.payment;
-                run_transaction<Confirmed>(
+                run_grouped<Confirmed>(
                     *st.runtime, "payment confirm",
                     [p, lease](Tx& tx) -> Result<Confirmed> { return confirm_one(tx, p, lease); },
                     c.done);

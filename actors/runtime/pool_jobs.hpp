@@ -9,6 +9,7 @@
 
 #include "actors/runtime/runtime.hpp"
 #include "persistence/database.hpp"
+#include "persistence/group_commit.hpp"
 #include "persistence/redis_client.hpp"
 
 namespace marketlink::actors {
@@ -39,6 +40,19 @@ void run_transaction(Runtime& runtime, const char* what,
   submit_for<T>(
       runtime, PoolKind::db,
       [what, fn = std::move(fn)](Resources& r) { return persistence::transact(r.db(), what, fn); },
+      std::move(done), job_deadline(runtime, deadline));
+}
+
+// As run_transaction, but as one member of the process's shared write transaction
+// (Runtime::commits): `fn` runs under its own savepoint, and commits with whatever else is ready.
+template <class T>
+void run_grouped(Runtime& runtime, const char* what, std::function<Result<T>(persistence::Tx&)> fn,
+                 Callback<T> done, Deadline deadline = no_deadline) {
+  submit_for<T>(
+      runtime, PoolKind::db,
+      [what, fn = std::move(fn), group = &runtime.commits()](Resources& r) {
+        return group->run<T>(r.db(), what, fn);
+      },
       std::move(done), job_deadline(runtime, deadline));
 }
 

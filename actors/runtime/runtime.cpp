@@ -21,6 +21,7 @@
 #include "actors/runtime/counters.hpp"
 #include "actors/runtime/internal.hpp"
 #include "persistence/database.hpp"
+#include "persistence/group_commit.hpp"
 #include "persistence/redis_client.hpp"
 
 namespace marketlink::actors::detail {
@@ -134,6 +135,9 @@ Error dropped_error() {
   return e;
 }
 
+// Members of one shared write transaction at most.
+constexpr std::size_t kCommitGroupLimit = 64;
+
 struct Runtime::Impl {
   explicit Impl(const config::Config& c) : config(c) {
     caf_config.set("scheduler.max-threads", static_cast<size_t>(c.actor_threads));
@@ -157,6 +161,7 @@ struct Runtime::Impl {
   const config::Config& config;
   InspectionRegistry registry;
   Health health;
+  persistence::GroupCommit commits{kCommitGroupLimit};
   caf::actor_system_config caf_config;
   std::unique_ptr<caf::actor_system> system;
   caf::actor supervisor;
@@ -633,6 +638,9 @@ InspectionRegistry& Runtime::registry() {
 }
 Health& Runtime::health() {
   return impl_->health;
+}
+persistence::GroupCommit& Runtime::commits() {
+  return impl_->commits;
 }
 const config::Config& Runtime::config() const {
   return impl_->config;

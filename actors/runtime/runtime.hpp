@@ -19,6 +19,7 @@
 
 namespace marketlink::persistence {
 class Database;
+class GroupCommit;
 class RedisClient;
 }  // namespace marketlink::persistence
 
@@ -171,6 +172,10 @@ class Runtime {
 
   InspectionRegistry& registry();
   Health& health();
+  // The process's shared write transactions (persistence/group_commit.hpp): reservations,
+  // gateway sessions and payment confirmations that are ready together commit together
+  // (run_grouped in pool_jobs.hpp).
+  persistence::GroupCommit& commits();
   const config::Config& config() const;
   std::chrono::milliseconds ask_timeout() const;
   std::chrono::milliseconds job_timeout() const;

@@ -28,7 +28,6 @@
 #include "actors/runtime/internal.hpp"
 #include "actors/runtime/pool_jobs.hpp"
 #include "actors/stock/stock_gate.hpp"
-#include "persistence/group_commit.hpp"
 #include "persistence/ids.hpp"
 #include "persistence/redis_keys.hpp"
 
@@ -115,8 +114,6 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 // prober says so) and then queues one resync, so the counter equals PostgreSQL again even if no
 // reservation comes. While Redis is down it adds no load at all.
 constexpr std::chrono::milliseconds kHealInterval{500};
-// Stock actors' batches per shared reservation transaction at most.
-constexpr std::size_t kCommitGroupLimit = 64;
 
 // A stock actor's own clock: whether it is idle (STOCK_IDLE_SECONDS) and due a reconcile
 // (STOCK_RECONCILE_SECONDS), looked at this often.
@@ -231,10 +228,11 @@ Result<long long> reseed(Resources& r, int64_t id, const std::vector<std::string
       ids.push_back(b.order_ids);
       names.push_back(b.name);
     }
-    auto snap = persistence::transact(r.db(), "stock snapshot",
-                                      [&](Tx& tx) -> Result<persistence::stock::Snapshot> {
-                                        return persistence::stock::snapshot(tx, id, ids);
-                                      });
+    // One statement (a consistent snapshot by itself): no BEGIN/COMMIT around it.
+    using Snap = Result<persistence::stock::Snapshot>;
+    auto snap = persistence::transact<std::function<Snap(Tx&)>, pqxx::nontransaction>(
+        r.db(), "stock snapshot",
+        [&](Tx& tx) -> Snap { return persistence::stock::snapshot(tx, id, ids); });
     if (!snap) {
       d.db_failed = snap.error().code == ErrorCode::unavailable;
       return std::move(snap).error();
@@ -261,23 +259,35 @@ Result<long long> reseed(Resources& r, int64_t id, const std::vector<std::string
 void load_job(Resources& r, int64_t id, const Report& report) {
   StockDone d;
   d.load = true;
+  // Reconciled at every start: a counter left behind by a process that died mid-batch is
+  // corrected here, and again once that batch's units expire from the in-flight hash. The
+  // reseed's snapshot reads PostgreSQL's stock as well, so a start costs one read.
+  if (r.health().up(Dependency::redis)) {
+    auto seeded = reseed(r, id, {}, d);
+    if (seeded) {
+      d.redis = *seeded;
+      d.redis_ok = true;
+      return report(d);
+    }
+    if (seeded.error().code == ErrorCode::not_found) {
+      d.not_sellable = true;
+      return report(d);
+    }
+    if (d.db_stock) {  // PostgreSQL answered, Redis did not
+      d.db_failed = false;
+      d.redis_failed = true;
+      return report(d);
+    }
+  }
   auto current = db_stock(r, id);
   if (!current) {
     d.db_failed = true;
   } else if (!*current) {
     d.not_sellable = true;
   } else {
-    d.db_stock = **current;
-    // Reconciled at every start: a counter left behind by a process that died mid-batch is
-    // corrected here, and again once that batch's units expire from the in-flight hash.
-    auto seeded = reseed(r, id, {}, d);
     d.db_failed = false;
-    if (seeded) {
-      d.redis = *seeded;
-      d.redis_ok = true;
-    } else {
-      d.redis_failed = true;
-    }
+    d.db_stock = **current;
+    d.redis_failed = true;
   }
   report(d);
 }
@@ -535,7 +545,6 @@ struct StockState {
   std::shared_ptr<ActorStats> stats;
   std::shared_ptr<std::deque<StockWork>> queue = std::make_shared<std::deque<StockWork>>();
   std::shared_ptr<std::atomic<int>> degraded_actors;
-  std::shared_ptr<persistence::GroupCommit> commits;  // shared by every stock actor
   bool busy = false;
   bool loaded = false;
   bool degraded = false;
@@ -582,9 +591,14 @@ std::function<void(const Error&)> fail_all(std::shared_ptr<std::vector<W>> works
   };
 }
 
+// Sold out, as far as this actor knows: trusted for STOCK_SOLDOUT_RECHECK_MS, and for as long as
+// a job of this actor is in flight (the recheck itself, a reconcile): requests arriving then are
+// answered from memory instead of queueing behind a job that waits for a pool worker — the
+// flash-sale stall (a unit given back meanwhile shows once that job answered). 0: never trusted.
 bool known_sold_out(const StockState& st) {
-  return st.loaded && st.available && *st.available == 0 &&
-         std::chrono::steady_clock::now() - st.sold_out_at < st.config->stock_soldout_recheck;
+  const auto trust = st.config->stock_soldout_recheck;
+  return st.loaded && st.available && *st.available == 0 && trust.count() > 0 &&
+         (st.busy || std::chrono::steady_clock::now() - st.sold_out_at < trust);
 }
 
 void apply(StockActor* self, StockDone& d) {
@@ -690,8 +704,8 @@ void maybe_start(StockActor* self) {
     tag.abandon = st.unsettled;
     submit(
         self,
-        [id, batch, reseed_first, ttl, tag, group = st.commits](Resources& r,
-                                                                const Report& report) {
+        [id, batch, reseed_first, ttl, tag, group = &st.runtime->commits()](Resources& r,
+                                                                            const Report& report) {
           batch_job(r, *group, id, *batch, reseed_first, ttl, tag, report);
         },
         fail_all(batch));
@@ -738,11 +752,9 @@ void maybe_start(StockActor* self) {
 
 caf::behavior stock_actor(StockActor* self, int64_t variant_id, caf::actor supervisor,
                           Runtime* runtime, const config::Config* config,
-                          std::shared_ptr<std::atomic<int>> degraded_actors,
-                          std::shared_ptr<persistence::GroupCommit> commits) {
+                          std::shared_ptr<std::atomic<int>> degraded_actors) {
   auto& st = self->state;
   st.variant_id = variant_id;
-  st.commits = std::move(commits);
   st.supervisor = std::move(supervisor);
   st.runtime = runtime;
   st.config = config;
@@ -831,17 +843,14 @@ struct SupervisorState {
   std::unordered_map<caf::actor_id, int64_t> variant_of;
   std::shared_ptr<std::atomic<std::size_t>> live;
   std::shared_ptr<std::atomic<int>> degraded_actors;
-  std::shared_ptr<persistence::GroupCommit> commits;
   std::shared_ptr<ActorStats> stats;
 };
 
 caf::behavior stock_supervisor(caf::stateful_actor<SupervisorState>* self, Runtime* runtime,
                                const config::Config* config,
                                std::shared_ptr<std::atomic<std::size_t>> live,
-                               std::shared_ptr<std::atomic<int>> degraded_actors,
-                               std::shared_ptr<persistence::GroupCommit> commits) {
+                               std::shared_ptr<std::atomic<int>> degraded_actors) {
   auto& st = self->state;
-  st.commits = std::move(commits);
   st.live = std::move(live);
   st.live->store(0);
   st.degraded_actors = std::move(degraded_actors);
@@ -888,7 +897,7 @@ caf::behavior stock_supervisor(caf::stateful_actor<SupervisorState>* self, Runti
         if (!child.actor) {
           child.actor = self->spawn<caf::monitored>(stock_actor, msg.variant_id,
                                                     caf::actor_cast<caf::actor>(self), runtime,
-                                                    config, st.degraded_actors, st.commits);
+                                                    config, st.degraded_actors);
           child.forwarded = 0;
           st.variant_of[child.actor.id()] = msg.variant_id;
           st.live->fetch_add(1);
@@ -915,10 +924,6 @@ struct StockService::Impl {
   std::shared_ptr<internal::Slot> supervisor;
   std::shared_ptr<std::atomic<std::size_t>> live = std::make_shared<std::atomic<std::size_t>>(0);
   std::shared_ptr<std::atomic<int>> degraded = std::make_shared<std::atomic<int>>(0);
-  // The reservations of every stock actor commit together (each actor stays the only writer
-  // of its variant; its batch is one member of the shared transaction).
-  std::shared_ptr<persistence::GroupCommit> commits =
-      std::make_shared<persistence::GroupCommit>(kCommitGroupLimit);
 
   void send(int64_t variant_id, StockWork work) {
     auto handle = supervisor->get();
@@ -931,13 +936,11 @@ StockService::StockService(Runtime& runtime, const config::Config& config)
     : impl_(std::make_shared<Impl>(Impl{runtime, nullptr})) {
   auto live = impl_->live;
   auto degraded = impl_->degraded;
-  auto commits = impl_->commits;
   Runtime* rt = &runtime;
   const config::Config* cfg = &config;
   impl_->supervisor = internal::supervise(
-      runtime, "stock_supervisor",
-      [rt, cfg, live, degraded, commits](caf::event_based_actor* parent) {
-        return parent->spawn(stock_supervisor, rt, cfg, live, degraded, commits);
+      runtime, "stock_supervisor", [rt, cfg, live, degraded](caf::event_based_actor* parent) {
+        return parent->spawn(stock_supervisor, rt, cfg, live, degraded);
       });
 }
 

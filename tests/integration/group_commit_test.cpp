@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <thread>
 
 #include "persistence/database.hpp"
@@ -21,6 +22,19 @@ namespace {
 constexpr persistence::Statement kInsert{"group_commit_probe_insert",
                                          "INSERT INTO group_commit_probe (tag, n) VALUES ($1, $2)"};
 constexpr persistence::Statement kFail{"group_commit_probe_fail", "SELECT 1 / (0 * $1::int)"};
+
+// Runs body(t, db) on n threads at once, each with its own connection; returns when all ended.
+void in_threads(int n, const std::function<void(int, persistence::Database&)>& body) {
+  std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(n));
+  for (int t = 0; t < n; ++t) {
+    threads.emplace_back([&body, t] {
+      persistence::Database db(persistence::db_settings(test_config()));
+      body(t, db);
+    });
+  }
+  for (auto& th : threads) th.join();
+}
 
 class GroupCommitTest : public ::testing::Test {
  protected:
@@ -41,21 +55,15 @@ TEST_F(GroupCommitTest, CallersArrivingTogetherShareTransactionsAndAllCommit) {
   GroupCommit group(64);
   constexpr int kThreads = 8, kEach = 40;
   std::atomic<int> ok{0};
-  std::vector<std::thread> threads;
-  threads.reserve(kThreads);
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      persistence::Database db(persistence::db_settings(test_config()));
-      for (int i = 0; i < kEach; ++i) {
-        auto r = group.run<int>(db, "probe", [&](Tx& tx) -> Result<int> {
-          tx.exec(kInsert, tag, t * kEach + i);
-          return t * kEach + i;
-        });
-        if (r && *r == t * kEach + i) ++ok;
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
+  in_threads(kThreads, [&](int t, persistence::Database& db) {
+    for (int i = 0; i < kEach; ++i) {
+      auto r = group.run<int>(db, "probe", [&](Tx& tx) -> Result<int> {
+        tx.exec(kInsert, tag, t * kEach + i);
+        return t * kEach + i;
+      });
+      if (r && *r == t * kEach + i) ++ok;
+    }
+  });
   EXPECT_EQ(ok.load(), kThreads * kEach) << "every caller got its own result";
   EXPECT_EQ(rows(tag), kThreads * kEach) << "every member's row, once";
   EXPECT_EQ(group.members(), static_cast<std::size_t>(kThreads * kEach));
@@ -66,30 +74,24 @@ TEST_F(GroupCommitTest, AFailingMemberIsUndoneAloneAndGetsItsOwnError) {
   GroupCommit group(64);
   constexpr int kThreads = 6, kEach = 30;
   std::atomic<int> failed{0}, refused{0}, ok{0};
-  std::vector<std::thread> threads;
-  threads.reserve(kThreads);
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      persistence::Database db(persistence::db_settings(test_config()));
-      for (int i = 0; i < kEach; ++i) {
-        const int n = t * kEach + i;
-        auto r = group.run<int>(db, "probe", [&](Tx& tx) -> Result<int> {
-          tx.exec(kInsert, tag, n);
-          if (n % 3 == 1) tx.exec(kFail, n);          // a statement that fails after a write
-          if (n % 3 == 2) return Error::not_found();  // an error result after a write
-          return n;
-        });
-        if (r) {
-          ++ok;
-        } else if (r.error().code == ErrorCode::not_found) {
-          ++refused;
-        } else {
-          ++failed;
-        }
+  in_threads(kThreads, [&](int t, persistence::Database& db) {
+    for (int i = 0; i < kEach; ++i) {
+      const int n = t * kEach + i;
+      auto r = group.run<int>(db, "probe", [&](Tx& tx) -> Result<int> {
+        tx.exec(kInsert, tag, n);
+        if (n % 3 == 1) tx.exec(kFail, n);          // a statement that fails after a write
+        if (n % 3 == 2) return Error::not_found();  // an error result after a write
+        return n;
+      });
+      if (r) {
+        ++ok;
+      } else if (r.error().code == ErrorCode::not_found) {
+        ++refused;
+      } else {
+        ++failed;
       }
-    });
-  }
-  for (auto& th : threads) th.join();
+    }
+  });
   constexpr int kAll = kThreads * kEach;
   EXPECT_EQ(ok.load(), kAll / 3);
   EXPECT_EQ(refused.load(), kAll / 3);
