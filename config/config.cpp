@@ -243,6 +243,7 @@ LoadResult load(const Lookup& lookup) {
   r.integer("POOL_QUEUE_LIMIT", c.pool_queue_limit, 1, 10000000);
   r.integer("HASH_QUEUE_LIMIT", c.hash_queue_limit, 1, 10000000);
   r.duration("JOB_TIMEOUT_MS", c.job_timeout, 10, 3600000);
+  r.duration("COMMIT_LINGER_US", c.commit_linger, 0, 100000);
   r.duration("ASK_TIMEOUT_MS", c.ask_timeout, 10, 3600000);
 
   r.duration("JWT_ACCESS_TTL", c.jwt_access_ttl, 1, 365LL * 24 * 3600);

@@ -78,6 +78,10 @@ struct Config {
   // Every pool job and every ask of an actor has a deadline; a step that misses it is answered
   // 503 (Retry-After) instead of waiting.
   std::chrono::milliseconds job_timeout{10000};
+  // While the process is busy, a shared write transaction whose members can all wait (sessions,
+  // confirmations, outbox jobs, user lookups — not stock batches) waits this long for more:
+  // fewer commits for a little latency. 0: never waits.
+  std::chrono::microseconds commit_linger{1000};
   std::chrono::milliseconds ask_timeout{25000};
 
   // Accounts

@@ -1,22 +1,35 @@
 // Group commit: a leader runs the queued members in one transaction, each under a savepoint.
 #include "persistence/group_commit.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include "persistence/database.hpp"
 
 namespace marketlink::persistence {
 
+bool GroupCommit::all_may_wait() const {
+  return std::all_of(queue_.begin(), queue_.end(), [](const Member* m) { return m->may_wait; });
+}
+
 std::optional<Error> GroupCommit::run_erased(Database& db, const char* what,
-                                             std::function<bool(Tx&)> fn) {
-  Member me{std::move(fn), std::nullopt, false};
+                                             std::function<bool(Tx&)> fn, bool may_wait) {
+  Member me{std::move(fn), may_wait, std::nullopt, false};
   std::unique_lock lock(mutex_);
   queue_.push_back(&me);
+  if (!may_wait) changed_.notify_all();  // a lingering leader starts now
   changed_.wait(lock, [&] { return me.done || !leading_; });
   if (me.done) return me.failed;
   // This caller leads until its own work is done: each round takes what queued meanwhile.
   leading_ = true;
   while (!me.done) {
+    // Busy (another shared transaction ended a moment ago) and nobody in a hurry: wait a little
+    // for company, as PostgreSQL's commit_delay does; an idle process commits at once.
+    const auto now = Clock::now();
+    if (linger_.count() > 0 && now - last_commit_ < kBusyWindow && all_may_wait()) {
+      changed_.wait_until(lock, now + linger_,
+                          [&] { return queue_.size() >= max_members_ || !all_may_wait(); });
+    }
     std::vector<Member*> batch;
     while (!queue_.empty() && batch.size() < max_members_) {
       batch.push_back(queue_.front());
@@ -27,6 +40,7 @@ std::optional<Error> GroupCommit::run_erased(Database& db, const char* what,
     lock.lock();
     ++transactions_;
     members_ += batch.size();
+    last_commit_ = Clock::now();
     for (auto* m : batch) {
       if (failed) m->failed = failed;  // else a member's own failure (if any) stands
       m->done = true;

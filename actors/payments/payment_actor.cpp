@@ -6,6 +6,7 @@
 #include <array>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <map>
 
 #include "actors/net/gateway_client.hpp"
 #include "actors/outbox/outbox_service.hpp"
@@ -292,6 +293,7 @@ struct PendingConfirm {
 };
 
 constexpr std::size_t kConfirmBatch = 64;
+constexpr std::size_t kLookupBatch = 256;
 
 struct PaymentState {
   Runtime* runtime = nullptr;
@@ -303,9 +305,52 @@ struct PaymentState {
   // Group commit: confirmations that arrive while one transaction runs share the next one.
   std::vector<PendingConfirm> confirm_queue;
   bool confirming = false;
+  // Order lookups, batched the same way: one statement for the notifications that came while
+  // the previous one ran.
+  std::map<std::string, std::vector<Callback<OrderLookup>>> lookups_waiting;
+  bool looking_up = false;
 };
 
 using PaymentActor = caf::stateful_actor<PaymentState>;
+
+// Looks up the waiting notifications' orders in one statement (up to kLookupBatch of them);
+// the next batch starts when it answered.
+void flush_lookups(PaymentActor* self) {
+  auto& st = self->state;
+  if (st.looking_up || st.lookups_waiting.empty()) return;
+  st.looking_up = true;
+  auto waiting = std::make_shared<std::map<std::string, std::vector<Callback<OrderLookup>>>>();
+  std::vector<std::string> ids;
+  while (!st.lookups_waiting.empty() && ids.size() < kLookupBatch) {
+    auto node = st.lookups_waiting.extract(st.lookups_waiting.begin());
+    ids.push_back(node.key());
+    waiting->insert(std::move(node));
+  }
+  using Found = std::map<std::string, OrderLookup>;
+  run_read<Found>(
+      *st.runtime, "payment lookup",
+      [ids = std::move(ids)](Tx& tx) -> Result<Found> {
+        Found out;
+        for (auto& [order, state] : persistence::orders::find_for_payments(tx, ids)) {
+          auto id = order.id;
+          out.emplace(std::move(id), OrderLookup{std::move(order), std::move(state)});
+        }
+        return out;
+      },
+      continue_on<Found>(self, [self, waiting](Result<Found> found) {
+        self->state.looking_up = false;
+        for (auto& [id, callbacks] : *waiting) {
+          Result<OrderLookup> outcome = order_not_found();
+          if (!found) {
+            outcome = found.error();
+          } else if (auto it = found->find(id); it != found->end()) {
+            outcome = it->second;
+          }
+          for (auto& cb : callbacks) cb(outcome);
+        }
+        flush_lookups(self);
+      }));
+}
 
 // Runs the queued confirmations in one transaction; the next batch starts when it commits.
 void flush_confirms(PaymentActor* self) {
@@ -395,16 +440,14 @@ class NotificationJob : public std::enable_shared_from_this<NotificationJob> {
     order_id_ = n_.source == NotificationSource::ipn ? n_.order_id : tran_id;
     posted_ = field(n_.fields, "status");
     if (!is_uuid(order_id_)) return finish(order_not_found());
-    auto id = order_id_;
-    run_read<OrderLookup>(
-        *st.runtime, "payment lookup",
-        [id](Tx& tx) -> Result<OrderLookup> { return lookup_order(tx, id); },
+    st.lookups_waiting[order_id_].push_back(
         step<OrderLookup>([](NotificationJob& job, Result<OrderLookup> found) {
           if (!found) return job.finish(std::move(found).error());
           job.order_ = std::move(found->order);
           job.payment_state_ = std::move(found->payment_state);
           job.route();
         }));
+    flush_lookups(self_);
   }
 
   // The reconciler's way in: the gateway's transaction query found attempt `v` paid for

@@ -44,14 +44,15 @@ void run_transaction(Runtime& runtime, const char* what,
 }
 
 // As run_transaction, but as one member of the process's shared write transaction
-// (Runtime::commits): `fn` runs under its own savepoint, and commits with whatever else is ready.
+// (Runtime::commits): `fn` runs under its own savepoint, and commits with whatever else is ready
+// (while the process is busy, it may wait up to a millisecond for company).
 template <class T>
 void run_grouped(Runtime& runtime, const char* what, std::function<Result<T>(persistence::Tx&)> fn,
                  Callback<T> done, Deadline deadline = no_deadline) {
   submit_for<T>(
       runtime, PoolKind::db,
       [what, fn = std::move(fn), group = &runtime.commits()](Resources& r) {
-        return group->run<T>(r.db(), what, fn);
+        return group->run<T>(r.db(), what, fn, true);
       },
       std::move(done), job_deadline(runtime, deadline));
 }

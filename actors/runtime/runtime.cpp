@@ -135,11 +135,11 @@ Error dropped_error() {
   return e;
 }
 
-// Members of one shared write transaction at most.
+// Members of one shared write transaction at most (COMMIT_LINGER_US: how long it may wait).
 constexpr std::size_t kCommitGroupLimit = 64;
 
 struct Runtime::Impl {
-  explicit Impl(const config::Config& c) : config(c) {
+  explicit Impl(const config::Config& c) : config(c), commits(kCommitGroupLimit, c.commit_linger) {
     caf_config.set("scheduler.max-threads", static_cast<size_t>(c.actor_threads));
     caf_config.set("scheduler.max-throughput", static_cast<size_t>(c.actor_throughput));
     system = std::make_unique<caf::actor_system>(caf_config);
@@ -161,7 +161,7 @@ struct Runtime::Impl {
   const config::Config& config;
   InspectionRegistry registry;
   Health health;
-  persistence::GroupCommit commits{kCommitGroupLimit};
+  persistence::GroupCommit commits;
   caf::actor_system_config caf_config;
   std::unique_ptr<caf::actor_system> system;
   caf::actor supervisor;

@@ -34,6 +34,11 @@ constexpr Statement kFindForPayment{"orders_find_for_payment",
                                     ", coalesce((SELECT pay.state FROM payments pay "
                                     "WHERE pay.order_id = o.id), '') "
                                     "FROM orders o" ML_ORDER_JOIN " WHERE o.id = $1"};
+constexpr Statement kFindForPayments{"orders_find_for_payments",
+                                     "SELECT " ML_ORDER_COLUMNS
+                                     ", coalesce((SELECT pay.state FROM payments pay "
+                                     "WHERE pay.order_id = o.id), '') "
+                                     "FROM orders o" ML_ORDER_JOIN " WHERE o.id = ANY($1::uuid[])"};
 constexpr Statement kSetSessions{
     "orders_set_sessions",
     "UPDATE orders o SET payment_url = t.url, session_key = t.key, updated_at = now() "
@@ -166,6 +171,15 @@ std::optional<std::pair<OrderRow, std::string>> find_for_payment(Tx& tx, const s
   auto res = tx.exec(kFindForPayment, id);
   if (res.empty()) return std::nullopt;
   return std::pair{order_from(res[0]), res[0][12].as<std::string>()};
+}
+
+std::vector<std::pair<OrderRow, std::string>> find_for_payments(
+    Tx& tx, const std::vector<std::string>& ids) {
+  std::vector<std::pair<OrderRow, std::string>> out;
+  for (const auto& r : tx.exec(kFindForPayments, array_literal(ids))) {
+    out.emplace_back(order_from(r), r[12].as<std::string>());
+  }
+  return out;
 }
 
 long long count_pending(Tx& tx, const std::string& customer_id, long long cap) {

@@ -51,6 +51,9 @@ std::optional<OrderRow> find(Tx& tx, const std::string& id);
 // The order and the state of its payment row ("" when it has none, else confirmed or
 // needs_refund), in one statement (a notification's first look).
 std::optional<std::pair<OrderRow, std::string>> find_for_payment(Tx& tx, const std::string& id);
+// The same for many orders in one statement (those that exist).
+std::vector<std::pair<OrderRow, std::string>> find_for_payments(
+    Tx& tx, const std::vector<std::string>& ids);
 // A gateway session to store on its order.
 struct SessionToStore {
   std::string order_id;
