@@ -100,3 +100,31 @@ TEST_F(GroupCommitTest, AFailingMemberIsUndoneAloneAndGetsItsOwnError) {
 }
 
 }  // namespace
+
+namespace {
+
+// Patient members (they may wait for company while the process is busy) and impatient ones (a
+// stock batch) mixed: every one commits once, with its own result.
+TEST_F(GroupCommitTest, PatientAndImpatientMembersAllCommitOnce) {
+  GroupCommit group(64, std::chrono::milliseconds(2));
+  constexpr int kThreads = 6, kEach = 25;
+  std::atomic<int> ok{0};
+  in_threads(kThreads, [&](int t, persistence::Database& db) {
+    for (int i = 0; i < kEach; ++i) {
+      const int n = t * kEach + i;
+      auto r = group.run<int>(
+          db, "probe",
+          [&](Tx& tx) -> Result<int> {
+            tx.exec(kInsert, tag, n);
+            return n;
+          },
+          /*may_wait=*/t % 2 == 0);
+      if (r && *r == n) ++ok;
+    }
+  });
+  EXPECT_EQ(ok.load(), kThreads * kEach);
+  EXPECT_EQ(rows(tag), kThreads * kEach);
+  EXPECT_LT(group.transactions(), group.members());
+}
+
+}  // namespace
