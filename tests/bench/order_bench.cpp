@@ -489,12 +489,13 @@ int main(int argc, char** argv) {
   }
   for (int batch : {64, 1}) {
     if (!wanted("orders")) break;
-    double hot_rate = 0;
-    // 1. Hot variant: one variant, 64 clients.
-    {
+    // 1. Hot variant: one variant, 64 clients; at batch 64 also without commit linger (what the
+    // fewer commits cost in throughput). Returns orders/s.
+    auto hot = [&](const std::string& name, const std::map<std::string, std::string>& extra,
+                   double max_commits) {
       const auto stock = static_cast<int>(scaled(20000));
       auto s = seed(db, 1, stock, static_cast<int>(scaled(20000)));
-      auto server = start_server(gateway, binary, batch, 60);
+      auto server = start_server(gateway, binary, batch, 60, extra);
       Load load{s.tokens, s.variants, false, static_cast<std::size_t>(stock), 64};
       Cost cost;
       cost.begin(db, server.pid);
@@ -503,33 +504,19 @@ int main(int argc, char** argv) {
       stop_server(server);
       const int left = db_stock_sum(db, s.variants);
       ++cost.own;
-      hot_rate = static_cast<double>(r.created) / r.seconds;
-      row("hot", batch, "orders/s", fmt(hot_rate), "");
-      row("hot", batch, "latency p50 / p99 (ms)",
+      const double rate = static_cast<double>(r.created) / r.seconds;
+      row(name, batch, "orders/s", fmt(rate), extra.empty() ? "" : "COMMIT_LINGER_US=0");
+      row(name, batch, "latency p50 / p99 (ms)",
           fmt(pct(r.latencies_ms, 0.5), 1) + " / " + fmt(pct(r.latencies_ms, 0.99), 1), "");
-      row("hot", batch, "orders created", std::to_string(r.created),
+      row(name, batch, "orders created", std::to_string(r.created),
           (static_cast<int>(r.created) == stock - left ? "ok: == stock - final stock"
                                                        : "MISMATCH") +
               std::string(r.other ? " (errors!)" : ""));
-      cost_rows("hot", batch, cost.per(db, r.created), "order", batch > 1 ? 0.1 : -1);
-    }
-    // 1b. The same without commit linger: what the fewer commits cost in throughput.
-    if (batch > 1) {
-      const auto stock = static_cast<int>(scaled(20000));
-      auto s = seed(db, 1, stock, static_cast<int>(scaled(20000)));
-      auto server = start_server(gateway, binary, batch, 60, {{"COMMIT_LINGER_US", "0"}});
-      Load load{s.tokens, s.variants, false, static_cast<std::size_t>(stock), 64};
-      Cost cost;
-      cost.begin(db, server.pid);
-      auto r = run_load(server.port, load);
-      cost.server_done(server.pid);
-      stop_server(server);
-      row("hot, no linger", batch, "orders/s", fmt(static_cast<double>(r.created) / r.seconds),
-          "COMMIT_LINGER_US=0");
-      row("hot, no linger", batch, "latency p50 / p99 (ms)",
-          fmt(pct(r.latencies_ms, 0.5), 1) + " / " + fmt(pct(r.latencies_ms, 0.99), 1), "");
-      cost_rows("hot, no linger", batch, cost.per(db, r.created), "order", -1);
-    }
+      cost_rows(name, batch, cost.per(db, r.created), "order", max_commits);
+      return rate;
+    };
+    const double hot_rate = hot("hot", {}, batch > 1 ? 0.1 : -1);
+    if (batch > 1) hot("hot, no linger", {{"COMMIT_LINGER_US", "0"}}, -1);
     // 2. Flash sale: 100 units, 10,000 requests from 256 clients (256 customers), then as many
     // again once sold out: what a sold-out answer costs.
     {

@@ -339,6 +339,49 @@ TEST_F(Payments, MalformedBodiesAre4xxAndMultipartIsAccepted) {
   EXPECT_EQ(payment_state(p.order_id), "confirmed");
 }
 
+// Notifications arriving together share one order lookup (one statement for many): each still
+// gets its own order's answer, an unknown order among them is 404 and takes nobody with it.
+TEST_F(Payments, NotificationsLookedUpTogetherEachGetTheirOwnOrder) {
+  constexpr int kOrders = 12;
+  std::vector<Placed> placed;
+  std::vector<std::string> bodies, paths;
+  for (int i = 0; i < kOrders; ++i) {
+    placed.push_back(place_order(server));
+    bodies.push_back(FakeSslcommerz::encode(gateway.pay(placed.back().order_id, "1500.00")));
+    paths.push_back("/webhooks/payment/" + placed.back().order_id + "/");
+  }
+  for (int i = 0; i < 3; ++i) {
+    const auto ghost = random_uuid();
+    bodies.push_back(FakeSslcommerz::encode(gateway.pay(ghost, "1500.00")));
+    paths.push_back("/webhooks/payment/" + ghost + "/");
+  }
+  std::promise<void> go;
+  auto start = go.get_future().share();
+  std::vector<std::future<HttpResult>> results;
+  results.reserve(bodies.size());
+  for (std::size_t i = 0; i < bodies.size(); ++i) {
+    results.push_back(std::async(std::launch::async, [&, i] {
+      HttpClient client(server.port());
+      client.get("/healthz");
+      start.wait();
+      return client.request("POST", paths[i], bodies[i],
+                            {{"Content-Type", "application/x-www-form-urlencoded"}});
+    }));
+  }
+  go.set_value();
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    auto r = results[i].get();
+    if (i < kOrders) {
+      EXPECT_EQ(r.status, 200) << r.body;
+      EXPECT_EQ(payments_of(placed[i].order_id), 1);
+      EXPECT_NE(db_status(placed[i].order_id), "pending");
+    } else {
+      EXPECT_EQ(r.status, 404);
+      EXPECT_EQ(r.body, R"({"detail":"Order not found"})");
+    }
+  }
+}
+
 TEST_F(Payments, TransactionMismatchAndUnknownOrders) {
   auto p = place_order(server);
   auto other = place_order(server);
