@@ -135,6 +135,16 @@ Error dropped_error() {
   return e;
 }
 
+// Runs Runtime::after's closures. A class, not a lambda: CAF 0.17 spawns an argument-less
+// lambda through a null std::shared_ptr<std::tuple<>> it dereferences (UBSan's finding).
+class TimerActor : public caf::event_based_actor {
+ public:
+  explicit TimerActor(caf::actor_config& cfg) : caf::event_based_actor(cfg) {}
+  caf::behavior make_behavior() override {
+    return {[](internal::Step& step) { step.run(); }};
+  }
+};
+
 // Members of one shared write transaction at most (COMMIT_LINGER_US: how long it may wait).
 constexpr std::size_t kCommitGroupLimit = 64;
 
@@ -144,8 +154,7 @@ struct Runtime::Impl {
     caf_config.set("scheduler.max-throughput", static_cast<size_t>(c.actor_throughput));
     system = std::make_unique<caf::actor_system>(caf_config);
     // Runs Runtime::after's closures; it has no state to lose, so nothing supervises it.
-    timer =
-        system->spawn([]() -> caf::behavior { return {[](internal::Step& step) { step.run(); }}; });
+    timer = system->spawn<TimerActor>();
   }
 
   void publish(PoolKind kind, caf::actor handle) {

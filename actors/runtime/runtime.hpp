@@ -129,7 +129,9 @@ bool fault_point_for_test(const config::Config& config, const char* point);
 
 class Runtime {
  public:
+  // Keeps a reference to `config`, which must outlive it (a temporary may not be passed).
   explicit Runtime(const config::Config& config);
+  explicit Runtime(const config::Config&& config) = delete;
   ~Runtime();  // shuts down and waits for every actor
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;

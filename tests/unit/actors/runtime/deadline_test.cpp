@@ -71,7 +71,8 @@ void drain(actors::Runtime& rt) {
 }  // namespace
 
 TEST(Deadlines, AQueuedJobPastItsDeadlineIsAnsweredAndNeverRuns) {
-  actors::Runtime rt(one_hash_worker());
+  const auto config = one_hash_worker();  // the runtime keeps a reference to it
+  actors::Runtime rt(config);
   Blocker blocker(rt);
   std::atomic<bool> ran{false};
   std::promise<Error> failed;
@@ -88,7 +89,8 @@ TEST(Deadlines, AQueuedJobPastItsDeadlineIsAnsweredAndNeverRuns) {
 }
 
 TEST(Deadlines, ARunningJobPastItsDeadlineIsAnsweredOnceAndItsLateResultDropped) {
-  actors::Runtime rt(one_hash_worker());
+  const auto config = one_hash_worker();  // the runtime keeps a reference to it
+  actors::Runtime rt(config);
   std::promise<void> release;
   auto gate = release.get_future().share();
   std::atomic<int> answers{0};
@@ -112,7 +114,8 @@ TEST(Deadlines, ARunningJobPastItsDeadlineIsAnsweredOnceAndItsLateResultDropped)
 }
 
 TEST(Deadlines, AnAskNobodyAnswersIsAnsweredAtItsDeadline) {
-  actors::Runtime rt(one_hash_worker());
+  const auto config = one_hash_worker();  // the runtime keeps a reference to it
+  actors::Runtime rt(config);
   std::atomic<int> answers{0};
   std::promise<Result<int>> first;
   auto done = rt.with_deadline<int>(
@@ -130,7 +133,8 @@ TEST(Deadlines, AnAskNobodyAnswersIsAnsweredAtItsDeadline) {
 }
 
 TEST(Deadlines, AnAskAnsweredInTimeKeepsItsAnswer) {
-  actors::Runtime rt(one_hash_worker());
+  const auto config = one_hash_worker();  // the runtime keeps a reference to it
+  actors::Runtime rt(config);
   std::atomic<int> answers{0};
   int value = 0;
   auto done = rt.with_deadline<int>(
