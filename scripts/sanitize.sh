@@ -10,6 +10,11 @@ cd "$(dirname "$0")/.."
 # (a false positive); warnings stay errors otherwise.
 flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 flags+=" -Wno-maybe-uninitialized"
+# UBSan's dynamic-type (vptr) check fires inside CAF 0.17's own headers: its intrusive mailbox
+# queues static-downcast their sentinel node to mailbox_element (task_queue::promote), in every
+# actor's mailbox; the fatal check cannot be suppressed, so it is left out. Every other
+# undefined-behaviour check stays fatal.
+flags+=" -fno-sanitize=vptr"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="$flags" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
 
