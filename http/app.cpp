@@ -14,6 +14,7 @@ Router build_router(App& app) {
   add_order_routes(router, app);
   add_payment_routes(router, app);
   add_console_routes(router, app);
+  add_docs_routes(router, app);
   return router;
 }
 

@@ -31,6 +31,13 @@ void Router::add(const std::string& method, const std::string& pattern, Handler 
   routes_.push_back(std::move(r));
 }
 
+std::vector<std::pair<std::string, std::string>> Router::routes() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(routes_.size());
+  for (const auto& r : routes_) out.emplace_back(r.method, r.pattern);
+  return out;
+}
+
 Router::Match Router::match(std::string_view method, std::string_view path) const {
   Match best;
   // An empty segment ("//") never matches; the original's URLs have none.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "http/server/request.hpp"
@@ -22,6 +23,10 @@ class Router {
     bool path_exists = false;
   };
   Match match(std::string_view method, std::string_view path) const;
+
+  // Every registered (method, pattern), in registration order (the API document is checked
+  // against this list).
+  std::vector<std::pair<std::string, std::string>> routes() const;
 
  private:
   struct Route {

@@ -6,6 +6,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
 
 namespace marketlink::testing {
 
@@ -25,6 +32,34 @@ std::string HttpResult::header(const std::string& lower_name) const {
   auto it = headers.find(lower_name);
   return it == headers.end() ? std::string() : it->second;
 }
+
+namespace {
+
+// With MARKETLINK_API_RECORD_DIR set, every exchange is appended as one JSON line to
+// <dir>/responses-<pid>.jsonl: tests/api/validate-responses.mjs then checks each response against
+// the API document (the route, the status, the media type, the JSON body, the required headers).
+void record(const std::string& method, const std::string& target, const HttpResult& r) {
+  static const char* dir = std::getenv("MARKETLINK_API_RECORD_DIR");
+  if (dir == nullptr || *dir == '\0') return;
+  static std::mutex mutex;
+  boost::json::object line{{"method", method}, {"target", target}, {"status", r.status}};
+  boost::json::object headers;
+  for (const auto& [k, v] : r.headers) headers[k] = v;
+  line["headers"] = std::move(headers);
+  const auto type = r.header("content-type");
+  // Bodies are kept when they are JSON (the only ones validated field by field).
+  if (type.find("json") != std::string::npos) line["body"] = r.body;
+  line["body_bytes"] = r.body.size();
+  if (const auto* info = ::testing::UnitTest::GetInstance()->current_test_info()) {
+    line["test"] = std::string(info->test_suite_name()) + "." + info->name();
+  }
+  std::lock_guard lock(mutex);
+  std::ofstream out(std::string(dir) + "/responses-" + std::to_string(::getpid()) + ".jsonl",
+                    std::ios::app);
+  out << boost::json::serialize(line) << '\n';
+}
+
+}  // namespace
 
 struct HttpClient::Impl {
   explicit Impl(uint16_t p) : port(p), stream(ioc) {}
@@ -72,6 +107,7 @@ HttpResult HttpClient::request(const std::string& method, const std::string& tar
         impl_->stream.socket().close(ec);
         impl_->connected = false;
       }
+      record(method, target, out);
       return out;
     } catch (const std::exception&) {
       // The server may have closed an idle keep-alive connection: reconnect once.

@@ -42,6 +42,7 @@ class TestServer {
   const config::Config& config() const { return config_; }
   actors::Runtime& runtime() { return services_->runtime; }
   http::HttpServer& http() { return *server_; }
+  const http::Router& router() const { return *router_; }
   actors::StockService& stock() { return services_->stock; }
   actors::OrderService& orders() { return services_->orders; }
   actors::OutboxService& outbox() { return services_->outbox; }
