@@ -63,7 +63,9 @@ TestServer::TestServer(const std::map<std::string, std::string>& overrides)
   router_ = std::make_unique<http::Router>(http::build_router(*app_));
   server_ = std::make_unique<http::HttpServer>(config_, *router_);
   app_->open_connections = [server = server_.get()] { return server->open_connections(); };
-  server_->set_stream(http::ops_stream(*app_));
+  auto stream = http::ops_stream(*app_);
+  stream_path_ = stream.path;
+  server_->set_stream(std::move(stream));
   port_ = server_->start();
 }
 

@@ -43,6 +43,8 @@ class TestServer {
   actors::Runtime& runtime() { return services_->runtime; }
   http::HttpServer& http() { return *server_; }
   const http::Router& router() const { return *router_; }
+  // The ops WebSocket's path (served by the HTTP server itself, not through the router).
+  const std::string& stream_path() const { return stream_path_; }
   actors::StockService& stock() { return services_->stock; }
   actors::OrderService& orders() { return services_->orders; }
   actors::OutboxService& outbox() { return services_->outbox; }
@@ -61,6 +63,7 @@ class TestServer {
   std::unique_ptr<http::App> app_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::HttpServer> server_;
+  std::string stream_path_;
   uint16_t port_ = 0;
   bool stopped_ = false;
 };
