@@ -94,7 +94,9 @@ for (const file of files) {
     }
     const opName = `${method.toUpperCase()} ${t.path}`;
     seen.add(`${opName} ${rec.status}`);
-    const responseRef = op.responses[String(rec.status)] || op.responses[`${String(rec.status)[0]}XX`];
+    const serverWide = doc["x-server-wide-responses"] || {};
+    const responseRef = op.responses[String(rec.status)] || op.responses[`${String(rec.status)[0]}XX`] ||
+      serverWide[String(rec.status)];
     if (!responseRef) {
       fail(`${opName}: status ${rec.status} is not documented`, rec);
       continue;
