@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <future>
 #include <iostream>
 #include <string>
+#include <thread>
 
 #include "actors/accounts/accounts.hpp"
 #include "actors/runtime/runtime.hpp"
@@ -123,16 +125,34 @@ int run_serve(const ml::config::Config& config) {
   ml::http::HttpServer server(config, router);
   app.open_connections = [&server] { return server.open_connections(); };
   server.set_stream(ml::http::ops_stream(app));
+  uint16_t port = 0;
   try {
-    server.start();
+    port = server.start();
   } catch (const std::exception& e) {
     spdlog::critical("http: cannot listen on {}:{}: {}", config.http_host, config.http_port,
                      e.what());
     runtime.shutdown();
     return 1;
   }
-  server.run_until_signal();  // SIGTERM: stop accepting, drain requests in flight
-  runtime.shutdown();         // then the actors and their connections
+  auto& membership = services.membership;
+  membership.set_record_source(ml::http::member_record(
+      app, config.member_address.empty() ? config.http_host + ":" + std::to_string(port)
+                                         : config.member_address));
+  const int signo = server.wait_for_signal();
+  // SIGTERM: first leave the balancer's pool (/readyz 503 "draining", the membership record says
+  // so) while still serving for DRAIN_MS, then stop accepting and finish requests in flight.
+  spdlog::info("received signal {}; draining for {} ms, then stopping", signo,
+               config.drain_time.count());
+  app.draining->store(true);
+  auto renewed = std::make_shared<std::promise<void>>();
+  membership.renew_now([renewed](const ml::Result<ml::Unit>&) { renewed->set_value(); });
+  renewed->get_future().wait_for(std::chrono::seconds(2));
+  std::this_thread::sleep_for(config.drain_time);
+  server.stop();
+  auto left = std::make_shared<std::promise<void>>();
+  membership.leave([left](const ml::Result<ml::Unit>&) { left->set_value(); });
+  left->get_future().wait_for(std::chrono::seconds(2));
+  runtime.shutdown();  // then the actors and their connections
   spdlog::info("marketlink stopped");
   return 0;
 }

@@ -4,6 +4,7 @@
 
 #include "actors/accounts/accounts.hpp"
 #include "actors/catalog/catalog.hpp"
+#include "actors/cluster/membership.hpp"
 #include "actors/limits/limiter.hpp"
 #include "actors/ops/janitor.hpp"
 #include "actors/ops/ops_service.hpp"
@@ -28,7 +29,8 @@ struct Services {
         orders(runtime, config, stock, payments, limiter),
         catalog(runtime, config, stock),
         ops(runtime),
-        janitor(runtime, config) {}
+        janitor(runtime, config),
+        membership(runtime, config) {}
 
   // Stops every actor before any service goes: continuations capture the services.
   ~Services() { runtime.shutdown(); }
@@ -46,6 +48,7 @@ struct Services {
   Catalog catalog;
   OpsService ops;
   Janitor janitor;
+  Membership membership;
 };
 
 }  // namespace marketlink::actors

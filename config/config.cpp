@@ -234,6 +234,14 @@ LoadResult load(const Lookup& lookup) {
   r.duration("HTTP_IDLE_TIMEOUT", c.idle_timeout, 1, 3600);
   r.duration("HTTP_REQUEST_TIMEOUT", c.request_timeout, 1, 3600);
   r.duration("SHUTDOWN_GRACE", c.shutdown_grace, 0, 3600);
+  r.duration("DRAIN_MS", c.drain_time, 0, 600000);
+  r.duration("MEMBER_HEARTBEAT_MS", c.member_heartbeat, 100, 60000);
+  r.duration("MEMBER_TTL_MS", c.member_ttl, 300, 600000);
+  r.string("MEMBER_NAME", c.member_name);
+  r.string("MEMBER_ADDRESS", c.member_address);
+  if (c.member_ttl <= c.member_heartbeat) {
+    problems.emplace_back("MEMBER_TTL_MS: must be longer than MEMBER_HEARTBEAT_MS");
+  }
   if (auto v = r.raw("METRICS_ALLOW")) c.metrics_allow = split_list(*v);
 
   r.integer("ACTOR_THREADS", c.actor_threads, 1, 256);

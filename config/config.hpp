@@ -65,6 +65,9 @@ struct Config {
   std::chrono::seconds idle_timeout{60};
   std::chrono::seconds request_timeout{30};
   std::chrono::seconds shutdown_grace{10};
+  // On SIGTERM: /readyz answers 503 "draining" (a balancer takes the process out of its pool)
+  // while requests are still served, for this long; then the server stops accepting.
+  std::chrono::milliseconds drain_time{0};
   std::vector<std::string> metrics_allow{"127.0.0.0/8", "::1/128"};
 
   // Actor system
@@ -134,6 +137,14 @@ struct Config {
   int outbox_max_attempts = 10;  // then the job is dead until an operator retries
   int outbox_batch_size = 64;
   std::chrono::milliseconds outbox_linger{20};  // a partial batch waits this long for more jobs
+
+  // Cluster membership (actors/cluster/membership): this process's id (default host-pid-random),
+  // how often its record is renewed, and how long an unrenewed record still counts as live.
+  std::string member_name;
+  std::chrono::milliseconds member_heartbeat{1000};
+  std::chrono::milliseconds member_ttl{5000};
+  // The address other members and the console reach this process at (default host:port bound).
+  std::string member_address;
 
   std::string log_level = "info";
 

@@ -15,6 +15,7 @@ Router build_router(App& app) {
   add_payment_routes(router, app);
   add_console_routes(router, app);
   add_docs_routes(router, app);
+  add_cluster_routes(router, app);
   return router;
 }
 

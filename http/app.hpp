@@ -1,8 +1,10 @@
 // The application context every handler receives (App) and the route table of the whole API.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
+#include <memory>
 
 #include "actors/services.hpp"
 #include "config/config.hpp"
@@ -21,7 +23,8 @@ struct App {
         outbox(s.outbox),
         stock(s.stock),
         inspector(s.inspector),
-        ops(s.ops) {}
+        ops(s.ops),
+        membership(s.membership) {}
 
   const config::Config& config;
   actors::Runtime& runtime;
@@ -33,10 +36,17 @@ struct App {
   actors::StockService& stock;
   actors::Inspector& inspector;
   actors::OpsService& ops;
+  actors::Membership& membership;
+  // Set on SIGTERM: /readyz answers 503 "draining" so a balancer stops sending new requests.
+  std::shared_ptr<std::atomic<bool>> draining = std::make_shared<std::atomic<bool>>(false);
   // Set once the HTTP server exists (for the console and /metrics).
   std::function<std::size_t()> open_connections = [] { return std::size_t{0}; };
 };
 
 Router build_router(App& app);
+
+// This process's membership record (JSON: version, start time, address, pid, draining, load),
+// for Membership::set_record_source; `address` is where other members reach it.
+std::function<std::string()> member_record(App& app, std::string address);
 
 }  // namespace marketlink::http

@@ -89,6 +89,7 @@ void add_order_routes(Router& router, App& app);
 void add_payment_routes(Router& router, App& app);
 void add_console_routes(Router& router, App& app);
 void add_docs_routes(Router& router, App& app);
+void add_cluster_routes(Router& router, App& app);
 // The live ops stream (/api/v1/ops/stream/), for HttpServer::set_stream.
 StreamEndpoint ops_stream(App& app);
 

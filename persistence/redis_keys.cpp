@@ -12,6 +12,12 @@ std::string limit(const std::string& scope, const std::string& who) {
 std::string stock(int64_t variant_id) {
   return "variant:" + std::to_string(variant_id) + ":stock";
 }
+std::string members() {
+  return "members";
+}
+std::string members_seen() {
+  return "members:seen";
+}
 std::string inflight(int64_t variant_id) {
   return "variant:" + std::to_string(variant_id) + ":inflight";
 }

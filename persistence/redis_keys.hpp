@@ -17,5 +17,9 @@ std::string limit(const std::string& scope, const std::string& who);
 std::string stock(int64_t variant_id);
 // variant:<id>:inflight: units taken from the gate whose PostgreSQL outcome is not settled yet.
 std::string inflight(int64_t variant_id);
+// members: hash, member id → its record (JSON); members:seen: sorted set, member id by the Redis
+// clock (ms) of its last renewal (actors/cluster/membership).
+std::string members();
+std::string members_seen();
 
 }  // namespace marketlink::persistence::redis_keys

@@ -4,16 +4,19 @@
 namespace marketlink::http {
 namespace {
 
+// 503 while PostgreSQL or Redis does not answer, and while the process drains before stopping.
 void readyz(App& app, RequestPtr, Responder respond) {
-  app.ops.readiness([respond = std::move(respond)](const actors::Readiness& r) {
-    boost::json::object checks{{"postgresql", r.postgresql.value_or("ok")},
-                               {"redis", r.redis.value_or("ok")}};
-    boost::json::object body{{"status", r.ok() ? "ok" : "unavailable"},
-                             {"checks", std::move(checks)}};
-    auto response = json_response(r.ok() ? 200 : 503, body);
-    if (!r.ok()) response.headers.emplace_back("Retry-After", "1");
-    respond(std::move(response));
-  });
+  app.ops.readiness(
+      [draining = app.draining->load(), respond = std::move(respond)](const actors::Readiness& r) {
+        boost::json::object checks{{"postgresql", r.postgresql.value_or("ok")},
+                                   {"redis", r.redis.value_or("ok")}};
+        const bool ready = r.ok() && !draining;
+        boost::json::object body{{"status", draining ? "draining" : (ready ? "ok" : "unavailable")},
+                                 {"checks", std::move(checks)}};
+        auto response = json_response(ready ? 200 : 503, body);
+        if (!ready) response.headers.emplace_back("Retry-After", "1");
+        respond(std::move(response));
+      });
 }
 
 }  // namespace

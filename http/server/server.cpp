@@ -612,13 +612,17 @@ void HttpServer::stop() {
   spdlog::info("http: stopped");
 }
 
-void HttpServer::run_until_signal() {
+int HttpServer::wait_for_signal() {
   auto& s = *impl_;
   net::signal_set signals(s.ioc, SIGINT, SIGTERM);
   std::promise<int> got;
   auto fut = got.get_future();
   signals.async_wait([&got](beast::error_code, int signo) { got.set_value(signo); });
-  const int signo = fut.get();
+  return fut.get();
+}
+
+void HttpServer::run_until_signal() {
+  const int signo = wait_for_signal();
   spdlog::info("received signal {}; shutting down", signo);
   stop();
 }

@@ -24,6 +24,8 @@ class HttpServer {
   void stop();
   // Blocks until SIGINT or SIGTERM arrives, then stop().
   void run_until_signal();
+  // Blocks until SIGINT or SIGTERM arrives and returns it; the server keeps serving.
+  int wait_for_signal();
 
   std::size_t open_connections() const;
   // Adds a WebSocket endpoint (before start()).

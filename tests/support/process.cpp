@@ -46,6 +46,10 @@ pid_t spawn_process(const std::string& binary, const std::vector<std::string>& a
 
 int stop_process(pid_t pid) {
   kill(pid, SIGTERM);
+  return wait_process(pid);
+}
+
+int wait_process(pid_t pid) {
   int status = 0;
   waitpid(pid, &status, 0);
   return status;

@@ -17,6 +17,8 @@ pid_t spawn_process(const std::string& binary, const std::vector<std::string>& a
 
 // SIGTERM, then waits; returns the exit status as waitpid reports it.
 int stop_process(pid_t pid);
+// Waits for the child to exit; returns the exit status as waitpid reports it.
+int wait_process(pid_t pid);
 
 // A loopback TCP port that was free a moment ago (for a child server to listen on).
 uint16_t free_port();

@@ -67,6 +67,8 @@ TestServer::TestServer(const std::map<std::string, std::string>& overrides)
   stream_path_ = stream.path;
   server_->set_stream(std::move(stream));
   port_ = server_->start();
+  services_->membership.set_record_source(
+      http::member_record(*app_, "127.0.0.1:" + std::to_string(port_)));
 }
 
 TestServer::~TestServer() {

@@ -1,0 +1,204 @@
+// Membership: a small actor renews this process's record; reads and the final removal are plain
+// Redis jobs. Every script reads the Redis server's clock, so renewals from machines whose clocks
+// differ still compare.
+#include "actors/cluster/membership.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdlib>
+#include <mutex>
+#include <random>
+
+#include "actors/runtime/internal.hpp"
+#include "actors/runtime/pool_jobs.hpp"
+#include "persistence/ids.hpp"
+#include "persistence/redis_keys.hpp"
+
+namespace marketlink::actors::detail {
+struct RenewMsg {
+  Callback<Unit> done;
+};
+}  // namespace marketlink::actors::detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(marketlink::actors::detail::RenewMsg)
+
+namespace marketlink::actors {
+
+namespace keys = persistence::redis_keys;
+
+namespace {
+
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+
+// KEYS: members, members:seen. ARGV: id, record. Records quiet for a minute are dropped.
+constexpr const char* kRenewScript = R"(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], now, ARGV[1])
+local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - 60000)
+for _, id in ipairs(old) do redis.call('HDEL', KEYS[1], id) end
+if #old > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - 60000) end
+return now
+)";
+
+// KEYS: members, members:seen. ARGV: ttl ms. Returns id, record, ms since renewal, … .
+constexpr const char* kListScript = R"(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local seen = redis.call('ZRANGEBYSCORE', KEYS[2], now - tonumber(ARGV[1]), '+inf', 'WITHSCORES')
+local out = {}
+for i = 1, #seen, 2 do
+  local record = redis.call('HGET', KEYS[1], seen[i])
+  if record then
+    out[#out + 1] = seen[i]
+    out[#out + 1] = record
+    out[#out + 1] = tostring(now - tonumber(seen[i + 1]))
+  end
+end
+return out
+)";
+
+enum Gauge : std::size_t { kRenewals, kFailures, kGaugeCount };
+constexpr std::array kGaugeList{"renewals", "failed_renewals"};
+static_assert(kGaugeList.size() == kGaugeCount, "one name per gauge, in order");
+
+std::string default_id(const config::Config& config) {
+  if (!config.member_name.empty()) return config.member_name;
+  std::array<char, 256> host{};
+  if (::gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
+  return std::string(host.data()) + "-" + std::to_string(::getpid()) + "-" + random_hex(2);
+}
+
+}  // namespace
+
+struct Membership::Impl {
+  Impl(Runtime& r, const config::Config& c) : runtime(r), config(c), id(default_id(c)) {}
+  Runtime& runtime;
+  const config::Config& config;
+  std::string id;
+  std::mutex mutex;
+  std::function<std::string()> source;
+  std::shared_ptr<internal::Slot> slot;
+
+  std::function<std::string()> record_source() {
+    std::lock_guard lock(mutex);
+    return source;
+  }
+  // Nothing is written until the process has said what its record is (it knows its address
+  // only once it listens).
+  void renew(Callback<Unit> done) {
+    auto make = record_source();
+    if (!make) return done(Unit{});
+    run_redis<Unit>(
+        runtime,
+        [id = id, record = make()](persistence::RedisClient& redis) -> Result<Unit> {
+          auto r = redis.command(
+              {"EVAL", kRenewScript, "2", keys::members(), keys::members_seen(), id, record});
+          if (!r) return std::move(r).error();
+          if (r->type == persistence::RedisReply::Type::error) return Error::unavailable();
+          return Unit{};
+        },
+        std::move(done));
+  }
+};
+
+namespace {
+
+struct MembershipState {
+  Membership::Impl* impl = nullptr;
+  std::shared_ptr<ActorStats> stats;
+};
+using MembershipActor = caf::stateful_actor<MembershipState>;
+
+void renew(MembershipActor* self, Callback<Unit> done) {
+  self->state.impl->renew(
+      internal::continue_on<Unit>(self, [self, done = std::move(done)](Result<Unit> r) {
+        auto& st = self->state;
+        st.stats->add(r ? kRenewals : kFailures, 1);
+        st.stats->set_state(r ? "live" : "redis unreachable");
+        if (done) done(std::move(r));
+      }));
+}
+
+caf::behavior membership(MembershipActor* self, Membership::Impl* impl) {
+  auto& st = self->state;
+  st.impl = impl;
+  st.stats = impl->runtime.registry().enter("membership", "membership", "root_supervisor",
+                                            gauge_names(kGaugeList));
+  st.stats->set_state("joining");
+  self->send(self, tick_atom::value);
+  return {
+      [self](tick_atom) {
+        renew(self, nullptr);
+        self->delayed_send(self, self->state.impl->config.member_heartbeat, tick_atom::value);
+      },
+      [self](detail::RenewMsg& msg) { renew(self, std::move(msg.done)); },
+      [](internal::Step& step) { step.run(); },
+  };
+}
+
+}  // namespace
+
+Membership::Membership(Runtime& runtime, const config::Config& config)
+    : impl_(std::make_shared<Impl>(runtime, config)) {
+  Impl* impl = impl_.get();
+  impl_->slot = internal::supervise(runtime, "membership", [impl](caf::event_based_actor* parent) {
+    return parent->spawn(membership, impl);
+  });
+}
+
+Membership::~Membership() = default;
+
+const std::string& Membership::id() const {
+  return impl_->id;
+}
+
+void Membership::set_record_source(std::function<std::string()> source) {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->source = std::move(source);
+  }
+  renew_now([](const Result<Unit>&) {});  // listed now, not at the next heartbeat
+}
+
+void Membership::renew_now(Callback<Unit> done) {
+  internal::ask<Unit>(impl_->runtime, *impl_->slot, "membership", std::move(done),
+                      [](Callback<Unit> answer) { return detail::RenewMsg{std::move(answer)}; });
+}
+
+void Membership::members(Callback<std::vector<Member>> done) {
+  const auto ttl = std::to_string(impl_->config.member_ttl.count());
+  run_redis<std::vector<Member>>(
+      impl_->runtime,
+      [ttl](persistence::RedisClient& redis) -> Result<std::vector<Member>> {
+        auto r =
+            redis.command({"EVAL", kListScript, "2", keys::members(), keys::members_seen(), ttl});
+        if (!r) return std::move(r).error();
+        if (r->type != persistence::RedisReply::Type::array) return Error::unavailable();
+        std::vector<Member> out;
+        for (std::size_t i = 0; i + 2 < r->elements.size(); i += 3) {
+          out.push_back(Member{r->elements[i].str, r->elements[i + 1].str,
+                               std::strtoll(r->elements[i + 2].str.c_str(), nullptr, 10)});
+        }
+        return out;
+      },
+      std::move(done));
+}
+
+void Membership::leave(Callback<Unit> done) {
+  run_redis<Unit>(
+      impl_->runtime,
+      [id = impl_->id](persistence::RedisClient& redis) -> Result<Unit> {
+        auto a = redis.command({"HDEL", keys::members(), id});
+        if (!a) return std::move(a).error();
+        auto b = redis.command({"ZREM", keys::members_seen(), id});
+        if (!b) return std::move(b).error();
+        return Unit{};
+      },
+      std::move(done));
+}
+
+}  // namespace marketlink::actors

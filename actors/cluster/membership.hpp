@@ -1,0 +1,48 @@
+// Cluster membership: every process registers itself in Redis and renews its record every
+// MEMBER_HEARTBEAT_MS (a supervised actor); a record not renewed for MEMBER_TTL_MS is no longer
+// live. A record carries the process's id, version, start time, address and load, and whether it
+// is draining. Redis keys: ml:members (hash id → record JSON) and ml:members:seen (sorted set,
+// id by the Redis server's clock of its last renewal, so machines' clocks do not matter).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/runtime/runtime.hpp"
+
+namespace marketlink::actors {
+
+struct Member {
+  std::string id;
+  std::string record;         // the JSON the member wrote (version, started_at, address, load, …)
+  long long seen_ms_ago = 0;  // since its last renewal, by the Redis server's clock
+};
+
+class Membership {
+ public:
+  Membership(Runtime& runtime, const config::Config& config);
+  ~Membership();
+  Membership(const Membership&) = delete;
+  Membership& operator=(const Membership&) = delete;
+
+  // This process's member id (MEMBER_NAME, else host-pid-random).
+  const std::string& id() const;
+  // What each renewal writes: a JSON object, built on the membership actor's thread (so it must
+  // be thread-safe). Set once, before the first renewal that should carry it.
+  void set_record_source(std::function<std::string()> source);
+  // The live members, this one included once it has renewed.
+  void members(Callback<std::vector<Member>> done);
+  // Renews at once (tests, and the drain: the record then says "draining").
+  void renew_now(Callback<Unit> done);
+  // Removes this process's record (a clean stop); answered when Redis has it.
+  void leave(Callback<Unit> done);
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace marketlink::actors
