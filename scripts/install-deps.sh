@@ -11,7 +11,7 @@ packages=(
   libcaf-dev libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libhiredis-dev libpqxx-dev libsimdjson-dev libspdlog-dev libssl-dev
   libargon2-dev libjwt-dev libgtest-dev libhpdf-dev prometheus-cpp-dev
-  postgresql-15 postgresql-client-15 redis-server python3-yaml
+  postgresql-15 postgresql-client-15 redis-server python3-yaml haproxy
 )
 # Node and npm (the docs page's files are npm's swagger-ui-dist): Debian's, unless a node with
 # npm is already there.

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# N MarketLink processes behind HAProxy on one machine (for trying the cluster; docker-compose
+# runs the same shape with three): the same set-up as scripts/run.sh, then members on ports
+# CLUSTER_BASE_PORT+1..+N and HAProxy (docker/haproxy/haproxy.cfg, rewritten for these ports) on
+# http://127.0.0.1:${CLUSTER_PORT:-8000}. Ctrl-C stops everything (each member drains first).
+#   scripts/cluster.sh [N=3]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n="${1:-3}"
+[[ "$n" =~ ^[1-9][0-9]?$ ]] || { echo "usage: scripts/cluster.sh [N (1-99)]" >&2; exit 2; }
+port="${CLUSTER_PORT:-8000}"
+base="${CLUSTER_BASE_PORT:-8100}"
+
+scripts/install-deps.sh
+scripts/build.sh --target marketlink
+
+dir=.local/cluster
+mkdir -p "$dir"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [[ "${started:-0}" == 1 ]]; then scripts/services.sh stop "$dir"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+started=0
+if [[ -z "${DATABASE_URL:-}" || -z "${REDIS_HOST:-}" ]]; then
+  scripts/services.sh start "$dir" "${CLUSTER_PG_PORT:-54369}" "${CLUSTER_REDIS_PORT:-63839}"
+  started=1
+  # shellcheck disable=SC1091
+  source "$dir/services.env"
+fi
+if [[ -z "${SECRET_KEY:-}" ]] && ! grep -qs '^SECRET_KEY=' .env; then
+  mkdir -p .local
+  [[ -s .local/secret_key ]] || head -c 48 /dev/urandom | base64 | tr -d '\n/+=' >.local/secret_key
+  SECRET_KEY="$(cat .local/secret_key)"
+  export SECRET_KEY
+fi
+if [[ -z "${WEBHOOK_SECRET:-}${DEBUG:-}" ]] && ! grep -qsE '^(WEBHOOK_SECRET=.|DEBUG=)' .env; then
+  echo "No SSLCommerz credentials (WEBHOOK_SECRET, SSLCOMMERZ_STORE_ID): running with DEBUG=true." >&2
+  export DEBUG=true
+fi
+./build/marketlink migrate
+
+# The members trust X-Forwarded-For from the balancer only; each drains longer than HAProxy
+# takes to notice (inter 1 s x fall 2).
+export TRUSTED_PROXIES=127.0.0.1 DRAIN_MS="${DRAIN_MS:-3000}" HTTP_HOST=127.0.0.1
+servers=""
+for i in $(seq 1 "$n"); do
+  p=$((base + i))
+  MEMBER_NAME="m$i" HTTP_PORT="$p" ./build/marketlink serve >"$dir/m$i.log" 2>&1 &
+  pids+=($!)
+  servers+="  server m$i 127.0.0.1:$p check"$'\n'
+done
+errors="$(pwd)/docker/haproxy/errors"
+sed -e "s|^  bind .*|  bind 127.0.0.1:$port|" -e '/^  server /d' \
+  -e "s|/usr/local/etc/haproxy/errors|$errors|" docker/haproxy/haproxy.cfg >"$dir/haproxy.cfg"
+printf '%s' "$servers" >>"$dir/haproxy.cfg"
+haproxy -c -q -f "$dir/haproxy.cfg"
+haproxy -db -f "$dir/haproxy.cfg" >"$dir/haproxy.log" 2>&1 &
+pids+=($!)
+echo "MarketLink cluster: http://127.0.0.1:$port  ($n members on ports $((base + 1))-$((base + n)); logs in $dir)"
+wait -n "${pids[@]}" || true
+echo "cluster: a process exited; stopping the others" >&2
