@@ -2,7 +2,7 @@
 // PostgreSQL (default durability), Redis and the fake SSLCommerz, all on this machine. Prints a
 // table.
 //   marketlink_bench <marketlink binary> [scale]   (scale 1.0 = the sizes in README)
-//   BENCH_ONLY=catalog|orders|payments|memory runs one group of scenarios.
+//   BENCH_ONLY=catalog|orders|cluster|payments|memory runs one group of scenarios.
 // Needs DATABASE_URL / REDIS_HOST / REDIS_PORT of a migrated database.
 
 #include <unistd.h>
@@ -20,6 +20,7 @@
 #include <map>
 #include <pqxx/pqxx>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -27,6 +28,8 @@
 #include "persistence/database.hpp"
 #include "persistence/ids.hpp"
 #include "tests/support/fake_sslcommerz.hpp"
+#include "tests/support/haproxy.hpp"
+#include "tests/support/http_client.hpp"
 #include "tests/support/process.hpp"
 
 namespace net = boost::asio;
@@ -462,7 +465,7 @@ int main(int argc, char** argv) {
       "|----------------|-------|------------------------------------|----------------|------------"
       "--"
       "------------------|\n");
-  // BENCH_ONLY=catalog|orders|payments|memory runs one group.
+  // BENCH_ONLY=catalog|orders|cluster|payments|memory runs one group.
   const auto only = env("BENCH_ONLY");
   auto wanted = [&only](const char* group) { return only.empty() || only == group; };
   // 0. Reads: the ceiling (GET /healthz) and the catalog list, the same client, one server.
@@ -583,6 +586,68 @@ int main(int argc, char** argv) {
   }
   // 4. Payments: IPN confirmations of orders created beforehand (a fresh server, so its cost
   // is the confirmations' and their outbox jobs' alone), then order + IPN end to end.
+  // 5. Several processes behind HAProxy (docker/haproxy/haproxy.cfg): the hot variant through
+  // the balancer with 1 and with 3 members, each its own stock actor for the variant. Ownership
+  // across the cluster is called for when 3 are worse than 1 by more than 20 % on either figure.
+  if (wanted("cluster") && marketlink::testing::haproxy_binary() != nullptr) {
+    double rate1 = 0;
+    double commits1 = 0;
+    for (int members : {1, 3}) {
+      const auto stock = static_cast<int>(scaled(20000));
+      auto s = seed(db, 1, stock, static_cast<int>(scaled(20000)));
+      std::vector<Server> servers;
+      std::vector<uint16_t> ports;
+      for (int i = 0; i < members; ++i) {
+        servers.push_back(start_server(
+            gateway, binary, 64, 60,
+            {{"TRUSTED_PROXIES", "127.0.0.1"}, {"MEMBER_NAME", "bench-m" + std::to_string(i)}}));
+        ports.push_back(servers.back().port);
+      }
+      const auto port = free_port();
+      const auto config = marketlink::testing::write_haproxy_config(port, ports);
+      const pid_t balancer = marketlink::testing::spawn_haproxy(config);
+      // Until the balancer has sent a request to every member (its health checks passed).
+      std::set<std::string> seen;
+      for (int i = 0; i < 20000 && seen.size() < ports.size(); ++i) {
+        try {
+          auto r = marketlink::testing::HttpClient(port).get("/healthz");
+          if (r.status == 200) seen.insert(r.header("x-served-by"));
+        } catch (const std::exception&) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+      }
+      Load load{s.tokens, s.variants, false, static_cast<std::size_t>(stock), 64};
+      Cost cost;
+      cost.begin(db, servers.front().pid);
+      auto r = run_load(port, load);
+      for (const auto& server : servers) stop_server(server);
+      marketlink::testing::stop_process(balancer);
+      std::remove(config.c_str());
+      const int left = db_stock_sum(db, s.variants);
+      ++cost.own;
+      const std::string name = "cluster x" + std::to_string(members);
+      const double rate = static_cast<double>(r.created) / r.seconds;
+      const double per_order = cost.per(db, r.created).first;
+      row(name, 64, "orders/s (through HAProxy)", fmt(rate), "");
+      row(name, 64, "latency p50 / p99 (ms)",
+          fmt(pct(r.latencies_ms, 0.5), 1) + " / " + fmt(pct(r.latencies_ms, 0.99), 1), "");
+      row(name, 64, "orders created", std::to_string(r.created),
+          (static_cast<int>(r.created) == stock - left ? "ok: == stock - final stock"
+                                                       : "MISMATCH") +
+              std::string(r.other ? " (errors!)" : ""));
+      row(name, 64, "PostgreSQL commits / order", fmt(per_order, 3), "");
+      if (members == 1) {
+        rate1 = rate;
+        commits1 = per_order;
+      } else {
+        row("cluster", 64, "3 processes vs 1: orders/s", fmt(100.0 * rate / rate1) + " %",
+            rate >= 0.8 * rate1 ? "ok: >= 80 %" : "WORSE by > 20 %: ownership called for");
+        row("cluster", 64, "3 processes vs 1: commits / order",
+            fmt(100.0 * per_order / std::max(commits1, 1e-9)) + " %",
+            per_order <= 1.2 * commits1 ? "ok: <= 120 %" : "WORSE by > 20 %: ownership called for");
+      }
+    }
+  }
   if (wanted("payments")) {
     const auto n = static_cast<int>(scaled(10000));
     auto s = seed(db, 1, 2 * n, n);

@@ -3,18 +3,15 @@
 // "draining", its record says so, it still serves), then leaves the list as it stops.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <atomic>
 #include <csignal>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
-#include <sstream>
 #include <thread>
 
+#include "tests/support/haproxy.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_server.hpp"
 
@@ -106,18 +103,10 @@ TEST(Cluster, AStoppedProcessLeavesTheListAtOnce) {
 // orders it took can still be paid through the others.
 namespace {
 
-const char* haproxy_binary() {
-  for (const char* p : {"/usr/sbin/haproxy", "/usr/bin/haproxy", "/usr/local/sbin/haproxy"}) {
-    if (::access(p, X_OK) == 0) return p;
-  }
-  return nullptr;
-}
-
 class HaproxyCluster {
  public:
   HaproxyCluster(TestServer& server, int n, const Overrides& extra = {}) {
     port = free_port();
-    std::string servers;
     for (int i = 1; i <= n; ++i) {
       const auto p = free_port();
       auto env = server_process_env(server.config(), p, shared_gateway().session_url());
@@ -127,24 +116,9 @@ class HaproxyCluster {
       for (const auto& [k, v] : extra) env[k] = v;
       members.push_back(spawn_process(MARKETLINK_BINARY, {"serve"}, env));
       ports.push_back(p);
-      servers += "  server m" + std::to_string(i) + " 127.0.0.1:" + std::to_string(p) + " check\n";
     }
-    // The repository's configuration, with this test's ports (as scripts/cluster.sh does).
-    std::ifstream in(std::string(MARKETLINK_SOURCE_DIR) + "/docker/haproxy/haproxy.cfg");
-    std::ostringstream cfg;
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.rfind("  server ", 0) == 0) continue;
-      if (line.rfind("  bind ", 0) == 0) line = "  bind 127.0.0.1:" + std::to_string(port);
-      if (auto at = line.find("/usr/local/etc/haproxy/errors"); at != std::string::npos) {
-        line.replace(at, 29, std::string(MARKETLINK_SOURCE_DIR) + "/docker/haproxy/errors");
-      }
-      cfg << line << "\n";
-    }
-    cfg << servers;
-    config_path = "/tmp/marketlink-haproxy-" + unique_suffix() + ".cfg";
-    std::ofstream(config_path) << cfg.str();
-    balancer = spawn_process(haproxy_binary(), {"-db", "-q", "-f", config_path}, {});
+    config_path = write_haproxy_config(port, ports);
+    balancer = spawn_haproxy(config_path);
   }
   ~HaproxyCluster() {
     for (auto pid : members) kill(pid, SIGKILL);
