@@ -15,6 +15,7 @@
 #include "config/config.hpp"
 #include "http/app.hpp"
 #include "http/handler_support.hpp"
+#include "http/series.hpp"
 #include "http/server/server.hpp"
 #include "persistence/database.hpp"
 #include "persistence/migrations.hpp"
@@ -134,6 +135,7 @@ int run_serve(const ml::config::Config& config) {
     runtime.shutdown();
     return 1;
   }
+  ml::http::SeriesSampler sampler(app);  // the console's charts: one sample a second
   auto& membership = services.membership;
   membership.set_record_source(ml::http::member_record(
       app, config.member_address.empty() ? config.http_host + ":" + std::to_string(port)

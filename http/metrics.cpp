@@ -1,6 +1,8 @@
 // Metrics families and the scrape.
 #include "http/metrics.hpp"
 
+#include "http/series.hpp"
+
 #include <arpa/inet.h>
 
 #include <prometheus/counter.h>
@@ -127,6 +129,7 @@ const std::string kOtherMethod = "other";
 void Metrics::request(const std::string& route, const std::string& method, int status,
                       double seconds) {
   impl_->total.fetch_add(1, std::memory_order_relaxed);
+  Series::instance().request(route, method, status, seconds);
   // Family::Add is thread-safe and returns the existing child for known labels.
   // The method is the client's word: anything but the methods of HTTP/1.1 is one label, so made-up
   // methods cannot add series without end.

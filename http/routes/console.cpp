@@ -13,6 +13,8 @@
 
 #include "http/handler_support.hpp"
 #include "http/metrics.hpp"
+#include "http/routes/docs/docs_assets.hpp"
+#include "http/series.hpp"
 #include "persistence/ids.hpp"
 #include "persistence/sql/accounts.hpp"
 #include "persistence/sql/ops.hpp"
@@ -300,6 +302,27 @@ boost::json::object payments_board_json(const actors::PaymentsBoard& board) {
           {"reconciliations", std::move(reconciled)}};
 }
 
+// This process's last 15 minutes, one sample a second (http/series), for the console's charts.
+void get_series(App& app, RequestPtr req, Responder respond) {
+  with_admin(app, req, respond, [&app, respond](UserRow) {
+    boost::json::array samples;
+    for (const auto& s : Series::instance().samples()) {
+      samples.push_back({{"t", s.t},
+                         {"requests", s.requests},
+                         {"orders", s.orders},
+                         {"errors", s.errors},
+                         {"p50_ms", rate(s.p50_ms)},
+                         {"p99_ms", rate(s.p99_ms)},
+                         {"outbox_pending", s.outbox_pending},
+                         {"mailbox_max", s.mailbox_max},
+                         {"mailbox_actor", s.mailbox_actor}});
+    }
+    respond(json_response(200, {{"member", app.membership.id()},
+                                {"interval_seconds", 1},
+                                {"samples", std::move(samples)}}));
+  });
+}
+
 void get_payments(App& app, RequestPtr req, Responder respond) {
   with_admin(app, req, respond, [&app, req, respond](UserRow) {
     auto limit = read_limit(*req, 50);
@@ -465,7 +488,7 @@ StreamEndpoint ops_stream(App& app) {
 std::string console_csp() {
   const std::string_view page = console_html();
   const auto open = page.find("<script>");
-  const auto close = page.find("</script>");
+  const auto close = open == std::string_view::npos ? open : page.find("</script>", open);
   std::string hash;
   if (open != std::string_view::npos && close != std::string_view::npos && close > open) {
     const auto script = page.substr(open + 8, close - open - 8);
@@ -478,7 +501,8 @@ std::string console_csp() {
     hash = "'sha256-" + b64 + "'";
   }
   return "default-src 'none'; script-src " + (hash.empty() ? std::string("'none'") : hash) +
-         "; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self'; frame-ancestors "
+         " 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self'; "
+         "frame-ancestors "
          "'none'; form-action 'self'; base-uri 'none'";
 }
 
@@ -501,6 +525,16 @@ void add_console_routes(Router& router, App& app) {
     respond(std::move(r));
   });
   router.add("GET", "/api/v1/ops/actors/", route(app, get_actors));
+  router.add("GET", "/api/v1/ops/series/", route(app, get_series));
+  router.add("GET", "/console/assets/{file}", [](RequestPtr req, Responder respond) {
+    auto file = docs::console_asset(req->param("file"));
+    if (!file) return fail(respond, *req, Error::not_found());
+    Response r;
+    r.content_type = std::string(file->content_type);
+    r.body = std::string(file->body);
+    r.headers.emplace_back("Cache-Control", "public, max-age=3600");
+    respond(std::move(r));
+  });
   router.add("GET", "/api/v1/ops/stock/", route(app, get_stock));
   router.add("GET", "/api/v1/ops/overview/", route(app, get_overview));
   router.add("GET", "/api/v1/ops/payments/", route(app, get_payments));

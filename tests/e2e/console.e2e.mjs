@@ -82,6 +82,23 @@ try {
   const after = await api("/api/v1/admin/vendors/?is_active=true&page_size=100", { token: admin });
   assert.ok(after.results.some((v) => v.business_name === waiting), "vendor is active");
 
+  // The overview: every live member of the cluster (run.sh starts a second one), and charts of
+  // the last 15 minutes; the orders chart moves after a burst of orders.
+  await page.getByRole("button", { name: "Overview", exact: true }).click();
+  const members = page.locator("#cluster-table tbody tr[data-member]");
+  await page.waitForFunction(() => document.querySelectorAll("#cluster-table tbody tr[data-member]").length >= 2);
+  await page.locator(`#cluster-table tr[data-member="${process.env.E2E_SECOND_MEMBER}"]`).waitFor();
+  assert.ok((await members.count()) >= 2);
+  const orders = page.locator('figure[data-chart="orders"]');
+  await orders.locator("canvas").waitFor();
+  const before = Number(await orders.getAttribute("data-total"));
+  for (let i = 0; i < 3; ++i) await order();
+  await page.waitForFunction((n) => Number(document.querySelector('figure[data-chart="orders"]').dataset.total) >= n + 3, before);
+  for (const id of ["requests", "latency", "errors", "outbox", "mailbox"]) {
+    await page.locator(`figure[data-chart="${id}"] canvas`).waitFor();
+  }
+  await page.screenshot({ path: screenshot.replace(/\.png$/, "-overview.png"), fullPage: true });
+
   await page.getByRole("button", { name: "Actors", exact: true }).click();
   await page.locator("#actors-table tbody tr").first().waitFor();
   await page.screenshot({ path: screenshot, fullPage: false });

@@ -29,7 +29,11 @@ export HTTP_PORT=$port SECRET_KEY=${SECRET_KEY:-e2e-secret-key-0123456789abcdef-
 "$binary" createsuperuser --email "$email" --password "$password" >/dev/null
 "$binary" serve &
 server=$!
-trap 'kill $server $gateway 2>/dev/null; wait $server $gateway 2>/dev/null || true' EXIT
+# A second member of the same cluster (the console lists every live member).
+export E2E_SECOND_MEMBER="e2e-second-$$"
+HTTP_PORT=$(free_port) MEMBER_NAME="$E2E_SECOND_MEMBER" "$binary" serve &
+second=$!
+trap 'kill $server $second $gateway 2>/dev/null; wait $server $second $gateway 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
   if curl -fs "http://127.0.0.1:$port/healthz" >/dev/null; then break; fi
   sleep 0.1

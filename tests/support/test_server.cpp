@@ -1,6 +1,8 @@
 // Test server and helpers.
 #include "tests/support/test_server.hpp"
 
+#include <future>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -67,6 +69,7 @@ TestServer::TestServer(const std::map<std::string, std::string>& overrides)
   stream_path_ = stream.path;
   server_->set_stream(std::move(stream));
   port_ = server_->start();
+  sampler_ = std::make_unique<http::SeriesSampler>(*app_);
   services_->membership.set_record_source(
       http::member_record(*app_, "127.0.0.1:" + std::to_string(port_)));
 }
@@ -79,6 +82,11 @@ void TestServer::stop() {
   if (stopped_) return;
   stopped_ = true;
   server_->stop();
+  sampler_.reset();
+  // Off the cluster list at once (other processes' tests list the members).
+  auto left = std::make_shared<std::promise<void>>();
+  services_->membership.leave([left](const Result<Unit>&) { left->set_value(); });
+  left->get_future().wait_for(std::chrono::seconds(2));
   services_->runtime.shutdown();
 }
 

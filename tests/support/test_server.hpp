@@ -12,6 +12,7 @@
 #include "actors/runtime/runtime.hpp"
 #include "config/config.hpp"
 #include "http/handler_support.hpp"
+#include "http/series.hpp"
 #include "http/server/server.hpp"
 #include "persistence/database.hpp"
 #include "tests/support/fake_sslcommerz.hpp"
@@ -63,6 +64,7 @@ class TestServer {
   std::unique_ptr<http::App> app_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::HttpServer> server_;
+  std::unique_ptr<http::SeriesSampler> sampler_;
   std::string stream_path_;
   uint16_t port_ = 0;
   bool stopped_ = false;
