@@ -46,17 +46,25 @@ fi
 # The members trust X-Forwarded-For from the balancer only; each drains longer than HAProxy
 # takes to notice (inter 1 s x fall 2).
 export TRUSTED_PROXIES=127.0.0.1 DRAIN_MS="${DRAIN_MS:-3000}" HTTP_HOST=127.0.0.1
-servers=""
 for i in $(seq 1 "$n"); do
-  p=$((base + i))
-  MEMBER_NAME="m$i" HTTP_PORT="$p" ./build/marketlink serve >"$dir/m$i.log" 2>&1 &
+  MEMBER_NAME="m$i" HTTP_PORT="$((base + i))" ./build/marketlink serve >"$dir/m$i.log" 2>&1 &
   pids+=($!)
-  servers+="  server m$i 127.0.0.1:$p check"$'\n'
 done
-errors="$(pwd)/docker/haproxy/errors"
-sed -e "s|^  bind .*|  bind 127.0.0.1:$port|" -e '/^  server /d' \
-  -e "s|/usr/local/etc/haproxy/errors|$errors|" docker/haproxy/haproxy.cfg >"$dir/haproxy.cfg"
-printf '%s' "$servers" >>"$dir/haproxy.cfg"
+# The repository's configuration with these ports: each block of server lines becomes one line
+# per member (checked, or tracking the checked one, as the block was).
+awk -v n="$n" -v base="$base" -v port="$port" -v errors="$(pwd)/docker/haproxy/errors" '
+  /^  server / {
+    if (!in_block) {
+      tracking = index($0, " track ") > 0
+      for (i = 1; i <= n; i++)
+        printf "  server m%d 127.0.0.1:%d %s\n", i, base + i, tracking ? "track members/m" i : "check"
+    }
+    in_block = 1; next
+  }
+  { in_block = 0 }
+  /^  bind / { print "  bind 127.0.0.1:" port; next }
+  { gsub("/usr/local/etc/haproxy/errors", errors); print }
+' docker/haproxy/haproxy.cfg >"$dir/haproxy.cfg"
 haproxy -c -q -f "$dir/haproxy.cfg"
 haproxy -db -f "$dir/haproxy.cfg" >"$dir/haproxy.log" 2>&1 &
 pids+=($!)

@@ -24,16 +24,27 @@ std::string write_haproxy_config(uint16_t port, const std::vector<uint16_t>& mem
   std::ostringstream cfg;
   std::string line;
   const std::string errors = "/usr/local/etc/haproxy/errors";
+  bool in_servers = false;
   while (std::getline(in, line)) {
-    if (line.rfind("  server ", 0) == 0) continue;
+    // Each block of server lines becomes one line per member, checked or tracking as it was.
+    if (line.rfind("  server ", 0) == 0) {
+      if (!in_servers) {
+        const bool tracking = line.find(" track ") != std::string::npos;
+        for (std::size_t i = 0; i < member_ports.size(); ++i) {
+          const auto name = "m" + std::to_string(i + 1);
+          cfg << "  server " << name << " 127.0.0.1:" << member_ports[i]
+              << (tracking ? " track members/" + name : std::string(" check")) << "\n";
+        }
+      }
+      in_servers = true;
+      continue;
+    }
+    in_servers = false;
     if (line.rfind("  bind ", 0) == 0) line = "  bind 127.0.0.1:" + std::to_string(port);
     if (auto at = line.find(errors); at != std::string::npos) {
       line.replace(at, errors.size(), source + "/docker/haproxy/errors");
     }
     cfg << line << "\n";
-  }
-  for (std::size_t i = 0; i < member_ports.size(); ++i) {
-    cfg << "  server m" << i + 1 << " 127.0.0.1:" << member_ports[i] << " check\n";
   }
   const auto path = "/tmp/marketlink-haproxy-" + unique_suffix() + ".cfg";
   std::ofstream(path) << cfg.str();
