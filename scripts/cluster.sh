@@ -24,23 +24,9 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-started=0
-if [[ -z "${DATABASE_URL:-}" || -z "${REDIS_HOST:-}" ]]; then
-  scripts/services.sh start "$dir" "${CLUSTER_PG_PORT:-54369}" "${CLUSTER_REDIS_PORT:-63839}"
-  started=1
-  # shellcheck disable=SC1091
-  source "$dir/services.env"
-fi
-if [[ -z "${SECRET_KEY:-}" ]] && ! grep -qs '^SECRET_KEY=' .env; then
-  mkdir -p .local
-  [[ -s .local/secret_key ]] || head -c 48 /dev/urandom | base64 | tr -d '\n/+=' >.local/secret_key
-  SECRET_KEY="$(cat .local/secret_key)"
-  export SECRET_KEY
-fi
-if [[ -z "${WEBHOOK_SECRET:-}${DEBUG:-}" ]] && ! grep -qsE '^(WEBHOOK_SECRET=.|DEBUG=)' .env; then
-  echo "No SSLCommerz credentials (WEBHOOK_SECRET, SSLCOMMERZ_STORE_ID): running with DEBUG=true." >&2
-  export DEBUG=true
-fi
+# shellcheck source=scripts/run_env.sh
+source scripts/run_env.sh
+run_env "$dir" "${CLUSTER_PG_PORT:-54369}" "${CLUSTER_REDIS_PORT:-63839}"
 ./build/marketlink migrate
 
 # The members trust X-Forwarded-For from the balancer only; each drains longer than HAProxy

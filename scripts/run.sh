@@ -9,28 +9,10 @@ scripts/install-deps.sh
 scripts/build.sh --target marketlink
 
 dir=.local/run
-started=0
-if [[ -z "${DATABASE_URL:-}" || -z "${REDIS_HOST:-}" ]]; then
-  scripts/services.sh start "$dir" "${RUN_PG_PORT:-54329}" "${RUN_REDIS_PORT:-63799}"
-  started=1
-  trap 'scripts/services.sh stop "$dir"' EXIT
-  # shellcheck disable=SC1091
-  source "$dir/services.env"
-fi
-
-# A local secret for the embedded default, made once and kept out of the repository.
-if [[ -z "${SECRET_KEY:-}" ]] && ! grep -qs '^SECRET_KEY=' .env; then
-  mkdir -p .local
-  [[ -s .local/secret_key ]] || head -c 48 /dev/urandom | base64 | tr -d '\n/+=' >.local/secret_key
-  SECRET_KEY="$(cat .local/secret_key)"
-  export SECRET_KEY
-fi
-
-# A first local run has no SSLCommerz credentials, which only DEBUG accepts: say so and use it.
-if [[ -z "${WEBHOOK_SECRET:-}${DEBUG:-}" ]] && ! grep -qsE '^(WEBHOOK_SECRET=.|DEBUG=)' .env; then
-  echo "No SSLCommerz credentials (WEBHOOK_SECRET, SSLCOMMERZ_STORE_ID): running with DEBUG=true." >&2
-  export DEBUG=true
-fi
+trap 'if [[ "${started:-0}" == 1 ]]; then scripts/services.sh stop "$dir"; fi' EXIT
+# shellcheck source=scripts/run_env.sh
+source scripts/run_env.sh
+run_env "$dir" "${RUN_PG_PORT:-54329}" "${RUN_REDIS_PORT:-63799}"
 
 ./build/marketlink check >/dev/null || ./build/marketlink check
 ./build/marketlink migrate
