@@ -48,5 +48,7 @@ Router build_router(App& app);
 // This process's membership record (JSON: version, start time, address, pid, draining, load),
 // for Membership::set_record_source; `address` is where other members reach it.
 std::function<std::string()> member_record(App& app, std::string address);
+// This process's actor snapshot as other members' consoles read it (Membership::snapshot).
+std::function<std::string()> member_snapshot(App& app);
 
 }  // namespace marketlink::http

@@ -18,6 +18,9 @@ std::string members() {
 std::string members_seen() {
   return "members:seen";
 }
+std::string member_actors(const std::string& member_id) {
+  return "members:actors:" + member_id;
+}
 std::string inflight(int64_t variant_id) {
   return "variant:" + std::to_string(variant_id) + ":inflight";
 }

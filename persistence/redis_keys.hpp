@@ -21,5 +21,8 @@ std::string inflight(int64_t variant_id);
 // clock (ms) of its last renewal (actors/cluster/membership).
 std::string members();
 std::string members_seen();
+// members:actors:<id>: that member's last published actor snapshot (JSON), expiring with its
+// record's liveness (MEMBER_TTL_MS).
+std::string member_actors(const std::string& member_id);
 
 }  // namespace marketlink::persistence::redis_keys

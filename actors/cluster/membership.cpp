@@ -32,12 +32,14 @@ namespace {
 
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 
-// KEYS: members, members:seen. ARGV: id, record. Records quiet for a minute are dropped.
+// KEYS: members, members:seen, members:actors:<id>. ARGV: id, record, snapshot ("" for none),
+// its lifetime in ms. Records quiet for a minute are dropped.
 constexpr const char* kRenewScript = R"(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], now, ARGV[1])
+if ARGV[3] ~= '' then redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4]) end
 local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - 60000)
 for _, id in ipairs(old) do redis.call('HDEL', KEYS[1], id) end
 if #old > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - 60000) end
@@ -81,11 +83,20 @@ struct Membership::Impl {
   std::string id;
   std::mutex mutex;
   std::function<std::string()> source;
+  std::function<std::string()> snapshot_source;
   std::shared_ptr<internal::Slot> slot;
 
   std::function<std::string()> record_source() {
     std::lock_guard lock(mutex);
     return source;
+  }
+  std::string snapshot() {
+    std::function<std::string()> make;
+    {
+      std::lock_guard lock(mutex);
+      make = snapshot_source;
+    }
+    return make ? make() : std::string();
   }
   // Nothing is written until the process has said what its record is (it knows its address
   // only once it listens).
@@ -94,9 +105,11 @@ struct Membership::Impl {
     if (!make) return done(Unit{});
     run_redis<Unit>(
         runtime,
-        [id = id, record = make()](persistence::RedisClient& redis) -> Result<Unit> {
-          auto r = redis.command(
-              {"EVAL", kRenewScript, "2", keys::members(), keys::members_seen(), id, record});
+        [id = id, record = make(), snapshot = snapshot(),
+         ttl = std::to_string(config.member_ttl.count())](
+            persistence::RedisClient& redis) -> Result<Unit> {
+          auto r = redis.command({"EVAL", kRenewScript, "3", keys::members(), keys::members_seen(),
+                                  keys::member_actors(id), id, record, snapshot, ttl});
           if (!r) return std::move(r).error();
           if (r->type == persistence::RedisReply::Type::error) return Error::unavailable();
           return Unit{};
@@ -164,6 +177,24 @@ void Membership::set_record_source(std::function<std::string()> source) {
   renew_now([](const Result<Unit>&) {});  // listed now, not at the next heartbeat
 }
 
+void Membership::set_snapshot_source(std::function<std::string()> source) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->snapshot_source = std::move(source);
+}
+
+void Membership::snapshot(const std::string& member_id, Callback<std::string> done) {
+  run_redis<std::string>(
+      impl_->runtime,
+      [key =
+           keys::member_actors(member_id)](persistence::RedisClient& redis) -> Result<std::string> {
+        auto r = redis.command({"GET", key});
+        if (!r) return std::move(r).error();
+        if (r->type != persistence::RedisReply::Type::string) return Error::not_found();
+        return std::move(r->str);
+      },
+      std::move(done));
+}
+
 void Membership::renew_now(Callback<Unit> done) {
   internal::ask<Unit>(impl_->runtime, *impl_->slot, "membership", std::move(done),
                       [](Callback<Unit> answer) { return detail::RenewMsg{std::move(answer)}; });
@@ -194,6 +225,8 @@ void Membership::leave(Callback<Unit> done) {
       [id = impl_->id](persistence::RedisClient& redis) -> Result<Unit> {
         auto a = redis.command({"HDEL", keys::members(), id});
         if (!a) return std::move(a).error();
+        if (auto s = redis.command({"DEL", keys::member_actors(id)}); !s)
+          return std::move(s).error();
         auto b = redis.command({"ZREM", keys::members_seen(), id});
         if (!b) return std::move(b).error();
         return Unit{};

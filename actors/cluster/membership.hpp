@@ -32,6 +32,11 @@ class Membership {
   // What each renewal writes: a JSON object, built on the membership actor's thread (so it must
   // be thread-safe). Set once, before the first renewal that should carry it.
   void set_record_source(std::function<std::string()> source);
+  // What each renewal publishes beside the record: this process's actor snapshot (JSON), which
+  // other members' consoles read with snapshot(). Optional.
+  void set_snapshot_source(std::function<std::string()> source);
+  // A member's last published snapshot; not_found when it has none that is live.
+  void snapshot(const std::string& member_id, Callback<std::string> done);
   // The live members, this one included once it has renewed.
   void members(Callback<std::vector<Member>> done);
   // Renews at once (tests, and the drain: the record then says "draining").

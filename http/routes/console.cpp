@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include "actors/runtime/inspector.hpp"
 
@@ -133,14 +134,34 @@ void with_admin(App& app, const RequestPtr& req, const Responder& respond,
   require_role(app, req, respond, {Role::admin}, std::move(next));
 }
 
+// This process's snapshot, or with ?member= another member's as it last published it (the tree
+// with its 50 busiest stock actors, at most MEMBER_HEARTBEAT_MS old).
 void get_actors(App& app, RequestPtr req, Responder respond) {
   with_admin(app, req, respond, [&app, req, respond](UserRow) {
     auto limit = read_limit(*req, 100);
     if (!limit) return fail(respond, *req, limit.error());
     auto kind = req->query_param("kind");
     if (kind && kind->empty()) kind.reset();
-    respond(json_response(
-        200, actors_body(app.inspector.sample(), kind, *limit, app.inspector.uptime_seconds())));
+    auto member = req->query_param("member");
+    if (member && !member->empty() && *member != app.membership.id()) {
+      return app.membership.snapshot(
+          *member, [req, respond, id = *member](Result<std::string> published) {
+            if (!published) {
+              return fail(respond, *req,
+                          published.error().code == ErrorCode::not_found
+                              ? Error::make(ErrorCode::not_found, "No live member by that name.")
+                              : published.error());
+            }
+            boost::system::error_code ec;
+            auto body = boost::json::parse(*published, ec);
+            if (ec || !body.is_object()) return fail(respond, *req, Error::unavailable());
+            body.as_object()["member"] = id;
+            respond(json_response(200, body));
+          });
+    }
+    auto body = actors_body(app.inspector.sample(), kind, *limit, app.inspector.uptime_seconds());
+    body["member"] = app.membership.id();
+    respond(json_response(200, body));
   });
 }
 
@@ -504,6 +525,13 @@ std::string console_csp() {
          " 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self'; "
          "frame-ancestors "
          "'none'; form-action 'self'; base-uri 'none'";
+}
+
+std::function<std::string()> member_snapshot(App& app) {
+  return [&app] {
+    return boost::json::serialize(
+        actors_body(app.inspector.sample(), std::nullopt, 50, app.inspector.uptime_seconds()));
+  };
 }
 
 void add_console_routes(Router& router, App& app) {

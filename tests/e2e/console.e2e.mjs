@@ -99,7 +99,17 @@ try {
   }
   await page.screenshot({ path: screenshot.replace(/\.png$/, "-overview.png"), fullPage: true });
 
+  // The actors page shows the other member's actors too (its published snapshot).
   await page.getByRole("button", { name: "Actors", exact: true }).click();
+  const second = process.env.E2E_SECOND_MEMBER;
+  await page.locator(`#actors-member option[value="${second}"]`).waitFor({ state: "attached" });
+  await page.getByLabel("Member").selectOption(second);
+  await page.locator("#actors-member-note", { hasText: "published by " + second }).waitFor();
+  await tree.getByText("membership").waitFor();
+  assert.equal(await page.getByRole("button", { name: "Restart", exact: true }).count(), 0, "no restart for another member");
+  await page.getByLabel("Member").selectOption("");
+  await page.waitForFunction(() => document.querySelector("#actors-member-note").textContent === "");
+
   await page.locator("#actors-table tbody tr").first().waitFor();
   await page.screenshot({ path: screenshot, fullPage: false });
   console.log("console e2e: ok; screenshot at " + screenshot);
