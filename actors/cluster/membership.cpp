@@ -3,13 +3,11 @@
 // differ still compare.
 #include "actors/cluster/membership.hpp"
 
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <array>
 #include <cstdlib>
 #include <mutex>
-#include <random>
 
 #include "actors/runtime/internal.hpp"
 #include "actors/runtime/pool_jobs.hpp"

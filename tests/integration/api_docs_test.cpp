@@ -40,8 +40,12 @@ std::string listed(const std::set<std::string>& s) {
 TEST(ApiDocs, RouterAndDocumentListTheSameOperations) {
   auto& server = TestServer::shared();
   std::set<std::string> routed;
-  for (const auto& [method, pattern] : server.router().routes())
-    routed.insert(method + " " + pattern);
+  for (const auto& [method, pattern] : server.router().routes()) {
+    std::string operation = method;
+    operation += ' ';
+    operation += pattern;
+    routed.insert(std::move(operation));
+  }
   routed.insert("GET " + server.stream_path());  // the WebSocket, answered before routing
   const auto documented = documented_operations(boost::json::parse(http::docs::openapi_json()));
 

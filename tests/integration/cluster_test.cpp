@@ -184,6 +184,7 @@ TEST(BehindHaproxy, OrdersOverThreeProcessesNeverOversell) {
   const int stock = 30;
   const auto variant = created_variant(server, stock);
   std::vector<TestUser> customers;
+  customers.reserve(8);
   for (int i = 0; i < 8; ++i) customers.push_back(server.register_user("customer"));
 
   // Half the clients go through the balancer (which sends a variant's orders to its owner), half
@@ -250,6 +251,7 @@ TEST(BehindHaproxy, AKilledOwnerLeavesThePoolItsVariantMovesAndItsOrdersCanStill
   std::mutex mutex;
   std::map<int, int> statuses;  // 0: a connection error
   std::vector<std::thread> load;
+  load.reserve(3);
   for (int t = 0; t < 3; ++t) {
     load.emplace_back([&] {
       std::unique_ptr<HttpClient> c;

@@ -46,7 +46,7 @@ std::string write_haproxy_config(uint16_t port, const std::vector<uint16_t>& mem
     }
     cfg << line << "\n";
   }
-  const auto path = "/tmp/marketlink-haproxy-" + unique_suffix() + ".cfg";
+  auto path = "/tmp/marketlink-haproxy-" + unique_suffix() + ".cfg";
   std::ofstream(path) << cfg.str();
   return path;
 }
