@@ -305,3 +305,20 @@ TEST(BehindHaproxy, AKilledOwnerLeavesThePoolItsVariantMovesAndItsOrdersCanStill
   }
   EXPECT_EQ(stock_of(server, variant), 5);
 }
+
+// X-Forwarded-For: the balancer sets it to the address it received from (a client's own header
+// is replaced), and a member believes it only from the balancer's address (TRUSTED_PROXIES).
+// /metrics, served to loopback only, shows which address the member acted on.
+TEST(BehindHaproxy, TheClientAddressIsTheBalancersWordNotTheClients) {
+  if (haproxy_binary() == nullptr) GTEST_SKIP() << "haproxy is not installed (install-deps.sh)";
+  auto& server = TestServer::shared();
+  HaproxyCluster cluster(server, 1);
+  ASSERT_TRUE(cluster.ready());
+  const std::vector<std::pair<std::string, std::string>> spoofed{
+      {"X-Forwarded-For", "203.0.113.9"}};
+  // Through the balancer: the spoofed header is replaced by the real (loopback) address.
+  EXPECT_EQ(HttpClient(cluster.port).request("GET", "/metrics", "", spoofed).status, 200);
+  // Straight to the member from a trusted address, the header would be believed: not loopback.
+  EXPECT_EQ(HttpClient(cluster.ports[0]).request("GET", "/metrics", "", spoofed).status, 403);
+  EXPECT_EQ(HttpClient(cluster.ports[0]).get("/metrics").status, 200);
+}
