@@ -137,8 +137,7 @@ int run_serve(const ml::config::Config& config) {
   }
   ml::http::SeriesSampler sampler(app);  // the console's charts: one sample a second
   auto& membership = services.membership;
-  membership.set_snapshot_source(ml::http::member_snapshot(app));
-  membership.set_record_source(ml::http::member_record(
+  membership.set_source(ml::http::member_publication(
       app, config.member_address.empty() ? config.http_host + ":" + std::to_string(port)
                                          : config.member_address));
   const int signo = server.wait_for_signal();

@@ -45,10 +45,9 @@ struct App {
 
 Router build_router(App& app);
 
-// This process's membership record (JSON: version, start time, address, pid, draining, load),
-// for Membership::set_record_source; `address` is where other members reach it.
-std::function<std::string()> member_record(App& app, std::string address);
-// This process's actor snapshot as other members' consoles read it (Membership::snapshot).
-std::function<std::string()> member_snapshot(App& app);
+// What this process publishes for Membership::set_source, from one sample of its actors: its
+// record (version, start time, address, pid, draining, load) and its actor snapshot as other
+// members' consoles read it; `address` is where other members reach it.
+std::function<actors::MemberPublication()> member_publication(App& app, std::string address);
 
 }  // namespace marketlink::http

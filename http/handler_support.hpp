@@ -90,6 +90,8 @@ void add_payment_routes(Router& router, App& app);
 void add_console_routes(Router& router, App& app);
 void add_docs_routes(Router& router, App& app);
 void add_cluster_routes(Router& router, App& app);
+// The actor snapshot a member publishes for the others (the tree, its 50 busiest stock actors).
+boost::json::object published_actors(std::vector<actors::ActorView> all, double uptime);
 // The live ops stream (/api/v1/ops/stream/), for HttpServer::set_stream.
 StreamEndpoint ops_stream(App& app);
 

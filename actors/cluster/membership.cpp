@@ -80,34 +80,25 @@ struct Membership::Impl {
   const config::Config& config;
   std::string id;
   std::mutex mutex;
-  std::function<std::string()> source;
-  std::function<std::string()> snapshot_source;
+  std::function<MemberPublication()> source;
   std::shared_ptr<internal::Slot> slot;
 
-  std::function<std::string()> record_source() {
-    std::lock_guard lock(mutex);
-    return source;
-  }
-  std::string snapshot() {
-    std::function<std::string()> make;
+  // Nothing is written until the process has said what it publishes (it knows its address only
+  // once it listens).
+  void renew(Callback<Unit> done) {
+    std::function<MemberPublication()> make;
     {
       std::lock_guard lock(mutex);
-      make = snapshot_source;
+      make = source;
     }
-    return make ? make() : std::string();
-  }
-  // Nothing is written until the process has said what its record is (it knows its address
-  // only once it listens).
-  void renew(Callback<Unit> done) {
-    auto make = record_source();
     if (!make) return done(Unit{});
     run_redis<Unit>(
         runtime,
-        [id = id, record = make(), snapshot = snapshot(),
-         ttl = std::to_string(config.member_ttl.count())](
+        [id = id, published = make(), ttl = std::to_string(config.member_ttl.count())](
             persistence::RedisClient& redis) -> Result<Unit> {
           auto r = redis.command({"EVAL", kRenewScript, "3", keys::members(), keys::members_seen(),
-                                  keys::member_actors(id), id, record, snapshot, ttl});
+                                  keys::member_actors(id), id, published.record, published.snapshot,
+                                  ttl});
           if (!r) return std::move(r).error();
           if (r->type == persistence::RedisReply::Type::error) return Error::unavailable();
           return Unit{};
@@ -167,17 +158,12 @@ const std::string& Membership::id() const {
   return impl_->id;
 }
 
-void Membership::set_record_source(std::function<std::string()> source) {
+void Membership::set_source(std::function<MemberPublication()> source) {
   {
     std::lock_guard lock(impl_->mutex);
     impl_->source = std::move(source);
   }
   renew_now([](const Result<Unit>&) {});  // listed now, not at the next heartbeat
-}
-
-void Membership::set_snapshot_source(std::function<std::string()> source) {
-  std::lock_guard lock(impl_->mutex);
-  impl_->snapshot_source = std::move(source);
 }
 
 void Membership::snapshot(const std::string& member_id, Callback<std::string> done) {

@@ -14,6 +14,13 @@
 
 namespace marketlink::actors {
 
+// What each renewal writes: the record (a JSON object) and, beside it, this process's actor
+// snapshot (JSON; "" for none), which other members' consoles read with snapshot().
+struct MemberPublication {
+  std::string record;
+  std::string snapshot;
+};
+
 struct Member {
   std::string id;
   std::string record;         // the JSON the member wrote (version, started_at, address, load, …)
@@ -29,12 +36,9 @@ class Membership {
 
   // This process's member id (MEMBER_NAME, else host-pid-random).
   const std::string& id() const;
-  // What each renewal writes: a JSON object, built on the membership actor's thread (so it must
-  // be thread-safe). Set once, before the first renewal that should carry it.
-  void set_record_source(std::function<std::string()> source);
-  // What each renewal publishes beside the record: this process's actor snapshot (JSON), which
-  // other members' consoles read with snapshot(). Optional.
-  void set_snapshot_source(std::function<std::string()> source);
+  // What each renewal writes, built on the membership actor's thread (so it must be
+  // thread-safe). Nothing is written before it is set; setting it renews at once.
+  void set_source(std::function<MemberPublication()> source);
   // A member's last published snapshot; not_found when it has none that is live.
   void snapshot(const std::string& member_id, Callback<std::string> done);
   // The live members, this one included once it has renewed.

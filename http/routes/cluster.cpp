@@ -1,5 +1,5 @@
-// GET /api/v1/ops/cluster/: the live members (actors/cluster/membership), and the record this
-// process renews (member_record).
+// GET /api/v1/ops/cluster/: the live members (actors/cluster/membership), and what this process
+// publishes with each renewal (member_publication).
 #include <unistd.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -45,11 +45,11 @@ void get_cluster(App& app, RequestPtr req, Responder respond) {
 
 }  // namespace
 
-std::function<std::string()> member_record(App& app, std::string address) {
+std::function<actors::MemberPublication()> member_publication(App& app, std::string address) {
   return [&app, address = std::move(address), started = utc_now_iso(), pid = ::getpid()] {
     std::size_t stock_actors = 0;
     std::size_t mailbox_max = 0;
-    const auto all = app.inspector.sample();
+    auto all = app.inspector.sample();
     double handled_per_second = 0;
     for (const auto& a : all) {
       if (a.stats.kind == "stock") ++stock_actors;
@@ -68,7 +68,9 @@ std::function<std::string()> member_record(App& app, std::string address) {
                                {"pid", pid},
                                {"draining", app.draining->load()},
                                {"load", std::move(load)}};
-    return boost::json::serialize(record);
+    return actors::MemberPublication{
+        boost::json::serialize(record),
+        boost::json::serialize(published_actors(std::move(all), app.inspector.uptime_seconds()))};
   };
 }
 

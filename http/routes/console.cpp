@@ -527,11 +527,8 @@ std::string console_csp() {
          "'none'; form-action 'self'; base-uri 'none'";
 }
 
-std::function<std::string()> member_snapshot(App& app) {
-  return [&app] {
-    return boost::json::serialize(
-        actors_body(app.inspector.sample(), std::nullopt, 50, app.inspector.uptime_seconds()));
-  };
+boost::json::object published_actors(std::vector<ActorView> all, double uptime) {
+  return actors_body(std::move(all), std::nullopt, 50, uptime);
 }
 
 void add_console_routes(Router& router, App& app) {

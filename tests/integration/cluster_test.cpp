@@ -20,6 +20,16 @@ using namespace marketlink::testing;
 
 namespace {
 
+// A `marketlink serve` member named `name` on `port`, sharing this test's database, Redis and
+// fake gateway; `extra` overrides its environment.
+pid_t spawn_member(TestServer& server, uint16_t port, const std::string& name,
+                   const Overrides& extra = {}) {
+  auto env = server_process_env(server.config(), port, shared_gateway().session_url());
+  env["MEMBER_NAME"] = name;
+  for (const auto& [k, v] : extra) env[k] = v;
+  return spawn_process(MARKETLINK_BINARY, {"serve"}, env);
+}
+
 // The member of that id in the cluster list, or null.
 boost::json::value member(HttpClient& c, const std::string& token, const std::string& id) {
   auto r = c.get("/api/v1/ops/cluster/", token);
@@ -40,11 +50,9 @@ TEST(Cluster, EveryLiveProcessIsListedAndADrainingOneLeaves) {
 
   const auto port = free_port();
   const auto name = "second-" + unique_suffix();
-  auto env = server_process_env(server.config(), port, shared_gateway().session_url());
-  env["MEMBER_NAME"] = name;
-  env["MEMBER_HEARTBEAT_MS"] = "200";
-  env["DRAIN_MS"] = "60000";  // ends early: the test stops it with a second signal
-  const pid_t pid = spawn_process(MARKETLINK_BINARY, {"serve"}, env);
+  // DRAIN_MS ends early: the test stops it with a second signal.
+  const pid_t pid =
+      spawn_member(server, port, name, {{"MEMBER_HEARTBEAT_MS", "200"}, {"DRAIN_MS", "60000"}});
   ASSERT_TRUE(serving(port));
 
   boost::json::value second;
@@ -88,9 +96,7 @@ TEST(Cluster, AStoppedProcessLeavesTheListAtOnce) {
   auto c = server.client();
   const auto port = free_port();
   const auto name = "leaving-" + unique_suffix();
-  auto env = server_process_env(server.config(), port, shared_gateway().session_url());
-  env["MEMBER_NAME"] = name;
-  const pid_t pid = spawn_process(MARKETLINK_BINARY, {"serve"}, env);
+  const pid_t pid = spawn_member(server, port, name);
   ASSERT_TRUE(serving(port));
   ASSERT_TRUE(eventually([&] { return !member(c, admin.access, name).is_null(); }));
   EXPECT_EQ(stop_process(pid), 0);
@@ -109,12 +115,10 @@ class HaproxyCluster {
     port = free_port();
     for (int i = 1; i <= n; ++i) {
       const auto p = free_port();
-      auto env = server_process_env(server.config(), p, shared_gateway().session_url());
-      env["MEMBER_NAME"] = "m" + std::to_string(i) + "-" + unique_suffix();
-      env["TRUSTED_PROXIES"] = "127.0.0.1";
-      env["DRAIN_MS"] = "3000";
+      Overrides env{{"TRUSTED_PROXIES", "127.0.0.1"}, {"DRAIN_MS", "3000"}};
       for (const auto& [k, v] : extra) env[k] = v;
-      members.push_back(spawn_process(MARKETLINK_BINARY, {"serve"}, env));
+      members.push_back(
+          spawn_member(server, p, "m" + std::to_string(i) + "-" + unique_suffix(), env));
       ports.push_back(p);
     }
     config_path = write_haproxy_config(port, ports);

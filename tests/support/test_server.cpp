@@ -70,9 +70,8 @@ TestServer::TestServer(const std::map<std::string, std::string>& overrides)
   server_->set_stream(std::move(stream));
   port_ = server_->start();
   sampler_ = std::make_unique<http::SeriesSampler>(*app_);
-  services_->membership.set_snapshot_source(http::member_snapshot(*app_));
-  services_->membership.set_record_source(
-      http::member_record(*app_, "127.0.0.1:" + std::to_string(port_)));
+  services_->membership.set_source(
+      http::member_publication(*app_, "127.0.0.1:" + std::to_string(port_)));
 }
 
 TestServer::~TestServer() {
