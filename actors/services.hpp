@@ -5,6 +5,7 @@
 #include "actors/accounts/accounts.hpp"
 #include "actors/catalog/catalog.hpp"
 #include "actors/cluster/membership.hpp"
+#include "actors/cluster/ownership.hpp"
 #include "actors/limits/limiter.hpp"
 #include "actors/ops/janitor.hpp"
 #include "actors/ops/ops_service.hpp"
@@ -30,7 +31,8 @@ struct Services {
         catalog(runtime, config, stock),
         ops(runtime),
         janitor(runtime, config),
-        membership(runtime, config) {}
+        membership(runtime, config),
+        ownership(runtime, config, membership, stock) {}
 
   // Stops every actor before any service goes: continuations capture the services.
   ~Services() { runtime.shutdown(); }
@@ -49,6 +51,7 @@ struct Services {
   OpsService ops;
   Janitor janitor;
   Membership membership;
+  Ownership ownership;
 };
 
 }  // namespace marketlink::actors

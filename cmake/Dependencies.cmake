@@ -19,6 +19,11 @@ set_target_properties(CAF::core PROPERTIES
   IMPORTED_LOCATION ${CAF_CORE_LIBRARY}
   INTERFACE_INCLUDE_DIRECTORIES ${CAF_INCLUDE_DIR}
   INTERFACE_LINK_LIBRARIES Threads::Threads)
+find_library(CAF_IO_LIBRARY caf_io REQUIRED)
+add_library(CAF::io UNKNOWN IMPORTED)
+set_target_properties(CAF::io PROPERTIES
+  IMPORTED_LOCATION ${CAF_IO_LIBRARY}
+  INTERFACE_LINK_LIBRARIES CAF::core)
 
 # libhpdf (Haru) ships no pkg-config or CMake file on Debian 12.
 find_path(HPDF_INCLUDE_DIR hpdf.h REQUIRED)

@@ -238,7 +238,13 @@ LoadResult load(const Lookup& lookup) {
   r.duration("MEMBER_HEARTBEAT_MS", c.member_heartbeat, 100, 60000);
   r.duration("MEMBER_TTL_MS", c.member_ttl, 300, 600000);
   r.string("MEMBER_NAME", c.member_name);
+  r.string("CLUSTER_NAME", c.cluster_name);
   r.string("MEMBER_ADDRESS", c.member_address);
+  if (auto v = r.raw("CLUSTER_LINK_PORT"); v && !trim(*v).empty()) {
+    r.integer("CLUSTER_LINK_PORT", c.link_port, 0, 65535);
+  }
+  r.string("CLUSTER_LINK_BIND", c.link_bind);
+  r.string("CLUSTER_LINK_ADVERTISE", c.link_advertise);
   if (c.member_ttl <= c.member_heartbeat) {
     problems.emplace_back("MEMBER_TTL_MS: must be longer than MEMBER_HEARTBEAT_MS");
   }
@@ -305,7 +311,10 @@ std::string describe(const Config& c) {
   os << "http=" << c.http_host << ':' << c.http_port << " http_threads=" << c.http_threads
      << " actor_threads=" << c.actor_threads << " db_pool=" << c.db_pool_size
      << " hash_pool=" << c.hash_pool_size << " redis=" << c.redis_host << ':' << c.redis_port << '/'
-     << c.redis_db << " debug=" << (c.debug ? "on" : "off") << " base_domain=" << c.base_domain;
+     << c.redis_db << " debug=" << (c.debug ? "on" : "off") << " base_domain=" << c.base_domain
+     << " cluster_link="
+     << (c.link_port < 0 ? std::string("off")
+                            : c.link_bind + ':' + std::to_string(c.link_port));
   return os.str();
 }
 

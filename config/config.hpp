@@ -141,10 +141,19 @@ struct Config {
   // Cluster membership (actors/cluster/membership): this process's id (default host-pid-random),
   // how often its record is renewed, and how long an unrenewed record still counts as live.
   std::string member_name;
+  // Several deployments may share one Redis: each lists only the members of its CLUSTER_NAME.
+  std::string cluster_name;
   std::chrono::milliseconds member_heartbeat{1000};
   std::chrono::milliseconds member_ttl{5000};
   // The address other members and the console reach this process at (default host:port bound).
   std::string member_address;
+  // Ownership of variants across the cluster (actors/cluster/ownership): the port this process's
+  // link listens on for other members (CAF's network layer; 0: any free port), -1 (unset): off,
+  // every process owns every variant for itself. The link has no authentication of its own: bind
+  // it to an interface only the members reach.
+  int link_port = -1;
+  std::string link_bind = "127.0.0.1";
+  std::string link_advertise;  // the host other members connect to (default: bind or hostname)
 
   std::string log_level = "info";
 

@@ -24,7 +24,8 @@ struct App {
         stock(s.stock),
         inspector(s.inspector),
         ops(s.ops),
-        membership(s.membership) {}
+        membership(s.membership),
+        ownership(s.ownership) {}
 
   const config::Config& config;
   actors::Runtime& runtime;
@@ -37,6 +38,7 @@ struct App {
   actors::Inspector& inspector;
   actors::OpsService& ops;
   actors::Membership& membership;
+  actors::Ownership& ownership;
   // Set on SIGTERM: /readyz answers 503 "draining" so a balancer stops sending new requests.
   std::shared_ptr<std::atomic<bool>> draining = std::make_shared<std::atomic<bool>>(false);
   // Set once the HTTP server exists (for the console and /metrics).

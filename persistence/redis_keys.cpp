@@ -12,14 +12,20 @@ std::string limit(const std::string& scope, const std::string& who) {
 std::string stock(int64_t variant_id) {
   return "variant:" + std::to_string(variant_id) + ":stock";
 }
-std::string members() {
-  return "members";
+namespace {
+std::string in_cluster(const std::string& cluster, std::string key) {
+  return cluster.empty() ? key : "cluster:" + cluster + ":" + key;
 }
-std::string members_seen() {
-  return "members:seen";
+}  // namespace
+
+std::string members(const std::string& cluster) {
+  return in_cluster(cluster, "members");
 }
-std::string member_actors(const std::string& member_id) {
-  return "members:actors:" + member_id;
+std::string members_seen(const std::string& cluster) {
+  return in_cluster(cluster, "members:seen");
+}
+std::string member_actors(const std::string& member_id, const std::string& cluster) {
+  return in_cluster(cluster, "members:actors:" + member_id);
 }
 std::string inflight(int64_t variant_id) {
   return "variant:" + std::to_string(variant_id) + ":inflight";

@@ -19,10 +19,12 @@ std::string stock(int64_t variant_id);
 std::string inflight(int64_t variant_id);
 // members: hash, member id → its record (JSON); members:seen: sorted set, member id by the Redis
 // clock (ms) of its last renewal (actors/cluster/membership).
-std::string members();
-std::string members_seen();
+// With a cluster name (CLUSTER_NAME: several deployments sharing one Redis), each of the three
+// is under cluster:<name>: instead.
+std::string members(const std::string& cluster = {});
+std::string members_seen(const std::string& cluster = {});
 // members:actors:<id>: that member's last published actor snapshot (JSON), expiring with its
 // record's liveness (MEMBER_TTL_MS).
-std::string member_actors(const std::string& member_id);
+std::string member_actors(const std::string& member_id, const std::string& cluster = {});
 
 }  // namespace marketlink::persistence::redis_keys

@@ -94,11 +94,12 @@ struct Membership::Impl {
     if (!make) return done(Unit{});
     run_redis<Unit>(
         runtime,
-        [id = id, published = make(), ttl = std::to_string(config.member_ttl.count())](
+        [id = id, cluster = config.cluster_name, published = make(),
+         ttl = std::to_string(config.member_ttl.count())](
             persistence::RedisClient& redis) -> Result<Unit> {
-          auto r = redis.command({"EVAL", kRenewScript, "3", keys::members(), keys::members_seen(),
-                                  keys::member_actors(id), id, published.record, published.snapshot,
-                                  ttl});
+          auto r = redis.command({"EVAL", kRenewScript, "3", keys::members(cluster),
+                                  keys::members_seen(cluster), keys::member_actors(id, cluster), id,
+                                  published.record, published.snapshot, ttl});
           if (!r) return std::move(r).error();
           if (r->type == persistence::RedisReply::Type::error) return Error::unavailable();
           return Unit{};
@@ -169,8 +170,8 @@ void Membership::set_source(std::function<MemberPublication()> source) {
 void Membership::snapshot(const std::string& member_id, Callback<std::string> done) {
   run_redis<std::string>(
       impl_->runtime,
-      [key =
-           keys::member_actors(member_id)](persistence::RedisClient& redis) -> Result<std::string> {
+      [key = keys::member_actors(member_id, impl_->config.cluster_name)](
+          persistence::RedisClient& redis) -> Result<std::string> {
         auto r = redis.command({"GET", key});
         if (!r) return std::move(r).error();
         if (r->type != persistence::RedisReply::Type::string) return Error::not_found();
@@ -188,9 +189,10 @@ void Membership::members(Callback<std::vector<Member>> done) {
   const auto ttl = std::to_string(impl_->config.member_ttl.count());
   run_redis<std::vector<Member>>(
       impl_->runtime,
-      [ttl](persistence::RedisClient& redis) -> Result<std::vector<Member>> {
-        auto r =
-            redis.command({"EVAL", kListScript, "2", keys::members(), keys::members_seen(), ttl});
+      [ttl, cluster = impl_->config.cluster_name](
+          persistence::RedisClient& redis) -> Result<std::vector<Member>> {
+        auto r = redis.command({"EVAL", kListScript, "2", keys::members(cluster),
+                                keys::members_seen(cluster), ttl});
         if (!r) return std::move(r).error();
         if (r->type != persistence::RedisReply::Type::array) return Error::unavailable();
         std::vector<Member> out;
@@ -206,12 +208,13 @@ void Membership::members(Callback<std::vector<Member>> done) {
 void Membership::leave(Callback<Unit> done) {
   run_redis<Unit>(
       impl_->runtime,
-      [id = impl_->id](persistence::RedisClient& redis) -> Result<Unit> {
-        auto a = redis.command({"HDEL", keys::members(), id});
+      [id = impl_->id, cluster = impl_->config.cluster_name](
+          persistence::RedisClient& redis) -> Result<Unit> {
+        auto a = redis.command({"HDEL", keys::members(cluster), id});
         if (!a) return std::move(a).error();
-        if (auto s = redis.command({"DEL", keys::member_actors(id)}); !s)
+        if (auto s = redis.command({"DEL", keys::member_actors(id, cluster)}); !s)
           return std::move(s).error();
-        auto b = redis.command({"ZREM", keys::members_seen(), id});
+        auto b = redis.command({"ZREM", keys::members_seen(cluster), id});
         if (!b) return std::move(b).error();
         return Unit{};
       },

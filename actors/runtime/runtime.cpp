@@ -11,12 +11,14 @@
 #include <array>
 #include <atomic>
 #include <caf/all.hpp>
+#include <caf/io/middleman.hpp>
 #include <csignal>
 #include <deque>
 #include <future>
 #include <map>
 #include <optional>
 
+#include "actors/cluster/wire.hpp"
 #include "actors/runtime/backoff.hpp"
 #include "actors/runtime/counters.hpp"
 #include "actors/runtime/internal.hpp"
@@ -152,6 +154,10 @@ struct Runtime::Impl {
   explicit Impl(const config::Config& c) : config(c), commits(kCommitGroupLimit, c.commit_linger) {
     caf_config.set("scheduler.max-threads", static_cast<size_t>(c.actor_threads));
     caf_config.set("scheduler.max-throughput", static_cast<size_t>(c.actor_throughput));
+    // What members send each other (actors/cluster/ownership), and the network layer that carries
+    // it when ownership is on.
+    wire::register_wire_types(caf_config);
+    if (c.link_port >= 0) caf_config.load<caf::io::middleman>();
     system = std::make_unique<caf::actor_system>(caf_config);
     // Runs Runtime::after's closures; it has no state to lose, so nothing supervises it.
     timer = system->spawn<TimerActor>();

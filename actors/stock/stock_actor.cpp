@@ -22,6 +22,7 @@
 #include <array>
 #include <deque>
 #include <unordered_map>
+#include <utility>
 #include <variant>
 
 #include "actors/runtime/counters.hpp"
@@ -920,20 +921,69 @@ caf::behavior stock_supervisor(caf::stateful_actor<SupervisorState>* self, Runti
 }  // namespace
 
 struct StockService::Impl {
+  explicit Impl(Runtime& r) : runtime(r) {}
   Runtime& runtime;
   std::shared_ptr<internal::Slot> supervisor;
   std::shared_ptr<std::atomic<std::size_t>> live = std::make_shared<std::atomic<std::size_t>>(0);
   std::shared_ptr<std::atomic<int>> degraded = std::make_shared<std::atomic<int>>(0);
+  std::atomic<StockRemote*> remote{nullptr};
 
   void send(int64_t variant_id, StockWork work) {
     auto handle = supervisor->get();
     if (!handle) return fail_work(work, Error::unavailable());
     caf::anon_send(handle, StockMsg{variant_id, std::move(work)});
   }
+
+  // Where to forward the variant's work: to the member that owns it, when that is another one
+  // (never for work that must stay `here`).
+  std::pair<StockRemote*, std::string> forward_to(int64_t variant_id, bool here) const {
+    auto* r = here ? nullptr : remote.load();
+    auto o = r != nullptr ? r->owner(variant_id) : std::nullopt;
+    if (!o) return {nullptr, {}};
+    return {r, std::move(*o)};
+  }
+
+  void release(int64_t variant_id, std::vector<std::string> ids, persistence::OrderStatus status,
+               std::string by, Callback<std::vector<std::string>> done, bool here) {
+    auto answer =
+        runtime.with_deadline<std::vector<std::string>>("stock release", std::move(done));
+    if (auto [r, to] = forward_to(variant_id, here); r != nullptr) {
+      return r->release(to, variant_id, std::move(ids), status, std::move(by), std::move(answer));
+    }
+    send(variant_id, ReleaseWork{std::move(ids), status, std::move(by), std::move(answer)});
+  }
+
+  void reserve(int64_t variant_id, std::string customer_id, Deadline deadline,
+               Callback<persistence::OrderRow> done, bool here, std::weak_ptr<Impl> weak) {
+    // A reservation that commits after its caller was answered at the deadline is given back at
+    // once (nobody will pay for it), by whichever member owns the variant then.
+    Callback<persistence::OrderRow> late = [weak, variant_id](Result<persistence::OrderRow> r) {
+      auto impl = weak.lock();
+      if (!r || !impl) return;
+      spdlog::warn("stock {}: reservation {} committed after its deadline; released", variant_id,
+                   r->id);
+      impl->release(variant_id, {r->id}, persistence::OrderStatus::cancelled, "system:deadline",
+                    [](const Result<std::vector<std::string>>&) {}, false);
+    };
+    auto answer = runtime.with_deadline<persistence::OrderRow>(
+        "stock reservation", std::move(done), deadline, std::move(late));
+    if (auto [r, to] = forward_to(variant_id, here); r != nullptr) {
+      return r->reserve(to, variant_id, std::move(customer_id), deadline, std::move(answer));
+    }
+    send(variant_id, ReserveWork{std::move(customer_id), std::move(answer), deadline});
+  }
+
+  void resync(int64_t variant_id, Callback<int> done, bool here) {
+    auto answer = runtime.with_deadline<int>("stock resync", std::move(done));
+    if (auto [r, to] = forward_to(variant_id, here); r != nullptr) {
+      return r->resync(to, variant_id, std::move(answer));
+    }
+    send(variant_id, ResyncWork{std::move(answer)});
+  }
 };
 
 StockService::StockService(Runtime& runtime, const config::Config& config)
-    : impl_(std::make_shared<Impl>(Impl{runtime, nullptr})) {
+    : impl_(std::make_shared<Impl>(runtime)) {
   auto live = impl_->live;
   auto degraded = impl_->degraded;
   Runtime* rt = &runtime;
@@ -946,36 +996,34 @@ StockService::StockService(Runtime& runtime, const config::Config& config)
 
 StockService::~StockService() = default;
 
+void StockService::set_remote(StockRemote* remote) {
+  impl_->remote.store(remote);
+}
+
 void StockService::reserve(int64_t variant_id, std::string customer_id, Deadline deadline,
                            Callback<persistence::OrderRow> done) {
-  // A reservation that commits after its caller was answered at the deadline is given back at
-  // once (nobody will pay for it).
-  std::weak_ptr<Impl> weak = impl_;
-  Callback<persistence::OrderRow> late = [weak, variant_id](Result<persistence::OrderRow> r) {
-    auto impl = weak.lock();
-    if (!r || !impl) return;
-    spdlog::warn("stock {}: reservation {} committed after its deadline; released", variant_id,
-                 r->id);
-    impl->send(variant_id, ReleaseWork{{r->id},
-                                       persistence::OrderStatus::cancelled,
-                                       "system:deadline",
-                                       [](const Result<std::vector<std::string>>&) {}});
-  };
-  impl_->send(variant_id,
-              ReserveWork{std::move(customer_id),
-                          impl_->runtime.with_deadline<persistence::OrderRow>(
-                              "stock reservation", std::move(done), deadline, std::move(late)),
-                          deadline});
+  impl_->reserve(variant_id, std::move(customer_id), deadline, std::move(done), false, impl_);
+}
+
+void StockService::reserve_here(int64_t variant_id, std::string customer_id, Deadline deadline,
+                                Callback<persistence::OrderRow> done) {
+  impl_->reserve(variant_id, std::move(customer_id), deadline, std::move(done), true, impl_);
 }
 
 void StockService::release(int64_t variant_id, std::vector<std::string> order_ids,
                            persistence::OrderStatus status, std::string by,
                            Callback<std::vector<std::string>> done) {
-  impl_->send(variant_id, ReleaseWork{std::move(order_ids), status, std::move(by),
-                                      impl_->runtime.with_deadline<std::vector<std::string>>(
-                                          "stock release", std::move(done))});
+  impl_->release(variant_id, std::move(order_ids), status, std::move(by), std::move(done), false);
 }
 
+void StockService::release_here(int64_t variant_id, std::vector<std::string> order_ids,
+                                persistence::OrderStatus status, std::string by,
+                                Callback<std::vector<std::string>> done) {
+  impl_->release(variant_id, std::move(order_ids), status, std::move(by), std::move(done), true);
+}
+
+// A vendor's edit stays in this process: it runs in a transaction of its own, serialised with
+// this process's reservations of the variant (the conditional UPDATE serialises the rest).
 void StockService::exclusive(int64_t variant_id, std::function<Result<StockChange>(Tx&)> change,
                              Callback<StockChange> done) {
   impl_->send(variant_id,
@@ -984,8 +1032,11 @@ void StockService::exclusive(int64_t variant_id, std::function<Result<StockChang
 }
 
 void StockService::resync(int64_t variant_id, Callback<int> done) {
-  impl_->send(variant_id,
-              ResyncWork{impl_->runtime.with_deadline<int>("stock resync", std::move(done))});
+  impl_->resync(variant_id, std::move(done), false);
+}
+
+void StockService::resync_here(int64_t variant_id, Callback<int> done) {
+  impl_->resync(variant_id, std::move(done), true);
 }
 
 std::size_t StockService::live_actors() const {

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,23 @@ struct StockChange {
   int stock = 0;  // the variant's stock afterwards
 };
 
+// Where the work for a variant that another member owns goes (actors/cluster/ownership, over
+// CAF's network layer). A forwarded call the owner cannot take (unreachable, gone) comes back to
+// this process's own stock actor: ownership is for throughput, never for correctness (the Redis
+// gate and the conditional UPDATE hold whoever writes).
+class StockRemote {
+ public:
+  virtual ~StockRemote() = default;
+  // The member that owns the variant, when it is not this process.
+  virtual std::optional<std::string> owner(int64_t variant_id) const = 0;
+  virtual void reserve(const std::string& owner, int64_t variant_id, std::string customer_id,
+                       Deadline deadline, Callback<persistence::OrderRow> done) = 0;
+  virtual void release(const std::string& owner, int64_t variant_id,
+                       std::vector<std::string> order_ids, persistence::OrderStatus status,
+                       std::string by, Callback<std::vector<std::string>> done) = 0;
+  virtual void resync(const std::string& owner, int64_t variant_id, Callback<int> done) = 0;
+};
+
 Error sold_out_error();
 Error unknown_variant_error(int64_t variant_id);
 
@@ -27,6 +45,10 @@ class StockService {
  public:
   StockService(Runtime& runtime, const config::Config& config);
   ~StockService();
+
+  // Reservations, releases and resyncs go to the variant's owner when `remote` names another
+  // member (nullptr: every variant is this process's). Not owned: it must outlive its use.
+  void set_remote(StockRemote* remote);
 
   // Reserves one unit and creates the pending order for `customer_id`, unless the request's
   // `deadline` passes before its batch runs (then it takes nothing and answers 503).
@@ -45,6 +67,15 @@ class StockService {
                  Callback<StockChange> done);
   // Rewrites the variant's Redis counter from PostgreSQL.
   void resync(int64_t variant_id, Callback<int> done);
+
+  // The same three in this process's stock actor, whoever owns the variant (the owner serving a
+  // forwarded call, and a forwarded call coming back).
+  void reserve_here(int64_t variant_id, std::string customer_id, Deadline deadline,
+                    Callback<persistence::OrderRow> done);
+  void release_here(int64_t variant_id, std::vector<std::string> order_ids,
+                    persistence::OrderStatus status, std::string by,
+                    Callback<std::vector<std::string>> done);
+  void resync_here(int64_t variant_id, Callback<int> done);
 
   // Live stock actors right now.
   std::size_t live_actors() const;

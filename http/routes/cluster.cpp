@@ -37,8 +37,16 @@ void get_cluster(App& app, RequestPtr req, Responder respond) {
         list.push_back(std::move(item));
       }
       const auto count = list.size();
-      respond(json_response(
-          200, {{"self", app.membership.id()}, {"count", count}, {"members", std::move(list)}}));
+      // This process's view of who owns variants (each member computes its own, from the same
+      // records and the links it could not reach).
+      boost::json::array owners;
+      for (const auto& id : app.ownership.owners()) owners.push_back(boost::json::string(id));
+      boost::json::object ownership{{"enabled", app.ownership.enabled()},
+                                    {"owners", std::move(owners)}};
+      respond(json_response(200, {{"self", app.membership.id()},
+                                  {"count", count},
+                                  {"members", std::move(list)},
+                                  {"ownership", std::move(ownership)}}));
     });
   });
 }
@@ -68,6 +76,8 @@ std::function<actors::MemberPublication()> member_publication(App& app, std::str
                                {"pid", pid},
                                {"draining", app.draining->load()},
                                {"load", std::move(load)}};
+    // Where other members forward the work of the variants this one owns (ownership on).
+    if (auto link = app.ownership.endpoint(); !link.empty()) record["link"] = link;
     return actors::MemberPublication{
         boost::json::serialize(record),
         boost::json::serialize(published_actors(std::move(all), app.inspector.uptime_seconds()))};

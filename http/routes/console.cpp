@@ -390,9 +390,36 @@ void resync_variant(App& app, RequestPtr req, Responder respond) {
   });
 }
 
+// ?member=<id>: on that member (over the cluster link; ownership on), else on this one.
 void restart_actor(App& app, RequestPtr req, Responder respond) {
   with_admin(app, req, respond, [&app, req, respond](UserRow admin) {
     const auto name = req->param("name");
+    auto member = req->query_param("member");
+    if (member && !member->empty() && *member != app.membership.id()) {
+      const auto target = *member + "/" + name;
+      return app.ownership.restart_on(
+          *member, name, [&app, req, respond, admin, name, target](Result<bool> r) {
+            if (!r && r.error().code == ErrorCode::not_found) {
+              return audited(app, admin, "ops.actor_restart", target, "no such member",
+                             json_response(404, {{"detail", "No live member by that name with "
+                                                            "its cluster link up."}}),
+                             respond);
+            }
+            if (!r) {
+              return audited(app, admin, "ops.actor_restart", target,
+                             "error: " + r.error().message,
+                             error_response(r.error(), req->request_id), respond);
+            }
+            if (!*r) {
+              return audited(app, admin, "ops.actor_restart", target, "unknown",
+                             json_response(404, {{"detail", "No restartable actor by that name."},
+                                                 {"restartable", boost::json::array{}}}),
+                             respond);
+            }
+            audited(app, admin, "ops.actor_restart", target, "restarting",
+                    json_response(202, {{"restarting", name}}), respond);
+          });
+    }
     const bool ok = app.runtime.restart_child(name);
     if (!ok) {
       boost::json::array names;

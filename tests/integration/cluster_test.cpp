@@ -3,6 +3,7 @@
 // "draining", its record says so, it still serves), then leaves the list as it stops.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "actors/cluster/ownership.hpp"
 #include "tests/support/haproxy.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_server.hpp"
@@ -325,4 +327,230 @@ TEST(BehindHaproxy, TheClientAddressIsTheBalancersWordNotTheClients) {
   // Straight to the member from a trusted address, the header would be believed: not loopback.
   EXPECT_EQ(HttpClient(cluster.ports[0]).request("GET", "/metrics", "", spoofed).status, 403);
   EXPECT_EQ(HttpClient(cluster.ports[0]).get("/metrics").status, 200);
+}
+
+// ---- Ownership (CLUSTER_LINK_PORT): each variant has one owner among the members, and the
+// others forward its reservations to that member's stock actor over CAF's network layer.
+namespace {
+
+class LinkedMembers {
+ public:
+  // Members of a cluster of their own (CLUSTER_NAME), so tests that run at once do not meet.
+  LinkedMembers(TestServer& server, int n, const Overrides& extra = {}) {
+    const auto cluster = "t-" + unique_suffix();
+    for (int i = 1; i <= n; ++i) {
+      Overrides env{{"CLUSTER_LINK_PORT", "0"},
+                    {"CLUSTER_NAME", cluster},
+                    {"MEMBER_HEARTBEAT_MS", "200"},
+                    {"MEMBER_TTL_MS", "2000"}};
+      for (const auto& [k, v] : extra) env[k] = v;
+      ids.push_back("o" + std::to_string(i) + "-" + unique_suffix());
+      ports.push_back(free_port());
+      pids.push_back(spawn_member(server, ports.back(), ids.back(), env));
+    }
+  }
+  ~LinkedMembers() {
+    for (auto pid : pids) {
+      if (pid > 0) kill(pid, SIGKILL);
+    }
+    for (auto pid : pids) {
+      if (pid > 0) wait_process(pid);
+    }
+  }
+  LinkedMembers(const LinkedMembers&) = delete;
+  LinkedMembers& operator=(const LinkedMembers&) = delete;
+
+  void kill_member(std::size_t i) {
+    kill(pids[i], SIGKILL);
+    wait_process(pids[i]);
+    pids[i] = 0;
+  }
+  std::vector<std::string> alive_ids() const {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (pids[i] > 0) out.push_back(ids[i]);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  // Every living member serves and sees exactly the living members as owners.
+  bool agreed(const std::string& token) {
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (pids[i] > 0 && !serving(ports[i])) return false;
+    }
+    const auto expected = alive_ids();
+    return eventually(
+        [&] {
+          for (std::size_t i = 0; i < ids.size(); ++i) {
+            if (pids[i] == 0) continue;
+            auto r = HttpClient(ports[i]).get("/api/v1/ops/cluster/", token);
+            if (r.status != 200) return false;
+            const auto body = r.json();
+            std::vector<std::string> owners;
+            for (const auto& o : body.at("ownership").at("owners").as_array())
+              owners.emplace_back(o.as_string());
+            if (owners != expected) return false;
+          }
+          return true;
+        },
+        20000);
+  }
+  std::size_t index_of(const std::string& id) const {
+    return static_cast<std::size_t>(std::find(ids.begin(), ids.end(), id) - ids.begin());
+  }
+
+  std::vector<std::string> ids;
+  std::vector<uint16_t> ports;
+  std::vector<pid_t> pids;
+};
+
+// One actor's figures as a member reports them (null when it has no actor by that name).
+boost::json::value actor_figures(uint16_t port, const std::string& token, const std::string& kind,
+                                 const std::string& name) {
+  auto r = HttpClient(port).get("/api/v1/ops/actors/?kind=" + kind + "&limit=100000", token);
+  if (r.status != 200) return nullptr;
+  const auto body = r.json();
+  for (const auto& a : body.at("actors").as_array()) {
+    if (a.at("name").as_string() == name) return a;
+  }
+  return nullptr;
+}
+
+int64_t accepted_by(uint16_t port, const std::string& token, const std::string& variant) {
+  auto a = actor_figures(port, token, "stock", "stock/" + variant);
+  return a.is_null() ? 0 : a.at("figures").at("accepted").as_int64();
+}
+
+}  // namespace
+
+TEST(Ownership, AVariantsOrdersAreReservedByItsOwnersStockActorWhicheverMemberTakesThem) {
+  auto& server = TestServer::shared();
+  auto admin = server.create_admin();
+  LinkedMembers cluster(server, 3);
+  ASSERT_TRUE(cluster.agreed(admin.access));
+  const int stock = 30;
+  const auto variant = created_variant(server, stock);
+  const auto owner = actors::rendezvous_owner(cluster.alive_ids(), std::stoll(variant));
+  std::vector<TestUser> customers;
+  customers.reserve(6);
+  for (int i = 0; i < 6; ++i) customers.push_back(server.register_user("customer"));
+
+  std::mutex mutex;
+  std::map<int, int> statuses;
+  std::vector<std::thread> threads;
+  threads.reserve(customers.size());
+  for (std::size_t k = 0; k < customers.size(); ++k) {
+    threads.emplace_back([&, k, customer = customers[k]] {
+      HttpClient c(cluster.ports[k % cluster.ports.size()]);
+      for (int i = 0; i < 10; ++i) {
+        auto r = c.post("/api/v1/orders/", R"({"variant":)" + variant + "}", customer.access);
+        std::lock_guard lock(mutex);
+        ++statuses[r.status];
+        if (r.status == 400) {
+          EXPECT_NE(r.body.find("fully booked"), std::string::npos) << r.body;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+
+  EXPECT_EQ(statuses[201], stock) << "exactly the stock is sold, over all three processes";
+  EXPECT_EQ(statuses[201] + statuses[400], 60);
+  EXPECT_EQ(stock_of(server, variant), 0);
+  // Every reservation went through one stock actor: the owner's.
+  for (std::size_t i = 0; i < cluster.ids.size(); ++i) {
+    const auto accepted = accepted_by(cluster.ports[i], admin.access, variant);
+    if (cluster.ids[i] == owner) {
+      EXPECT_EQ(accepted, stock) << "the owner " << owner << " reserved them all";
+    } else {
+      EXPECT_EQ(accepted, 0) << cluster.ids[i] << " is not the owner";
+      auto link = actor_figures(cluster.ports[i], admin.access, "cluster_link", "cluster_link");
+      ASSERT_FALSE(link.is_null());
+      EXPECT_GE(link.at("figures").at("forwarded").as_int64(), 20) << "it forwarded its orders";
+      EXPECT_EQ(link.at("figures").at("fell_back").as_int64(), 0);
+    }
+  }
+}
+
+TEST(Ownership, AKilledOwnersVariantsMoveToALivingMemberAndNothingOversells) {
+  auto& server = TestServer::shared();
+  auto admin = server.create_admin();
+  LinkedMembers cluster(server, 3);
+  ASSERT_TRUE(cluster.agreed(admin.access));
+  const int stock = 100;
+  const auto variant = created_variant(server, stock);
+  auto customer = server.register_user("customer");
+  const auto owner = actors::rendezvous_owner(cluster.alive_ids(), std::stoll(variant));
+  const auto dead = cluster.index_of(owner);
+  int sold = 0;
+  for (auto port : cluster.ports) {
+    auto r = HttpClient(port).post("/api/v1/orders/", R"({"variant":)" + variant + "}",
+                                   customer.access);
+    ASSERT_EQ(r.status, 201) << r.body;
+    ++sold;
+  }
+  EXPECT_EQ(accepted_by(cluster.ports[dead], admin.access, variant), 3);
+
+  cluster.kill_member(dead);
+  // Orders go on through the survivors while they notice: each answer is an order or a 503.
+  std::map<int, int> statuses;
+  for (int round = 0; round < 5; ++round) {
+    for (std::size_t i = 0; i < cluster.ports.size(); ++i) {
+      if (cluster.pids[i] == 0) continue;
+      auto r = HttpClient(cluster.ports[i])
+                   .post("/api/v1/orders/", R"({"variant":)" + variant + "}", customer.access);
+      ++statuses[r.status];
+      if (r.status == 201) ++sold;
+    }
+  }
+  for (const auto& [status, count] : statuses) {
+    EXPECT_TRUE(status == 201 || status == 503) << count << " answers with status " << status;
+  }
+  // Within seconds both survivors see the same two owners, and the variant's new owner reserves
+  // every order the survivors take.
+  ASSERT_TRUE(cluster.agreed(admin.access));
+  const auto heir = actors::rendezvous_owner(cluster.alive_ids(), std::stoll(variant));
+  ASSERT_NE(heir, owner);
+  const auto heir_port = cluster.ports[cluster.index_of(heir)];
+  const auto before = accepted_by(heir_port, admin.access, variant);
+  for (std::size_t i = 0; i < cluster.ports.size(); ++i) {
+    if (cluster.pids[i] == 0) continue;
+    for (int k = 0; k < 4; ++k) {
+      auto r = HttpClient(cluster.ports[i])
+                   .post("/api/v1/orders/", R"({"variant":)" + variant + "}", customer.access);
+      EXPECT_EQ(r.status, 201) << r.body;
+      if (r.status == 201) ++sold;
+    }
+  }
+  EXPECT_EQ(accepted_by(heir_port, admin.access, variant), before + 8);
+  EXPECT_EQ(stock_of(server, variant), stock - sold) << "every order took one unit, no more";
+}
+
+TEST(Ownership, TheConsoleRestartsAnActorOnTheMemberThatRunsIt) {
+  auto& server = TestServer::shared();
+  auto admin = server.create_admin();
+  LinkedMembers cluster(server, 2);
+  ASSERT_TRUE(cluster.agreed(admin.access));
+  HttpClient first(cluster.ports[0]);
+  auto r = first.post("/api/v1/ops/actors/janitor/restart/?member=" + cluster.ids[1], "",
+                      admin.access);
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(r.json().at("restarting").as_string(), "janitor");
+  // The other member's janitor restarted; this one's did not.
+  EXPECT_TRUE(eventually([&] {
+    auto j = actor_figures(cluster.ports[1], admin.access, "janitor", "janitor");
+    return !j.is_null() && j.at("restarts").as_int64() == 1;
+  }));
+  auto own = actor_figures(cluster.ports[0], admin.access, "janitor", "janitor");
+  ASSERT_FALSE(own.is_null());
+  EXPECT_EQ(own.at("restarts").as_int64(), 0);
+
+  auto unknown_actor = first.post(
+      "/api/v1/ops/actors/no_such_actor/restart/?member=" + cluster.ids[1], "", admin.access);
+  EXPECT_EQ(unknown_actor.status, 404);
+  EXPECT_NE(unknown_actor.body.find("No restartable actor"), std::string::npos);
+  auto unknown_member =
+      first.post("/api/v1/ops/actors/janitor/restart/?member=nobody", "", admin.access);
+  EXPECT_EQ(unknown_member.status, 404);
+  EXPECT_NE(unknown_member.body.find("No live member"), std::string::npos);
 }
