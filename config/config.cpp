@@ -313,8 +313,7 @@ std::string describe(const Config& c) {
      << " hash_pool=" << c.hash_pool_size << " redis=" << c.redis_host << ':' << c.redis_port << '/'
      << c.redis_db << " debug=" << (c.debug ? "on" : "off") << " base_domain=" << c.base_domain
      << " cluster_link="
-     << (c.link_port < 0 ? std::string("off")
-                            : c.link_bind + ':' + std::to_string(c.link_port));
+     << (c.link_port < 0 ? std::string("off") : c.link_bind + ':' + std::to_string(c.link_port));
   return os.str();
 }
 

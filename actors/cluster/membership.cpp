@@ -191,8 +191,8 @@ void Membership::members(Callback<std::vector<Member>> done) {
       impl_->runtime,
       [ttl, cluster = impl_->config.cluster_name](
           persistence::RedisClient& redis) -> Result<std::vector<Member>> {
-        auto r = redis.command({"EVAL", kListScript, "2", keys::members(cluster),
-                                keys::members_seen(cluster), ttl});
+        auto r = redis.command(
+            {"EVAL", kListScript, "2", keys::members(cluster), keys::members_seen(cluster), ttl});
         if (!r) return std::move(r).error();
         if (r->type != persistence::RedisReply::Type::array) return Error::unavailable();
         std::vector<Member> out;
@@ -208,8 +208,8 @@ void Membership::members(Callback<std::vector<Member>> done) {
 void Membership::leave(Callback<Unit> done) {
   run_redis<Unit>(
       impl_->runtime,
-      [id = impl_->id, cluster = impl_->config.cluster_name](
-          persistence::RedisClient& redis) -> Result<Unit> {
+      [id = impl_->id,
+       cluster = impl_->config.cluster_name](persistence::RedisClient& redis) -> Result<Unit> {
         auto a = redis.command({"HDEL", keys::members(cluster), id});
         if (!a) return std::move(a).error();
         if (auto s = redis.command({"DEL", keys::member_actors(id, cluster)}); !s)

@@ -1,6 +1,6 @@
 // Ownership across the cluster: the `cluster_link` actor (supervised) is published on
-// CLUSTER_LINK_PORT with CAF's middleman. It serves the stock calls other members forward to this one
-// (each runs on this process's stock actor, and its answer goes back as a wire::Reply), and it
+// CLUSTER_LINK_PORT with CAF's middleman. It serves the stock calls other members forward to this
+// one (each runs on this process's stock actor, and its answer goes back as a wire::Reply), and it
 // forwards this process's calls for variants other members own: one connection per member
 // (connect_atom to the middleman, monitored), the calls waiting for it queued (bounded), a member
 // that cannot be reached taken out of this process's view for MEMBER_TTL_MS (its variants then
@@ -77,8 +77,8 @@ enum Gauge : std::size_t {
   kWaiting,
   kGaugeCount
 };
-constexpr std::array kGaugeList{"owners",     "forwarded", "served",
-                                "fell_back",  "connections", "waiting"};
+constexpr std::array kGaugeList{"owners",    "forwarded",   "served",
+                                "fell_back", "connections", "waiting"};
 static_assert(kGaugeList.size() == kGaugeCount, "one name per gauge, in order");
 
 std::string advertised_host(const config::Config& c) {
@@ -152,7 +152,7 @@ struct Ownership::Impl {
   std::shared_ptr<ActorStats> stats;
 
   mutable std::mutex mutex;
-  std::vector<LinkPeer> view;  // from Redis, by id
+  std::vector<LinkPeer> view;                                                // from Redis, by id
   std::map<std::string, std::chrono::steady_clock::time_point> unreachable;  // until when
   std::vector<std::string> current;  // the view's ids that are not unreachable now
   std::string endpoint;
@@ -257,8 +257,7 @@ void listen(LinkActor* self) {
             impl->membership.renew_now([](const Result<Unit>&) {});
           },
           [self](caf::error& e) {
-            spdlog::error("cluster: cannot listen on {}:{}: {}",
-                          self->state.impl->config.link_bind,
+            spdlog::error("cluster: cannot listen on {}:{}: {}", self->state.impl->config.link_bind,
                           self->state.impl->config.link_port, caf::to_string(e));
             self->state.stats->set_state("not listening");
             self->state.stats->failed("cannot listen: " + caf::to_string(e));
@@ -364,8 +363,8 @@ caf::behavior cluster_link(LinkActor* self, Ownership::Impl* impl) {
   return {
       [self](tick_atom) {
         auto* impl = self->state.impl;
-        impl->membership.members(internal::continue_on<std::vector<Member>>(
-            self, [impl](Result<std::vector<Member>> r) {
+        impl->membership.members(
+            internal::continue_on<std::vector<Member>>(self, [impl](Result<std::vector<Member>> r) {
               if (r) impl->set_view(owners_from_records(*r));
             }));
         self->delayed_send(self, impl->config.member_heartbeat, tick_atom::value);
@@ -397,12 +396,11 @@ caf::behavior cluster_link(LinkActor* self, Ownership::Impl* impl) {
       [self](wire::release_atom, int64_t variant, std::vector<std::string>& ids, int32_t status,
              std::string& by) {
         self->state.stats->handled(self->mailbox().size());
-        return serve<std::vector<std::string>>(
-            self, [&](Callback<std::vector<std::string>> done) {
-              self->state.impl->stock.release_here(variant, std::move(ids),
-                                                   static_cast<persistence::OrderStatus>(status),
-                                                   std::move(by), std::move(done));
-            });
+        return serve<std::vector<std::string>>(self, [&](Callback<std::vector<std::string>> done) {
+          self->state.impl->stock.release_here(variant, std::move(ids),
+                                               static_cast<persistence::OrderStatus>(status),
+                                               std::move(by), std::move(done));
+        });
       },
       [self](wire::resync_atom, int64_t variant) {
         self->state.stats->handled(self->mailbox().size());
@@ -434,8 +432,8 @@ void forward(const std::shared_ptr<Ownership::Impl>& impl, const std::string& ow
             .then([done](wire::Reply<T>& r) mutable { done(wire::from_reply<T>(std::move(r))); },
                   [self, impl, owner, done, here](caf::error& e) mutable {
                     if (timed_out(e)) return done(deadline_error("forwarded stock call"));
-                    spdlog::warn("cluster: call to member {} failed ({}); running it here",
-                                 owner, caf::to_string(e));
+                    spdlog::warn("cluster: call to member {} failed ({}); running it here", owner,
+                                 caf::to_string(e));
                     if (impl->stats) impl->stats->add(kFellBack, 1);
                     forget(self, impl.get(), owner);
                     here(std::move(done));

@@ -945,8 +945,7 @@ struct StockService::Impl {
 
   void release(int64_t variant_id, std::vector<std::string> ids, persistence::OrderStatus status,
                std::string by, Callback<std::vector<std::string>> done, bool here) {
-    auto answer =
-        runtime.with_deadline<std::vector<std::string>>("stock release", std::move(done));
+    auto answer = runtime.with_deadline<std::vector<std::string>>("stock release", std::move(done));
     if (auto [r, to] = forward_to(variant_id, here); r != nullptr) {
       return r->release(to, variant_id, std::move(ids), status, std::move(by), std::move(answer));
     }
@@ -962,11 +961,12 @@ struct StockService::Impl {
       if (!r || !impl) return;
       spdlog::warn("stock {}: reservation {} committed after its deadline; released", variant_id,
                    r->id);
-      impl->release(variant_id, {r->id}, persistence::OrderStatus::cancelled, "system:deadline",
-                    [](const Result<std::vector<std::string>>&) {}, false);
+      impl->release(
+          variant_id, {r->id}, persistence::OrderStatus::cancelled, "system:deadline",
+          [](const Result<std::vector<std::string>>&) {}, false);
     };
-    auto answer = runtime.with_deadline<persistence::OrderRow>(
-        "stock reservation", std::move(done), deadline, std::move(late));
+    auto answer = runtime.with_deadline<persistence::OrderRow>("stock reservation", std::move(done),
+                                                               deadline, std::move(late));
     if (auto [r, to] = forward_to(variant_id, here); r != nullptr) {
       return r->reserve(to, variant_id, std::move(customer_id), deadline, std::move(answer));
     }

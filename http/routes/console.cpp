@@ -401,13 +401,13 @@ void restart_actor(App& app, RequestPtr req, Responder respond) {
           *member, name, [&app, req, respond, admin, name, target](Result<bool> r) {
             if (!r && r.error().code == ErrorCode::not_found) {
               return audited(app, admin, "ops.actor_restart", target, "no such member",
-                             json_response(404, {{"detail", "No live member by that name with "
-                                                            "its cluster link up."}}),
+                             json_response(404, {{"detail",
+                                                  "No live member by that name with "
+                                                  "its cluster link up."}}),
                              respond);
             }
             if (!r) {
-              return audited(app, admin, "ops.actor_restart", target,
-                             "error: " + r.error().message,
+              return audited(app, admin, "ops.actor_restart", target, "error: " + r.error().message,
                              error_response(r.error(), req->request_id), respond);
             }
             if (!*r) {

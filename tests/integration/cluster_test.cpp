@@ -484,8 +484,8 @@ TEST(Ownership, AKilledOwnersVariantsMoveToALivingMemberAndNothingOversells) {
   const auto dead = cluster.index_of(owner);
   int sold = 0;
   for (auto port : cluster.ports) {
-    auto r = HttpClient(port).post("/api/v1/orders/", R"({"variant":)" + variant + "}",
-                                   customer.access);
+    auto r =
+        HttpClient(port).post("/api/v1/orders/", R"({"variant":)" + variant + "}", customer.access);
     ASSERT_EQ(r.status, 201) << r.body;
     ++sold;
   }
@@ -532,8 +532,8 @@ TEST(Ownership, TheConsoleRestartsAnActorOnTheMemberThatRunsIt) {
   LinkedMembers cluster(server, 2);
   ASSERT_TRUE(cluster.agreed(admin.access));
   HttpClient first(cluster.ports[0]);
-  auto r = first.post("/api/v1/ops/actors/janitor/restart/?member=" + cluster.ids[1], "",
-                      admin.access);
+  auto r =
+      first.post("/api/v1/ops/actors/janitor/restart/?member=" + cluster.ids[1], "", admin.access);
   ASSERT_EQ(r.status, 202) << r.body;
   EXPECT_EQ(r.json().at("restarting").as_string(), "janitor");
   // The other member's janitor restarted; this one's did not.
