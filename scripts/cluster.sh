@@ -32,18 +32,19 @@ run_env "$dir" "${CLUSTER_PG_PORT:-54369}" "${CLUSTER_REDIS_PORT:-63839}"
 # The members trust X-Forwarded-For from the balancer only; each drains longer than HAProxy
 # takes to notice (inter 1 s x fall 2).
 export TRUSTED_PROXIES=127.0.0.1 DRAIN_MS="${DRAIN_MS:-3000}" HTTP_HOST=127.0.0.1
+# Each variant has one owner among them: the others forward its reservations over their links
+# (CLUSTER_LINK_PORT, on loopback here).
 for i in $(seq 1 "$n"); do
-  MEMBER_NAME="m$i" HTTP_PORT="$((base + i))" ./build/marketlink serve >"$dir/m$i.log" 2>&1 &
+  MEMBER_NAME="m$i" HTTP_PORT="$((base + i))" CLUSTER_LINK_PORT="$((base + 100 + i))" \
+    ./build/marketlink serve >"$dir/m$i.log" 2>&1 &
   pids+=($!)
 done
-# The repository's configuration with these ports: each block of server lines becomes one line
-# per member (checked, or tracking the checked one, as the block was).
+# The repository's configuration with these ports: the block of server lines becomes one checked
+# line per member.
 awk -v n="$n" -v base="$base" -v port="$port" -v errors="$(pwd)/docker/haproxy/errors" '
   /^  server / {
     if (!in_block) {
-      tracking = index($0, " track ") > 0
-      for (i = 1; i <= n; i++)
-        printf "  server m%d 127.0.0.1:%d %s\n", i, base + i, tracking ? "track members/m" i : "check"
+      for (i = 1; i <= n; i++) printf "  server m%d 127.0.0.1:%d check\n", i, base + i
     }
     in_block = 1; next
   }

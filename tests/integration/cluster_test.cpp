@@ -105,230 +105,6 @@ TEST(Cluster, AStoppedProcessLeavesTheListAtOnce) {
   // It removed its own record before exiting: gone now, not after MEMBER_TTL_MS.
   EXPECT_TRUE(member(c, admin.access, name).is_null());
 }
-
-// ---- Three processes behind a real HAProxy (docker/haproxy/haproxy.cfg, as scripts/cluster.sh
-// uses it): orders spread over them never oversell; a SIGKILLed member leaves the pool and the
-// orders it took can still be paid through the others.
-namespace {
-
-class HaproxyCluster {
- public:
-  HaproxyCluster(TestServer& server, int n, const Overrides& extra = {}) {
-    port = free_port();
-    for (int i = 1; i <= n; ++i) {
-      const auto p = free_port();
-      Overrides env{{"TRUSTED_PROXIES", "127.0.0.1"}, {"DRAIN_MS", "3000"}};
-      for (const auto& [k, v] : extra) env[k] = v;
-      members.push_back(
-          spawn_member(server, p, "m" + std::to_string(i) + "-" + unique_suffix(), env));
-      ports.push_back(p);
-    }
-    config_path = write_haproxy_config(port, ports);
-    balancer = spawn_haproxy(config_path);
-  }
-  ~HaproxyCluster() {
-    for (auto pid : members) kill(pid, SIGKILL);
-    kill(balancer, SIGTERM);
-    for (auto pid : members) wait_process(pid);
-    wait_process(balancer);
-    std::remove(config_path.c_str());
-  }
-  HaproxyCluster(const HaproxyCluster&) = delete;
-  HaproxyCluster& operator=(const HaproxyCluster&) = delete;
-
-  // Every member serves and the balancer has sent a request to each (its health checks passed).
-  bool ready() {
-    for (auto p : ports) {
-      if (!serving(p)) return false;
-    }
-    std::set<std::string> seen;
-    return eventually(
-        [&] {
-          try {
-            HttpClient c(port);
-            auto r = c.get("/healthz");
-            if (r.status == 200) seen.insert(r.header("x-served-by"));
-          } catch (const std::exception&) {
-          }
-          return seen.size() == members.size();
-        },
-        20000);
-  }
-
-  uint16_t port = 0;
-  std::vector<pid_t> members;
-  std::vector<uint16_t> ports;
-  pid_t balancer = 0;
-  std::string config_path;
-};
-
-std::string created_variant(TestServer& server, int stock) {
-  auto v = server.register_user("vendor");
-  set_vendor_active(v, true);
-  auto r = server.client().post("/api/v1/services/",
-                                R"({"name":"Cluster )" + unique_suffix() +
-                                    R"(","description":"x","variants":[{"name":"Basic",)"
-                                    R"("price":"500.00","estimated_minutes":30,"stock":)" +
-                                    std::to_string(stock) + "}]}",
-                                v.access);
-  EXPECT_EQ(r.status, 201) << r.body;
-  return std::to_string(r.json().at("variants").as_array()[0].at("id").as_int64());
-}
-
-int64_t stock_of(TestServer& server, const std::string& variant) {
-  auto r = server.client().get("/api/v1/services/variants/" + variant + "/");
-  return r.status == 200 ? r.json().at("stock").as_int64() : -1;
-}
-
-}  // namespace
-
-TEST(BehindHaproxy, OrdersOverThreeProcessesNeverOversell) {
-  if (haproxy_binary() == nullptr) GTEST_SKIP() << "haproxy is not installed (install-deps.sh)";
-  auto& server = TestServer::shared();
-  HaproxyCluster cluster(server, 3);
-  ASSERT_TRUE(cluster.ready());
-  const int stock = 30;
-  const auto variant = created_variant(server, stock);
-  std::vector<TestUser> customers;
-  customers.reserve(8);
-  for (int i = 0; i < 8; ++i) customers.push_back(server.register_user("customer"));
-
-  // Half the clients go through the balancer (which sends a variant's orders to its owner), half
-  // straight to one member each: every member sells the same variant at once.
-  std::mutex mutex;
-  std::map<int, int> statuses;
-  std::set<std::string> served_by;
-  std::set<uint16_t> direct_sold;
-  std::vector<std::thread> threads;
-  for (std::size_t k = 0; k < customers.size(); ++k) {
-    threads.emplace_back([&, k, customer = customers[k]] {
-      const bool direct = k % 2 == 1;
-      const uint16_t port = direct ? cluster.ports[k / 2 % cluster.ports.size()] : cluster.port;
-      HttpClient c(port);
-      for (int i = 0; i < 10; ++i) {
-        auto r = c.post("/api/v1/orders/", R"({"variant":)" + variant + "}", customer.access);
-        std::lock_guard lock(mutex);
-        ++statuses[r.status];
-        if (r.status == 201 && !direct) served_by.insert(r.header("x-served-by"));
-        if (r.status == 201 && direct) direct_sold.insert(port);
-        if (r.status == 400) {
-          EXPECT_NE(r.body.find("fully booked"), std::string::npos) << r.body;
-        }
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-
-  EXPECT_EQ(statuses[201], stock) << "exactly the stock is sold, over all three processes";
-  EXPECT_EQ(statuses[201] + statuses[400], 80);
-  EXPECT_EQ(served_by.size(), 1U) << "through the balancer, one owner sells the variant";
-  EXPECT_EQ(direct_sold.size(), 3U) << "every member sold some directly";
-  EXPECT_EQ(stock_of(server, variant), 0);
-}
-
-TEST(BehindHaproxy, AKilledOwnerLeavesThePoolItsVariantMovesAndItsOrdersCanStillBePaid) {
-  if (haproxy_binary() == nullptr) GTEST_SKIP() << "haproxy is not installed (install-deps.sh)";
-  auto& server = TestServer::shared();
-  // Unpaid orders expire after 2 s here, so the victim's reservations come back soon.
-  HaproxyCluster cluster(server, 3,
-                         {{"ORDER_RESERVATION_TTL", "2"}, {"ORDER_SWEEP_INTERVAL", "1"}});
-  ASSERT_TRUE(cluster.ready());
-  const auto variant = created_variant(server, 10);
-  auto customer = server.register_user("customer");
-  // The variant's owner (the member the balancer sends its orders to) is the one to die.
-  HttpClient through(cluster.port);
-  auto first = through.post("/api/v1/orders/", R"({"variant":)" + variant + "}", customer.access);
-  ASSERT_EQ(first.status, 201) << first.body;
-  const auto owner = first.header("x-served-by");
-  ASSERT_EQ(owner.rfind('m', 0), 0U) << owner;
-  const std::size_t dead = std::stoul(owner.substr(1)) - 1;
-  ASSERT_LT(dead, cluster.ports.size());
-  HttpClient victim(cluster.ports[dead]);  // three more pending orders taken by it
-  std::vector<std::string> orders;
-  for (int i = 0; i < 3; ++i) {
-    auto r = victim.post("/api/v1/orders/", R"({"variant":)" + variant + "}", customer.access);
-    ASSERT_EQ(r.status, 201);
-    orders.emplace_back(r.json().at("order_id").as_string());
-  }
-
-  // Clients keep reading through the balancer while the member is killed.
-  std::atomic<bool> stop{false};
-  std::atomic<int> consecutive_ok{0};
-  std::mutex mutex;
-  std::map<int, int> statuses;  // 0: a connection error
-  std::vector<std::thread> load;
-  load.reserve(3);
-  for (int t = 0; t < 3; ++t) {
-    load.emplace_back([&] {
-      std::unique_ptr<HttpClient> c;
-      while (!stop) {
-        int status = 0;
-        try {
-          if (!c) c = std::make_unique<HttpClient>(cluster.port);
-          status = c->get("/api/v1/services/variants/" + variant + "/").status;
-        } catch (const std::exception&) {
-          c.reset();  // a connection error: a new connection next time
-        }
-        if (status == 200) {
-          ++consecutive_ok;
-        } else {
-          consecutive_ok = 0;
-        }
-        std::lock_guard lock(mutex);
-        ++statuses[status];
-      }
-    });
-  }
-  ASSERT_TRUE(eventually([&] { return consecutive_ok > 50; }));
-  kill(cluster.members[dead], SIGKILL);
-  consecutive_ok = 0;
-  // The balancer stops sending to it (health checks: inter 1 s, fall 2): answers are all good
-  // again.
-  const bool recovered = eventually([&] { return consecutive_ok > 300; }, 20000);
-  stop = true;
-  for (auto& t : load) t.join();
-  EXPECT_TRUE(recovered);
-  for (const auto& [status, count] : statuses) {
-    EXPECT_TRUE(status == 200 || status == 503 || status == 0)
-        << count << " answers with status " << status << " (only 200, 503 or a connection error)";
-  }
-
-  // The variant has a new owner: its orders go on, through another member.
-  auto after = through.post("/api/v1/orders/", R"({"variant":)" + variant + "}", customer.access);
-  EXPECT_EQ(after.status, 201) << after.body;
-  EXPECT_NE(after.header("x-served-by"), owner);
-
-  // The orders it took are still there for the living members: the gateway's notifications,
-  // through the balancer, confirm each once; nothing was lost or counted twice.
-  for (const auto& id : orders) {
-    const auto form = FakeSslcommerz::encode(shared_gateway().pay(id, "500.00"));
-    auto r = through.request("POST", "/webhooks/payment/" + id + "/", form,
-                             {{"Content-Type", "application/x-www-form-urlencoded"}});
-    EXPECT_EQ(r.status, 200) << r.body;
-    auto order = server.client().get("/api/v1/orders/" + id + "/", customer.access).json();
-    EXPECT_NE(order.at("status").as_string(), "pending") << id;
-    EXPECT_EQ(order.at("payment").at("amount").as_string(), "500.00");
-  }
-  EXPECT_EQ(stock_of(server, variant), 5);
-}
-
-// X-Forwarded-For: the balancer sets it to the address it received from (a client's own header
-// is replaced), and a member believes it only from the balancer's address (TRUSTED_PROXIES).
-// /metrics, served to loopback only, shows which address the member acted on.
-TEST(BehindHaproxy, TheClientAddressIsTheBalancersWordNotTheClients) {
-  if (haproxy_binary() == nullptr) GTEST_SKIP() << "haproxy is not installed (install-deps.sh)";
-  auto& server = TestServer::shared();
-  HaproxyCluster cluster(server, 1);
-  ASSERT_TRUE(cluster.ready());
-  const std::vector<std::pair<std::string, std::string>> spoofed{
-      {"X-Forwarded-For", "203.0.113.9"}};
-  // Through the balancer: the spoofed header is replaced by the real (loopback) address.
-  EXPECT_EQ(HttpClient(cluster.port).request("GET", "/metrics", "", spoofed).status, 200);
-  // Straight to the member from a trusted address, the header would be believed: not loopback.
-  EXPECT_EQ(HttpClient(cluster.ports[0]).request("GET", "/metrics", "", spoofed).status, 403);
-  EXPECT_EQ(HttpClient(cluster.ports[0]).get("/metrics").status, 200);
-}
-
 // ---- Ownership (CLUSTER_LINK_PORT): each variant has one owner among the members, and the
 // others forward its reservations to that member's stock actor over CAF's network layer.
 namespace {
@@ -420,6 +196,76 @@ int64_t accepted_by(uint16_t port, const std::string& token, const std::string& 
   auto a = actor_figures(port, token, "stock", "stock/" + variant);
   return a.is_null() ? 0 : a.at("figures").at("accepted").as_int64();
 }
+
+std::string created_variant(TestServer& server, int stock) {
+  auto v = server.register_user("vendor");
+  set_vendor_active(v, true);
+  auto r = server.client().post("/api/v1/services/",
+                                R"({"name":"Cluster )" + unique_suffix() +
+                                    R"(","description":"x","variants":[{"name":"Basic",)"
+                                    R"("price":"500.00","estimated_minutes":30,"stock":)" +
+                                    std::to_string(stock) + "}]}",
+                                v.access);
+  EXPECT_EQ(r.status, 201) << r.body;
+  return std::to_string(r.json().at("variants").as_array()[0].at("id").as_int64());
+}
+
+int64_t stock_of(TestServer& server, const std::string& variant) {
+  auto r = server.client().get("/api/v1/services/variants/" + variant + "/");
+  return r.status == 200 ? r.json().at("stock").as_int64() : -1;
+}
+
+// ---- Three processes behind a real HAProxy (docker/haproxy/haproxy.cfg, as scripts/cluster.sh
+// uses it): orders spread over them never oversell; a SIGKILLed member leaves the pool and the
+// orders it took can still be paid through the others.
+class HaproxyCluster {
+ public:
+  HaproxyCluster(TestServer& server, int n, const Overrides& extra = {})
+      : members(server, n, with_balancer(extra)) {
+    port = free_port();
+    config_path = write_haproxy_config(port, members.ports);
+    balancer = spawn_haproxy(config_path);
+  }
+  ~HaproxyCluster() {
+    kill(balancer, SIGTERM);
+    wait_process(balancer);
+    std::remove(config_path.c_str());
+  }
+  HaproxyCluster(const HaproxyCluster&) = delete;
+  HaproxyCluster& operator=(const HaproxyCluster&) = delete;
+
+  // Every member serves, they agree on the owners, and the balancer has sent a request to each
+  // (its health checks passed).
+  bool ready(const std::string& token) {
+    if (!members.agreed(token)) return false;
+    std::set<std::string> seen;
+    return eventually(
+        [&] {
+          try {
+            HttpClient c(port);
+            auto r = c.get("/healthz");
+            if (r.status == 200) seen.insert(r.header("x-served-by"));
+          } catch (const std::exception&) {
+          }
+          return seen.size() == members.ids.size();
+        },
+        20000);
+  }
+  // The balancer's name for member i (X-Served-By).
+  static std::string served_by(std::size_t i) { return "m" + std::to_string(i + 1); }
+
+  LinkedMembers members;
+  uint16_t port = 0;
+  pid_t balancer = 0;
+  std::string config_path;
+
+ private:
+  static Overrides with_balancer(Overrides extra) {
+    extra.emplace("TRUSTED_PROXIES", "127.0.0.1");
+    extra.emplace("DRAIN_MS", "3000");
+    return extra;
+  }
+};
 
 }  // namespace
 
@@ -553,4 +399,170 @@ TEST(Ownership, TheConsoleRestartsAnActorOnTheMemberThatRunsIt) {
       first.post("/api/v1/ops/actors/janitor/restart/?member=nobody", "", admin.access);
   EXPECT_EQ(unknown_member.status, 404);
   EXPECT_NE(unknown_member.body.find("No live member"), std::string::npos);
+}
+
+// ---- Behind HAProxy: the balancer spreads requests round robin; each order's reservation is the
+// variant owner's, whichever member took it.
+TEST(BehindHaproxy, OrdersOverThreeProcessesNeverOversell) {
+  if (haproxy_binary() == nullptr) GTEST_SKIP() << "haproxy is not installed (install-deps.sh)";
+  auto& server = TestServer::shared();
+  auto admin = server.create_admin();
+  HaproxyCluster cluster(server, 3);
+  ASSERT_TRUE(cluster.ready(admin.access));
+  const auto& members = cluster.members;
+  const int stock = 30;
+  const auto variant = created_variant(server, stock);
+  const auto owner = actors::rendezvous_owner(members.alive_ids(), std::stoll(variant));
+  std::vector<TestUser> customers;
+  customers.reserve(8);
+  for (int i = 0; i < 8; ++i) customers.push_back(server.register_user("customer"));
+
+  // Half the clients go through the balancer, half straight to one member each: every member
+  // takes orders for the same variant at once.
+  std::mutex mutex;
+  std::map<int, int> statuses;
+  std::set<std::string> served_by;
+  std::set<uint16_t> direct_sold;
+  std::vector<std::thread> threads;
+  threads.reserve(customers.size());
+  for (std::size_t k = 0; k < customers.size(); ++k) {
+    threads.emplace_back([&, k, customer = customers[k]] {
+      const bool direct = k % 2 == 1;
+      const uint16_t port = direct ? members.ports[k / 2 % members.ports.size()] : cluster.port;
+      HttpClient c(port);
+      for (int i = 0; i < 10; ++i) {
+        auto r = c.post("/api/v1/orders/", R"({"variant":)" + variant + "}", customer.access);
+        std::lock_guard lock(mutex);
+        ++statuses[r.status];
+        if (r.status == 201 && !direct) served_by.insert(r.header("x-served-by"));
+        if (r.status == 201 && direct) direct_sold.insert(port);
+        if (r.status == 400) {
+          EXPECT_NE(r.body.find("fully booked"), std::string::npos) << r.body;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+
+  EXPECT_EQ(statuses[201], stock) << "exactly the stock is sold, over all three processes";
+  EXPECT_EQ(statuses[201] + statuses[400], 80);
+  EXPECT_GE(served_by.size(), 2U) << "the balancer spread the orders";
+  EXPECT_EQ(direct_sold.size(), 3U) << "every member sold some directly";
+  EXPECT_EQ(stock_of(server, variant), 0);
+  // One stock actor reserved them all: the owner's.
+  for (std::size_t i = 0; i < members.ids.size(); ++i) {
+    EXPECT_EQ(accepted_by(members.ports[i], admin.access, variant),
+              members.ids[i] == owner ? stock : 0)
+        << members.ids[i] << (members.ids[i] == owner ? " (the owner)" : "");
+  }
+}
+
+TEST(BehindHaproxy, AKilledOwnerLeavesThePoolItsVariantMovesAndItsOrdersCanStillBePaid) {
+  if (haproxy_binary() == nullptr) GTEST_SKIP() << "haproxy is not installed (install-deps.sh)";
+  auto& server = TestServer::shared();
+  auto admin = server.create_admin();
+  // Unpaid orders expire after 2 s here, so the victim's reservations come back soon.
+  HaproxyCluster cluster(server, 3,
+                         {{"ORDER_RESERVATION_TTL", "2"}, {"ORDER_SWEEP_INTERVAL", "1"}});
+  ASSERT_TRUE(cluster.ready(admin.access));
+  auto& members = cluster.members;
+  const auto variant = created_variant(server, 10);
+  auto customer = server.register_user("customer");
+  // The variant's owner is the one to die.
+  const auto owner = actors::rendezvous_owner(members.alive_ids(), std::stoll(variant));
+  const auto dead = members.index_of(owner);
+  HttpClient through(cluster.port);
+  auto first = through.post("/api/v1/orders/", R"({"variant":)" + variant + "}", customer.access);
+  ASSERT_EQ(first.status, 201) << first.body;
+  HttpClient victim(members.ports[dead]);  // three more pending orders taken by it
+  std::vector<std::string> orders;
+  for (int i = 0; i < 3; ++i) {
+    auto r = victim.post("/api/v1/orders/", R"({"variant":)" + variant + "}", customer.access);
+    ASSERT_EQ(r.status, 201);
+    orders.emplace_back(r.json().at("order_id").as_string());
+  }
+
+  // Clients keep reading through the balancer while the member is killed.
+  std::atomic<bool> stop{false};
+  std::atomic<int> consecutive_ok{0};
+  std::mutex mutex;
+  std::map<int, int> statuses;  // 0: a connection error
+  std::vector<std::thread> load;
+  load.reserve(3);
+  for (int t = 0; t < 3; ++t) {
+    load.emplace_back([&] {
+      std::unique_ptr<HttpClient> c;
+      while (!stop) {
+        int status = 0;
+        try {
+          if (!c) c = std::make_unique<HttpClient>(cluster.port);
+          status = c->get("/api/v1/services/variants/" + variant + "/").status;
+        } catch (const std::exception&) {
+          c.reset();  // a connection error: a new connection next time
+        }
+        if (status == 200) {
+          ++consecutive_ok;
+        } else {
+          consecutive_ok = 0;
+        }
+        std::lock_guard lock(mutex);
+        ++statuses[status];
+      }
+    });
+  }
+  ASSERT_TRUE(eventually([&] { return consecutive_ok > 50; }));
+  members.kill_member(dead);
+  consecutive_ok = 0;
+  // The balancer stops sending to it (health checks: inter 1 s, fall 2): answers are all good
+  // again.
+  const bool recovered = eventually([&] { return consecutive_ok > 300; }, 20000);
+  stop = true;
+  for (auto& t : load) t.join();
+  EXPECT_TRUE(recovered);
+  for (const auto& [status, count] : statuses) {
+    EXPECT_TRUE(status == 200 || status == 503 || status == 0)
+        << count << " answers with status " << status << " (only 200, 503 or a connection error)";
+  }
+
+  // The variant has a new owner among the living, whose stock actor takes its orders.
+  ASSERT_TRUE(members.agreed(admin.access));
+  const auto heir = actors::rendezvous_owner(members.alive_ids(), std::stoll(variant));
+  const auto heir_port = members.ports[members.index_of(heir)];
+  const auto before = accepted_by(heir_port, admin.access, variant);
+  auto after = through.post("/api/v1/orders/", R"({"variant":)" + variant + "}", customer.access);
+  EXPECT_EQ(after.status, 201) << after.body;
+  EXPECT_NE(after.header("x-served-by"), HaproxyCluster::served_by(dead));
+  EXPECT_EQ(accepted_by(heir_port, admin.access, variant), before + 1);
+
+  // The orders it took are still there for the living members: the gateway's notifications,
+  // through the balancer, confirm each once; nothing was lost or counted twice.
+  for (const auto& id : orders) {
+    const auto form = FakeSslcommerz::encode(shared_gateway().pay(id, "500.00"));
+    auto r = through.request("POST", "/webhooks/payment/" + id + "/", form,
+                             {{"Content-Type", "application/x-www-form-urlencoded"}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto order = server.client().get("/api/v1/orders/" + id + "/", customer.access).json();
+    EXPECT_NE(order.at("status").as_string(), "pending") << id;
+    EXPECT_EQ(order.at("payment").at("amount").as_string(), "500.00");
+  }
+  EXPECT_EQ(stock_of(server, variant), 5);
+}
+
+// X-Forwarded-For: the balancer sets it to the address it received from (a client's own header
+// is replaced), and a member believes it only from the balancer's address (TRUSTED_PROXIES).
+// /metrics, served to loopback only, shows which address the member acted on.
+TEST(BehindHaproxy, TheClientAddressIsTheBalancersWordNotTheClients) {
+  if (haproxy_binary() == nullptr) GTEST_SKIP() << "haproxy is not installed (install-deps.sh)";
+  auto& server = TestServer::shared();
+  auto admin = server.create_admin();
+  HaproxyCluster cluster(server, 1);
+  ASSERT_TRUE(cluster.ready(admin.access));
+  const std::vector<std::pair<std::string, std::string>> spoofed{
+      {"X-Forwarded-For", "203.0.113.9"}};
+  // Through the balancer: the spoofed header is replaced by the real (loopback) address.
+  EXPECT_EQ(HttpClient(cluster.port).request("GET", "/metrics", "", spoofed).status, 200);
+  // Straight to the member from a trusted address, the header would be believed: not loopback.
+  const auto member = cluster.members.ports[0];
+  EXPECT_EQ(HttpClient(member).request("GET", "/metrics", "", spoofed).status, 403);
+  EXPECT_EQ(HttpClient(member).get("/metrics").status, 200);
 }

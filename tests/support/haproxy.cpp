@@ -26,14 +26,11 @@ std::string write_haproxy_config(uint16_t port, const std::vector<uint16_t>& mem
   const std::string errors = "/usr/local/etc/haproxy/errors";
   bool in_servers = false;
   while (std::getline(in, line)) {
-    // Each block of server lines becomes one line per member, checked or tracking as it was.
+    // The block of server lines becomes one checked line per member.
     if (line.rfind("  server ", 0) == 0) {
       if (!in_servers) {
-        const bool tracking = line.find(" track ") != std::string::npos;
         for (std::size_t i = 0; i < member_ports.size(); ++i) {
-          const auto name = "m" + std::to_string(i + 1);
-          cfg << "  server " << name << " 127.0.0.1:" << member_ports[i]
-              << (tracking ? " track members/" + name : std::string(" check")) << "\n";
+          cfg << "  server m" << (i + 1) << " 127.0.0.1:" << member_ports[i] << " check\n";
         }
       }
       in_servers = true;
