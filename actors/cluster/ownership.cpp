@@ -133,7 +133,11 @@ std::vector<LinkPeer> owners_from_records(const std::vector<Member>& members) {
     const char* last = endpoint.data() + endpoint.size();
     auto [ptr, err] = std::from_chars(first, last, port);
     if (err != std::errc{} || ptr != last || port == 0 || port > 65535) continue;
-    out.push_back(LinkPeer{m.id, endpoint.substr(0, colon), static_cast<uint16_t>(port)});
+    auto host = endpoint.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);  // an IPv6 address
+    }
+    out.push_back(LinkPeer{m.id, std::move(host), static_cast<uint16_t>(port)});
   }
   std::sort(out.begin(), out.end(),
             [](const LinkPeer& a, const LinkPeer& b) { return a.id < b.id; });
