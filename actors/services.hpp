@@ -32,7 +32,7 @@ struct Services {
         ops(runtime),
         janitor(runtime, config),
         membership(runtime, config),
-        ownership(runtime, config, membership, stock) {}
+        ownership(runtime, config, membership, stock, orders) {}
 
   // Stops every actor before any service goes: continuations capture the services.
   ~Services() { runtime.shutdown(); }

@@ -145,12 +145,13 @@ std::vector<LinkPeer> owners_from_records(const std::vector<Member>& members) {
 }
 
 struct Ownership::Impl {
-  Impl(Runtime& r, const config::Config& c, Membership& m, StockService& s)
-      : runtime(r), config(c), membership(m), stock(s), self_id(m.id()) {}
+  Impl(Runtime& r, const config::Config& c, Membership& m, StockService& s, OrderService& o)
+      : runtime(r), config(c), membership(m), stock(s), orders(o), self_id(m.id()) {}
   Runtime& runtime;
   const config::Config& config;
   Membership& membership;
   StockService& stock;
+  OrderService& orders;
   std::string self_id;
   std::shared_ptr<internal::Slot> slot;
   std::shared_ptr<ActorStats> stats;
@@ -388,7 +389,15 @@ caf::behavior cluster_link(LinkActor* self, Ownership::Impl* impl) {
         route(self, std::move(work));
       },
       [](internal::Step& step) { step.run(); },
-      // Calls from other members, each run on this process's stock actor.
+      // Calls from other members, each run on this process's order_coordinator or stock actor.
+      [self](wire::place_atom, persistence::UserRow& customer, int64_t variant, int64_t ms_left) {
+        self->state.stats->handled(self->mailbox().size());
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms_left);
+        return serve<OrderRow>(self, [&](Callback<OrderRow> done) {
+          self->state.impl->orders.place_here(std::move(customer), variant, deadline,
+                                              std::move(done));
+        });
+      },
       [self](wire::reserve_atom, int64_t variant, std::string& customer, int64_t ms_left) {
         self->state.stats->handled(self->mailbox().size());
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms_left);
@@ -448,18 +457,21 @@ void forward(const std::shared_ptr<Ownership::Impl>& impl, const std::string& ow
 }  // namespace
 
 Ownership::Ownership(Runtime& runtime, const config::Config& config, Membership& membership,
-                     StockService& stock)
-    : impl_(std::make_shared<Impl>(runtime, config, membership, stock)) {
+                     StockService& stock, OrderService& orders)
+    : impl_(std::make_shared<Impl>(runtime, config, membership, stock, orders)) {
   if (!enabled()) return;
   Impl* impl = impl_.get();
   impl_->slot = internal::supervise(runtime, "cluster_link", [impl](caf::event_based_actor* p) {
     return p->spawn(cluster_link, impl);
   });
   stock.set_remote(this);
+  orders.set_remote(this);
 }
 
 Ownership::~Ownership() {
-  if (enabled()) impl_->stock.set_remote(nullptr);
+  if (!enabled()) return;
+  impl_->orders.set_remote(nullptr);
+  impl_->stock.set_remote(nullptr);
 }
 
 bool Ownership::enabled() const {
@@ -485,6 +497,18 @@ std::optional<std::string> Ownership::owner(int64_t variant_id) const {
   auto o = owner_of(variant_id);
   if (o.empty() || o == impl_->self_id) return std::nullopt;
   return o;
+}
+
+void Ownership::place(const std::string& owner, persistence::UserRow customer, int64_t variant_id,
+                      Deadline deadline, Callback<OrderRow> done) {
+  auto* orders = &impl_->orders;
+  const auto ms = left_of(deadline, impl_->runtime).count();
+  forward<OrderRow>(
+      impl_, owner, deadline, std::move(done),
+      [orders, customer, variant_id, deadline](Callback<OrderRow> d) {
+        orders->place_here(customer, variant_id, deadline, std::move(d));
+      },
+      wire::place_atom::value, customer, variant_id, static_cast<int64_t>(ms));
 }
 
 void Ownership::reserve(const std::string& owner, int64_t variant_id, std::string customer_id,

@@ -1,7 +1,9 @@
 // Ownership of variants across the cluster: each variant has one owner among the live members
 // (rendezvous hashing of the variant id over the members whose link is up and who are not
-// draining), and the reservations, releases and resyncs of a variant another member owns are
-// forwarded to that member's stock actor over CAF's own network layer (libcaf_io): every member
+// draining). An order for a variant another member owns is placed there (its order_coordinator
+// reserves and opens the gateway session, so the variant's reservations and sessions commit
+// together), and so are the variant's releases and resyncs (its stock actor), over CAF's own
+// network layer (libcaf_io): every member
 // publishes its `cluster_link` actor on CLUSTER_LINK_PORT and names the endpoint in its membership
 // record. The view of the members is read from Redis every MEMBER_HEARTBEAT_MS, so ownership moves
 // within MEMBER_TTL_MS when a member dies (at once, for this process, when its link breaks).
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "actors/cluster/membership.hpp"
+#include "actors/orders/order_service.hpp"
 #include "actors/runtime/runtime.hpp"
 #include "actors/stock/stock_service.hpp"
 
@@ -39,11 +42,12 @@ struct LinkPeer {
 // a "link" endpoint ("host:port"). Malformed records are skipped.
 std::vector<LinkPeer> owners_from_records(const std::vector<Member>& members);
 
-class Ownership final : public StockRemote {
+class Ownership final : public StockRemote, public OrderRemote {
  public:
-  // Registers itself with `stock` (set_remote) when CLUSTER_LINK_PORT is set; both must outlive it.
+  // Registers itself with `stock` and `orders` (set_remote) when CLUSTER_LINK_PORT is set; they
+  // must outlive it.
   Ownership(Runtime& runtime, const config::Config& config, Membership& membership,
-            StockService& stock);
+            StockService& stock, OrderService& orders);
   ~Ownership() override;
   Ownership(const Ownership&) = delete;
   Ownership& operator=(const Ownership&) = delete;
@@ -61,8 +65,10 @@ class Ownership final : public StockRemote {
   // restartable actor by that name; not_found for a member that is not live with its link up.
   void restart_on(const std::string& member_id, std::string name, Callback<bool> done);
 
-  // StockRemote
+  // StockRemote and OrderRemote
   std::optional<std::string> owner(int64_t variant_id) const override;
+  void place(const std::string& owner, persistence::UserRow customer, int64_t variant_id,
+             Deadline deadline, Callback<persistence::OrderRow> done) override;
   void reserve(const std::string& owner, int64_t variant_id, std::string customer_id,
                Deadline deadline, Callback<persistence::OrderRow> done) override;
   void release(const std::string& owner, int64_t variant_id, std::vector<std::string> order_ids,

@@ -11,6 +11,7 @@
 
 #include "persistence/money.hpp"
 #include "persistence/result.hpp"
+#include "persistence/sql/accounts.hpp"
 #include "persistence/sql/orders.hpp"
 
 namespace marketlink {
@@ -37,6 +38,14 @@ typename Inspector::result_type inspect(Inspector& f, OrderRow& x) {
   return f(caf::meta::type_name("ml_order"), x.id, x.customer_id, x.vendor_id, x.vendor_user_id,
            x.variant_id, x.status, x.total_amount, x.payment_url, x.expires_at, x.created_at,
            x.service_name, x.variant_name);
+}
+
+// The customer an order is placed for, without the password hash (nothing across the link needs
+// it).
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, UserRow& x) {
+  return f(caf::meta::type_name("ml_user"), x.id, x.email, x.first_name, x.last_name, x.role,
+           x.is_active, x.date_joined);
 }
 
 }  // namespace persistence
@@ -79,6 +88,9 @@ using IdsReply = Reply<std::vector<std::string>>;
 using CountReply = Reply<int>;
 using DoneReply = Reply<bool>;
 
+// (place, customer, variant id, ms left of the request's deadline) → OrderReply: the whole
+// placement (reserve → gateway session → payment_url) on the owner's order_coordinator
+using place_atom = caf::atom_constant<caf::atom("mlplace")>;
 // (reserve, variant id, customer id, ms left of the request's deadline) → OrderReply
 using reserve_atom = caf::atom_constant<caf::atom("mlreserve")>;
 // (release, variant id, order ids, OrderStatus as int32, by) → IdsReply
@@ -89,6 +101,7 @@ using resync_atom = caf::atom_constant<caf::atom("mlresync")>;
 using restart_atom = caf::atom_constant<caf::atom("mlrestart")>;
 
 inline void register_wire_types(caf::actor_system_config& config) {
+  config.add_message_type<persistence::UserRow>("ml_user");
   config.add_message_type<OrderReply>("ml_order_reply");
   config.add_message_type<IdsReply>("ml_ids_reply");
   config.add_message_type<CountReply>("ml_count_reply");

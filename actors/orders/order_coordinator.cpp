@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+
 #include <algorithm>
 #include <array>
 #include <map>
@@ -479,6 +481,8 @@ struct OrderService::Impl {
   OrderLimits limits;
   std::shared_ptr<internal::Slot> coordinator;
   std::shared_ptr<internal::Slot> sweeper;
+  std::shared_ptr<std::atomic<OrderRemote*>> remote =
+      std::make_shared<std::atomic<OrderRemote*>>(nullptr);
 };
 
 OrderService::OrderService(Runtime& runtime, const config::Config& config, StockService& stock,
@@ -569,18 +573,22 @@ void OrderService::create(persistence::UserRow customer, int64_t variant_id,
         // is queued on the Redis pool (one worker, in order) ahead of anything the caller's
         // next request can ask there, so a client ordering one after another is never refused
         // for an order that is already counted.
-        place(impl, std::move(customer), variant_id, deadline,
-              [placing = std::move(*admitted), done = std::move(done)](Result<OrderRow> r) mutable {
-                placing.reset();
-                done(std::move(r));
-              });
+        place(
+            impl, std::move(customer), variant_id, deadline,
+            [placing = std::move(*admitted), done = std::move(done)](Result<OrderRow> r) mutable {
+              placing.reset();
+              done(std::move(r));
+            },
+            false);
       });
 }
 
 void OrderService::place(const std::shared_ptr<Impl>& impl, persistence::UserRow customer,
-                         int64_t variant_id, Deadline deadline, Callback<OrderRow> done) {
+                         int64_t variant_id, Deadline deadline, Callback<OrderRow> done,
+                         bool here) {
   // An order whose creation finished after its caller was answered 503 was never seen by
-  // anyone: it is cancelled at once, so its unit is not held for the whole reservation TTL.
+  // anyone: it is cancelled at once (by the variant's owner), so its unit is not held for the
+  // whole reservation TTL.
   StockService* stock = &impl->stock;
   Callback<OrderRow> late = [stock](Result<OrderRow> r) {
     if (!r) return;
@@ -588,12 +596,29 @@ void OrderService::place(const std::shared_ptr<Impl>& impl, persistence::UserRow
     stock->release(r->variant_id, {r->id}, OrderStatus::cancelled, "system:deadline",
                    [](const Result<std::vector<std::string>>&) {});
   };
+  if (auto* remote = here ? nullptr : impl->remote->load(); remote != nullptr) {
+    if (auto owner = remote->owner(variant_id)) {
+      return remote->place(*owner, std::move(customer), variant_id, deadline,
+                           impl->runtime.with_deadline<OrderRow>("order placement", std::move(done),
+                                                                 deadline, std::move(late)));
+    }
+  }
   internal::ask<OrderRow>(
       impl->runtime, *impl->coordinator, "order_coordinator", std::move(done),
       [&](Callback<OrderRow> answer) {
         return CreateOrderMsg{std::move(customer), variant_id, std::move(answer), deadline};
       },
       std::move(late), deadline);
+}
+
+void OrderService::place_here(persistence::UserRow customer, int64_t variant_id, Deadline deadline,
+                              Callback<OrderRow> done) {
+  // Never forwarded again: the placement came from another member, or back from it.
+  place(impl_, std::move(customer), variant_id, deadline, std::move(done), true);
+}
+
+void OrderService::set_remote(OrderRemote* remote) {
+  impl_->remote->store(remote);
 }
 
 namespace {

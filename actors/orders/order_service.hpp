@@ -28,6 +28,19 @@ struct OrderDetail {
   std::vector<persistence::OrderEvent> history;
 };
 
+// Where an order is placed when another member owns its variant (actors/cluster/ownership): the
+// owner's order_coordinator reserves and opens the gateway session, so the variant's
+// reservations and sessions commit together there. Correctness never depends on it.
+class OrderRemote {
+ public:
+  virtual ~OrderRemote() = default;
+  // The member that owns the variant, when it is not this process.
+  virtual std::optional<std::string> owner(int64_t variant_id) const = 0;
+  // Places the order on `owner`, or here when it cannot be reached.
+  virtual void place(const std::string& owner, persistence::UserRow customer, int64_t variant_id,
+                     Deadline deadline, Callback<OrderRow> done) = 0;
+};
+
 struct StoredResponse {
   int status = 0;
   std::string body;
@@ -54,6 +67,13 @@ class OrderService {
   // who was answered already is cancelled at once.
   void create(persistence::UserRow customer, int64_t variant_id, std::string client_address,
               Deadline deadline, Callback<OrderRow> done);
+  // After the limits admitted it: reserve → session → payment_url on this process's
+  // order_coordinator (the owner serving a forwarded placement, or one coming back).
+  void place_here(persistence::UserRow customer, int64_t variant_id, Deadline deadline,
+                  Callback<OrderRow> done);
+  // Placements go to the variant's owner when `remote` names another member (nullptr: here).
+  // Not owned: it must outlive its use.
+  void set_remote(OrderRemote* remote);
   void cancel(persistence::UserRow user, std::string order_id, Callback<OrderRow> done);
   void get(persistence::UserRow user, std::string order_id, Callback<OrderRow> done);
   void detail(persistence::UserRow user, std::string order_id, Callback<OrderDetail> done);
@@ -74,8 +94,9 @@ class OrderService {
   struct Impl;
 
  private:
+  // `here`: on this process's coordinator, whoever owns the variant.
   static void place(const std::shared_ptr<Impl>& impl, persistence::UserRow customer,
-                    int64_t variant_id, Deadline deadline, Callback<OrderRow> done);
+                    int64_t variant_id, Deadline deadline, Callback<OrderRow> done, bool here);
   std::shared_ptr<Impl> impl_;
 };
 

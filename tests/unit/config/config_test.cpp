@@ -174,3 +174,23 @@ TEST(Config, GatewayUrlsMustBeHttpsUnlessLocal) {
       "https://sandbox.sslcommerz.com/validator/api/validationserverAPI.php";
   EXPECT_TRUE(load_from(vars).problems.empty());
 }
+
+TEST(Config, TheClusterLinkIsOffUnlessItsPortIsSet) {
+  auto off = load_from(kValid);
+  ASSERT_TRUE(off.problems.empty());
+  EXPECT_EQ(off.config.link_port, -1);
+  EXPECT_EQ(off.config.link_bind, "127.0.0.1");
+  auto vars = kValid;
+  vars["CLUSTER_LINK_PORT"] = "";  // as .env.example leaves it
+  EXPECT_EQ(load_from(vars).config.link_port, -1);
+  vars["CLUSTER_LINK_PORT"] = "0";
+  vars["CLUSTER_NAME"] = "staging";
+  auto any = load_from(vars);
+  ASSERT_TRUE(any.problems.empty());
+  EXPECT_EQ(any.config.link_port, 0);
+  EXPECT_EQ(any.config.cluster_name, "staging");
+  vars["CLUSTER_LINK_PORT"] = "70000";
+  EXPECT_TRUE(mentions(load_from(vars).problems, "CLUSTER_LINK_PORT"));
+  vars["CLUSTER_LINK_PORT"] = "x";
+  EXPECT_TRUE(mentions(load_from(vars).problems, "CLUSTER_LINK_PORT"));
+}
