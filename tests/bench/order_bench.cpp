@@ -616,8 +616,10 @@ int main(int argc, char** argv) {
   // is the confirmations' and their outbox jobs' alone), then order + IPN end to end.
   // 5. Several processes behind HAProxy (docker/haproxy/haproxy.cfg, round robin): the hot
   // variant with 1 member, with 3 each selling it through its own stock actor, and with 3 whose
-  // links are on (ownership: the variant's owner reserves every order, the others forward).
-  // Ownership is called for when 3 are worse than 1 by more than 20 % on either figure.
+  // links are on (ownership: the variant's owner places every order, the others forward). Cold:
+  // every order is its customer's first request to the member that takes it (authentication
+  // reads the user); warm: every member has seen every customer. Ownership is called for when 3
+  // are worse than 1 by more than 20 % on either figure.
   if (wanted("cluster") && marketlink::testing::haproxy_binary() != nullptr) {
     const auto admin = admin_token(db);
     double rate1 = 0;
@@ -625,10 +627,13 @@ int main(int argc, char** argv) {
     struct Shape {
       int members;
       bool linked;
+      bool warm;  // every member already knows every customer (authentication costs no read)
       const char* name;
     };
-    for (const auto& shape : {Shape{1, false, "cluster x1"}, Shape{3, false, "cluster x3"},
-                              Shape{3, true, "cluster x3 owned"}}) {
+    for (const auto& shape :
+         {Shape{1, false, false, "cluster x1"}, Shape{3, false, false, "cluster x3"},
+          Shape{3, true, false, "cluster x3 owned"}, Shape{1, false, true, "warm x1"},
+          Shape{3, false, true, "warm x3"}, Shape{3, true, true, "warm x3 owned"}}) {
       const auto stock = static_cast<int>(scaled(20000));
       auto s = seed(db, 1, stock, static_cast<int>(scaled(20000)));
       std::vector<Server> servers;
@@ -641,6 +646,7 @@ int main(int argc, char** argv) {
                                                {"MEMBER_HEARTBEAT_MS", "200"},
                                                {"MEMBER_TTL_MS", "2000"}};
         if (shape.linked) env["CLUSTER_LINK_PORT"] = "0";
+        if (shape.warm) env["AUTH_CACHE_SECONDS"] = "3600";
         servers.push_back(start_server(gateway, binary, 64, 60, env));
         ports.push_back(servers.back().port);
       }
@@ -656,6 +662,16 @@ int main(int argc, char** argv) {
           if (r.status == 200) seen.insert(r.header("x-served-by"));
         } catch (const std::exception&) {
           std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+      }
+      if (shape.warm) {
+        std::vector<Prepared> profiles;
+        profiles.reserve(s.tokens.size());
+        for (const auto& t : s.tokens) profiles.push_back({"/api/v1/auth/profile/", "", "", t});
+        for (auto p : ports) {
+          run_clients(64, [&](auto& next, auto& out, auto& m) {
+            return list_client(p, profiles, next, out, m);
+          });
         }
       }
       Load load{s.tokens, s.variants, false, static_cast<std::size_t>(stock), 64};
@@ -682,7 +698,8 @@ int main(int argc, char** argv) {
         commits1 = per_order;
         continue;
       }
-      const std::string vs = shape.linked ? "3 owned vs 1" : "3 unowned vs 1";
+      const std::string vs = std::string(shape.warm ? "warm: " : "cold: ") +
+                             (shape.linked ? "3 owned vs 1" : "3 unowned vs 1");
       row("cluster", 64, vs + ": orders/s", fmt(100.0 * rate / rate1) + " %",
           !shape.linked         ? ""
           : rate >= 0.8 * rate1 ? "ok: >= 80 %"
