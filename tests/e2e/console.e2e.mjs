@@ -99,16 +99,29 @@ try {
   }
   await page.screenshot({ path: screenshot.replace(/\.png$/, "-overview.png"), fullPage: true });
 
-  // The actors page shows the other member's actors too (its published snapshot).
+  // The actors page shows the other member's actors too (its published snapshot), and restarts
+  // them on that member (over the cluster link).
   await page.getByRole("button", { name: "Actors", exact: true }).click();
   const second = process.env.E2E_SECOND_MEMBER;
   await page.locator(`#actors-member option[value="${second}"]`).waitFor({ state: "attached" });
   await page.getByLabel("Member").selectOption(second);
   await page.locator("#actors-member-note", { hasText: "published by " + second }).waitFor();
   await tree.getByText("membership").waitFor();
-  assert.equal(await page.getByRole("button", { name: "Restart", exact: true }).count(), 0, "no restart for another member");
+  const janitor = page.locator("#actors-table tbody tr").filter({ has: page.locator("td:first-child", { hasText: /^janitor$/ }) });
+  await janitor.getByRole("button", { name: "Restart", exact: true }).click();
+  await page.locator("#action-result", { hasText: `Restart janitor on ${second}: done.` }).waitFor();
+  // Its next snapshot shows the restart (the restarts column).
+  await page.waitForFunction(() => {
+    const row = [...document.querySelectorAll("#actors-table tbody tr")].find((r) => r.cells[0].textContent === "janitor");
+    return row && row.cells[6].textContent === "1";
+  }, null, { timeout: 15000 });
   await page.getByLabel("Member").selectOption("");
   await page.waitForFunction(() => document.querySelector("#actors-member-note").textContent === "");
+  // This member's janitor was not restarted.
+  await page.waitForFunction(() => {
+    const row = [...document.querySelectorAll("#actors-table tbody tr")].find((r) => r.cells[0].textContent === "janitor");
+    return row && row.cells[6].textContent === "0";
+  });
 
   await page.locator("#actors-table tbody tr").first().waitFor();
   await page.screenshot({ path: screenshot, fullPage: false });

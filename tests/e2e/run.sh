@@ -27,9 +27,11 @@ export HTTP_PORT=$port SECRET_KEY=${SECRET_KEY:-e2e-secret-key-0123456789abcdef-
   SSLCOMMERZ_SESSION_URL=http://127.0.0.1:$gateway_port/gwprocess/v4/api.php \
   SSLCOMMERZ_VALIDATION_URL=http://127.0.0.1:$gateway_port/validator/api/validationserverAPI.php
 "$binary" createsuperuser --email "$email" --password "$password" >/dev/null
+# Two members of a cluster of their own (the console lists every live member, shows the other's
+# actors and restarts them over the cluster link).
+export CLUSTER_NAME="e2e-$$" CLUSTER_LINK_PORT=0
 "$binary" serve &
 server=$!
-# A second member of the same cluster (the console lists every live member).
 export E2E_SECOND_MEMBER="e2e-second-$$"
 HTTP_PORT=$(free_port) MEMBER_NAME="$E2E_SECOND_MEMBER" "$binary" serve &
 second=$!
