@@ -180,6 +180,37 @@ void Membership::snapshot(const std::string& member_id, Callback<std::string> do
       std::move(done));
 }
 
+void Membership::snapshots(Callback<std::vector<std::pair<std::string, std::string>>> done) {
+  using Published = std::vector<std::pair<std::string, std::string>>;
+  run_redis<Published>(
+      impl_->runtime,
+      [ttl = std::to_string(impl_->config.member_ttl.count()),
+       cluster = impl_->config.cluster_name](persistence::RedisClient& redis) -> Result<Published> {
+        auto live = redis.command(
+            {"EVAL", kListScript, "2", keys::members(cluster), keys::members_seen(cluster), ttl});
+        if (!live) return std::move(live).error();
+        if (live->type != persistence::RedisReply::Type::array) return Error::unavailable();
+        std::vector<std::string> ids;
+        std::vector<std::string> mget{"MGET"};
+        for (std::size_t i = 0; i + 2 < live->elements.size(); i += 3) {
+          ids.push_back(live->elements[i].str);
+          mget.push_back(keys::member_actors(ids.back(), cluster));
+        }
+        Published out;
+        if (ids.empty()) return out;
+        auto got = redis.command(mget);
+        if (!got) return std::move(got).error();
+        if (got->type != persistence::RedisReply::Type::array) return Error::unavailable();
+        for (std::size_t i = 0; i < ids.size() && i < got->elements.size(); ++i) {
+          if (got->elements[i].type == persistence::RedisReply::Type::string) {
+            out.emplace_back(ids[i], std::move(got->elements[i].str));
+          }
+        }
+        return out;
+      },
+      std::move(done));
+}
+
 void Membership::renew_now(Callback<Unit> done) {
   internal::ask<Unit>(impl_->runtime, *impl_->slot, "membership", std::move(done),
                       [](Callback<Unit> answer) { return detail::RenewMsg{std::move(answer)}; });

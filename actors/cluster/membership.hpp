@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "actors/runtime/runtime.hpp"
@@ -41,6 +42,8 @@ class Membership {
   void set_source(std::function<MemberPublication()> source);
   // A member's last published snapshot; not_found when it has none that is live.
   void snapshot(const std::string& member_id, Callback<std::string> done);
+  // Every live member's last published snapshot, by member id (one Redis job).
+  void snapshots(Callback<std::vector<std::pair<std::string, std::string>>> done);
   // The live members, this one included once it has renewed.
   void members(Callback<std::vector<Member>> done);
   // Renews at once (tests, and the drain: the record then says "draining").

@@ -195,6 +195,38 @@ struct Ownership::Impl {
     return std::nullopt;
   }
 
+  // Calls sent to a member and not answered yet. When its link breaks they are answered 503 at
+  // once instead of at their deadline: the member may or may not have done them, so nothing is
+  // run here (the client may retry; an order the owner made as it died is swept as an orphan).
+  std::map<std::string, std::map<uint64_t, std::function<void()>>> in_flight;
+  uint64_t next_call = 0;
+
+  uint64_t track(const std::string& member, std::function<void()> fail) {
+    std::lock_guard lock(mutex);
+    in_flight[member][++next_call] = std::move(fail);
+    return next_call;
+  }
+  // False when the call was answered already (its link broke).
+  bool untrack(const std::string& member, uint64_t call) {
+    std::lock_guard lock(mutex);
+    auto it = in_flight.find(member);
+    if (it == in_flight.end()) return false;
+    const bool tracked = it->second.erase(call) > 0;
+    if (it->second.empty()) in_flight.erase(it);
+    return tracked;
+  }
+  void link_broke(const std::string& member) {
+    std::map<uint64_t, std::function<void()>> calls;
+    {
+      std::lock_guard lock(mutex);
+      if (auto it = in_flight.find(member); it != in_flight.end()) {
+        calls = std::move(it->second);
+        in_flight.erase(it);
+      }
+    }
+    for (auto& [id, fail] : calls) fail();
+  }
+
   void send(LinkWork work) {
     auto handle = slot ? slot->get() : caf::actor{};
     if (!handle) return work.run(nullptr, nullptr);
@@ -356,8 +388,10 @@ caf::behavior cluster_link(LinkActor* self, Ownership::Impl* impl) {
     for (auto it = conns.begin(); it != conns.end(); ++it) {
       if (it->second.handle && it->second.handle.address() == dm.source) {
         spdlog::warn("cluster: link to member {} lost", it->first);
-        self->state.impl->lost(it->first);
+        const auto member = it->first;
         conns.erase(it);
+        self->state.impl->lost(member);
+        self->state.impl->link_broke(member);
         break;
       }
     }
@@ -435,23 +469,33 @@ template <class T, class... Ts>
 void forward(const std::shared_ptr<Ownership::Impl>& impl, const std::string& owner,
              Deadline deadline, Callback<T> done, std::function<void(Callback<T>)> here,
              Ts... message) {
-  impl->send(LinkWork{
-      owner, [impl, owner, deadline, done = std::move(done), here = std::move(here),
-              message = caf::make_message(std::move(message)...)](
-                 caf::event_based_actor* self, const caf::actor* remote) mutable {
-        if (impl->stats) impl->stats->add(remote != nullptr ? kForwarded : kFellBack, 1);
-        if (remote == nullptr) return here(std::move(done));
-        self->request(*remote, left_of(deadline, impl->runtime) + kReplyMargin, message)
-            .then([done](wire::Reply<T>& r) mutable { done(wire::from_reply<T>(std::move(r))); },
-                  [self, impl, owner, done, here](caf::error& e) mutable {
-                    if (timed_out(e)) return done(deadline_error("forwarded stock call"));
-                    spdlog::warn("cluster: call to member {} failed ({}); running it here", owner,
-                                 caf::to_string(e));
-                    if (impl->stats) impl->stats->add(kFellBack, 1);
-                    forget(self, impl.get(), owner);
-                    here(std::move(done));
-                  });
-      }});
+  impl->send(
+      LinkWork{owner, [impl, owner, deadline, done = first_answer<T>(std::move(done)),
+                       here = std::move(here), message = caf::make_message(std::move(message)...)](
+                          caf::event_based_actor* self, const caf::actor* remote) mutable {
+                 if (impl->stats) impl->stats->add(remote != nullptr ? kForwarded : kFellBack, 1);
+                 if (remote == nullptr) return here(std::move(done));
+                 const auto call = impl->track(owner, [done]() mutable {
+                   auto e = Error::unavailable();
+                   e.retry_after = std::chrono::seconds(1);
+                   done(std::move(e));
+                 });
+                 self->request(*remote, left_of(deadline, impl->runtime) + kReplyMargin, message)
+                     .then(
+                         [impl, owner, call, done](wire::Reply<T>& r) mutable {
+                           impl->untrack(owner, call);
+                           done(wire::from_reply<T>(std::move(r)));
+                         },
+                         [self, impl, owner, call, done, here](caf::error& e) mutable {
+                           impl->untrack(owner, call);
+                           if (timed_out(e)) return done(deadline_error("forwarded stock call"));
+                           spdlog::warn("cluster: call to member {} failed ({}); running it here",
+                                        owner, caf::to_string(e));
+                           if (impl->stats) impl->stats->add(kFellBack, 1);
+                           forget(self, impl.get(), owner);
+                           here(std::move(done));
+                         });
+               }});
 }
 
 }  // namespace

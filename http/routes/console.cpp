@@ -156,6 +156,8 @@ void get_actors(App& app, RequestPtr req, Responder respond) {
             auto body = boost::json::parse(*published, ec);
             if (ec || !body.is_object()) return fail(respond, *req, Error::unavailable());
             body.as_object()["member"] = id;
+            body.as_object().erase("stock");  // what the stock view reads
+            body.as_object().erase("live_stock_actors");
             respond(json_response(200, body));
           });
     }
@@ -166,60 +168,125 @@ void get_actors(App& app, RequestPtr req, Responder respond) {
 }
 
 // Quiet, and memory, Redis and PostgreSQL disagree: worth a look (a resync puts Redis right).
-bool disagreement(const ActorView& a) {
-  const auto available = figure(a, "available", -1);
-  const auto redis = figure(a, "redis", -1);
-  const auto database = figure(a, "database", -1);
-  return figure(a, "queue") == 0 && database >= 0 &&
+// `figure(name, fallback)` reads one of the stock actor's figures.
+template <class Figure>
+bool disagreement(const Figure& figure) {
+  const auto available = figure("available", -1);
+  const auto redis = figure("redis", -1);
+  const auto database = figure("database", -1);
+  return figure("queue", 0) == 0 && database >= 0 &&
          ((redis >= 0 && redis != database) || (available >= 0 && available != database));
 }
 
-boost::json::object stock_json(const ActorView& a) {
-  const auto available = figure(a, "available", -1);
-  const auto redis = figure(a, "redis", -1);
-  const auto database = figure(a, "database", -1);
-  const auto queue = figure(a, "queue");
-  const bool disagree = disagreement(a);
-  const auto& name = a.stats.name;
-  return {{"variant", std::stoll(name.substr(name.find('/') + 1))},
-          {"available", available},
-          {"redis", redis},
-          {"database", database},
-          {"queue", queue},
-          {"batches", figure(a, "batches")},
-          {"accepted", figure(a, "accepted")},
-          {"rejected", figure(a, "rejected")},
-          {"released", figure(a, "released")},
-          {"redis_degraded", figure(a, "redis_degraded") > 0},
-          {"per_second", rate(a.per_second)},
-          {"disagreement", disagree}};
+auto figures_of(const ActorView& a) {
+  return [&a](const char* name, int64_t fallback) { return figure(a, name, fallback); };
 }
 
+boost::json::object stock_json(const ActorView& a, const std::string& member) {
+  const auto f = figures_of(a);
+  const auto& name = a.stats.name;
+  return {{"variant", std::stoll(name.substr(name.find('/') + 1))},
+          {"member", member},
+          {"available", f("available", -1)},
+          {"redis", f("redis", -1)},
+          {"database", f("database", -1)},
+          {"queue", f("queue", 0)},
+          {"batches", f("batches", 0)},
+          {"accepted", f("accepted", 0)},
+          {"rejected", f("rejected", 0)},
+          {"released", f("released", 0)},
+          {"redis_degraded", f("redis_degraded", 0) > 0},
+          {"per_second", rate(a.per_second)},
+          {"disagreement", disagreement(f)}};
+}
+
+// The stock view: live stock actors and the rows worth a look first (disagreements, then the
+// busiest), each naming the member whose actor it is.
+struct StockRows {
+  std::size_t live = 0;
+  boost::json::array rows;
+};
+
+StockRows local_stock(const std::vector<ActorView>& all, std::size_t limit,
+                      const std::string& member) {
+  // Keys computed once: there may be 100,000.
+  struct Key {
+    bool disagree;
+    int64_t accepted;
+    const ActorView* actor;
+  };
+  std::vector<Key> stock;
+  for (const auto& a : all) {
+    if (a.stats.kind == "stock") {
+      stock.push_back({disagreement(figures_of(a)), figure(a, "accepted"), &a});
+    }
+  }
+  const auto n = std::min(stock.size(), limit);
+  std::partial_sort(stock.begin(), stock.begin() + static_cast<std::ptrdiff_t>(n), stock.end(),
+                    [](const Key& a, const Key& b) {
+                      if (a.disagree != b.disagree) return a.disagree;
+                      return a.accepted > b.accepted;
+                    });
+  StockRows out{stock.size(), {}};
+  for (std::size_t i = 0; i < n; ++i) out.rows.push_back(stock_json(*stock[i].actor, member));
+  return out;
+}
+
+// Adds the other members' rows, as each last published them beside its snapshot, and keeps the
+// `limit` rows worth a look first.
+void add_published(StockRows& into, const std::vector<std::pair<std::string, std::string>>& all,
+                   const std::string& self, std::size_t limit) {
+  for (const auto& [id, published] : all) {
+    if (id == self) continue;
+    boost::system::error_code ec;
+    auto snap = boost::json::parse(published, ec);
+    if (ec || !snap.is_object()) continue;
+    const auto& o = snap.get_object();
+    if (const auto* n = o.if_contains("live_stock_actors"); n != nullptr && n->is_int64())
+      into.live += static_cast<std::size_t>(n->get_int64());
+    const auto* rows = o.if_contains("stock");
+    if (rows == nullptr || !rows->is_array()) continue;
+    for (const auto& row : rows->get_array()) {
+      if (!row.is_object()) continue;
+      auto copy = row.get_object();
+      copy["member"] = id;
+      into.rows.emplace_back(std::move(copy));
+    }
+  }
+  auto key = [](const boost::json::value& v) {
+    const auto& o = v.get_object();
+    const auto* d = o.if_contains("disagreement");
+    const auto* a = o.if_contains("accepted");
+    return std::pair{d != nullptr && d->is_bool() && d->get_bool(),
+                     a != nullptr && a->is_int64() ? a->get_int64() : 0};
+  };
+  std::stable_sort(into.rows.begin(), into.rows.end(),
+                   [&key](const boost::json::value& a, const boost::json::value& b) {
+                     const auto ka = key(a);
+                     const auto kb = key(b);
+                     if (ka.first != kb.first) return ka.first;
+                     return ka.second > kb.second;
+                   });
+  if (into.rows.size() > limit) into.rows.resize(limit);
+}
+
+boost::json::object stock_body(StockRows rows) {
+  return {{"live_stock_actors", rows.live}, {"variants", std::move(rows.rows)}};
+}
+
+// Every member's stock actors: this one's now, the others' as published (a second old at most).
 void get_stock(App& app, RequestPtr req, Responder respond) {
   with_admin(app, req, respond, [&app, req, respond](UserRow) {
     auto limit = read_limit(*req, 20);
     if (!limit) return fail(respond, *req, limit.error());
-    auto all = app.inspector.sample();
-    // Disagreements first, then the busiest (keys computed once: there may be 100,000).
-    struct Key {
-      bool disagree;
-      int64_t accepted;
-      const ActorView* actor;
-    };
-    std::vector<Key> stock;
-    for (const auto& a : all) {
-      if (a.stats.kind == "stock") stock.push_back({disagreement(a), figure(a, "accepted"), &a});
-    }
-    const auto n = std::min(stock.size(), *limit);
-    std::partial_sort(stock.begin(), stock.begin() + static_cast<std::ptrdiff_t>(n), stock.end(),
-                      [](const Key& a, const Key& b) {
-                        if (a.disagree != b.disagree) return a.disagree;
-                        return a.accepted > b.accepted;
-                      });
-    boost::json::array rows;
-    for (std::size_t i = 0; i < n; ++i) rows.push_back(stock_json(*stock[i].actor));
-    respond(
-        json_response(200, {{"live_stock_actors", stock.size()}, {"variants", std::move(rows)}}));
+    auto rows = local_stock(app.inspector.sample(), *limit, app.membership.id());
+    app.membership.snapshots(
+        [&app, respond, rows = std::move(rows), limit = *limit](
+            Result<std::vector<std::pair<std::string, std::string>>> published) mutable {
+          // Redis not answering: this member's own rows still help.
+          if (published) add_published(rows, *published, app.membership.id(), limit);
+          respond(json_response(200, stock_body(std::move(rows))));
+        });
   });
 }
 
@@ -496,37 +563,42 @@ StreamEndpoint ops_stream(App& app) {
       if (!answered->exchange(true)) done(std::nullopt);
     });
   };
-  // One snapshot a second serves every listener.
+  // One snapshot a second serves every listener. Its stock rows are every member's: this one's
+  // now, the others' as they published them, fetched after each build for the next one.
   struct Cache {
     std::mutex mutex;
     std::chrono::steady_clock::time_point built{};
     std::string message;
+    std::vector<std::pair<std::string, std::string>> published;
   };
   auto cache = std::make_shared<Cache>();
   ep.next = [&app, cache] {
-    std::lock_guard lock(cache->mutex);
-    const auto now = std::chrono::steady_clock::now();
-    if (!cache->message.empty() && now - cache->built < std::chrono::milliseconds(900)) {
-      return cache->message;
+    std::string message;
+    {
+      std::lock_guard lock(cache->mutex);
+      const auto now = std::chrono::steady_clock::now();
+      if (!cache->message.empty() && now - cache->built < std::chrono::milliseconds(900)) {
+        return cache->message;
+      }
+      auto all = app.inspector.sample();
+      auto stock = local_stock(all, 50, app.membership.id());
+      add_published(stock, cache->published, app.membership.id(), 50);
+      boost::json::object msg{{"type", "snapshot"},
+                              {"requests_total", Metrics::instance().requests_total()},
+                              {"stock", stock_body(std::move(stock))},
+                              {"actors", actors_body(std::move(all), std::nullopt, 50,
+                                                     app.inspector.uptime_seconds())}};
+      cache->message = boost::json::serialize(msg);
+      cache->built = now;
+      message = cache->message;
     }
-    auto all = app.inspector.sample();
-    std::vector<const ActorView*> stock;
-    for (const auto& a : all) {
-      if (a.stats.kind == "stock") stock.push_back(&a);
-    }
-    std::sort(stock.begin(), stock.end(), [](const ActorView* a, const ActorView* b) {
-      return figure(*a, "accepted") > figure(*b, "accepted");
-    });
-    boost::json::array rows;
-    for (std::size_t i = 0; i < stock.size() && i < 50; ++i) rows.push_back(stock_json(*stock[i]));
-    boost::json::object msg{
-        {"type", "snapshot"},
-        {"requests_total", Metrics::instance().requests_total()},
-        {"stock", {{"live_stock_actors", stock.size()}, {"variants", std::move(rows)}}},
-        {"actors", actors_body(std::move(all), std::nullopt, 50, app.inspector.uptime_seconds())}};
-    cache->message = boost::json::serialize(msg);
-    cache->built = now;
-    return cache->message;
+    app.membership.snapshots(
+        [cache](Result<std::vector<std::pair<std::string, std::string>>> published) {
+          if (!published) return;
+          std::lock_guard lock(cache->mutex);
+          cache->published = std::move(*published);
+        });
+    return message;
   };
   return ep;
 }
@@ -555,7 +627,12 @@ std::string console_csp() {
 }
 
 boost::json::object published_actors(std::vector<ActorView> all, double uptime) {
-  return actors_body(std::move(all), std::nullopt, 50, uptime);
+  auto stock = local_stock(all, 50, "");
+  auto body = actors_body(std::move(all), std::nullopt, 50, uptime);
+  // For the other members' stock view (GET /api/v1/ops/stock/ and the stream merge them).
+  body["live_stock_actors"] = stock.live;
+  body["stock"] = std::move(stock.rows);
+  return body;
 }
 
 void add_console_routes(Router& router, App& app) {

@@ -65,12 +65,13 @@ try {
   await tree.getByText("payment_actor").waitFor();
   await tree.getByText("outbox_worker").waitFor();
 
-  // The stock figure changes live after an order placed through the API.
+  // The stock figure changes live after an order placed through the API (on whichever member
+  // owns the variant: the view shows every member's stock actors).
   await page.getByRole("button", { name: "Stock", exact: true }).click();
   const db = page.locator(`#stock-table tr[data-variant="${variant}"] td[data-field="database"]`);
-  await db.filter({ hasText: /^4$/ }).waitFor();
+  await db.filter({ hasText: /^4$/ }).first().waitFor();
   await order();
-  await db.filter({ hasText: /^3$/ }).waitFor({ timeout: 10000 });
+  await db.filter({ hasText: /^3$/ }).first().waitFor({ timeout: 10000 });
 
   // Activate the waiting vendor from the page.
   await page.getByRole("button", { name: "Vendors", exact: true }).click();
