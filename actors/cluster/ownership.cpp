@@ -162,6 +162,7 @@ struct Ownership::Impl {
   std::vector<std::string> current;  // the view's ids that are not unreachable now
   std::string endpoint;
   uint16_t port = 0;  // where the link listens (kept across restarts of the actor)
+  std::function<std::optional<std::string>(const std::string&)> views;
 
   // Under the lock: `current` from the view and the members that are unreachable now.
   void recompute() {
@@ -455,6 +456,18 @@ caf::behavior cluster_link(LinkActor* self, Ownership::Impl* impl) {
           self->state.impl->stock.resync_here(variant, std::move(done));
         });
       },
+      [self](wire::view_atom, const std::string& name) {
+        self->state.stats->handled(self->mailbox().size());
+        auto* impl = self->state.impl;
+        std::function<std::optional<std::string>(const std::string&)> views;
+        {
+          std::lock_guard lock(impl->mutex);
+          views = impl->views;
+        }
+        auto view = views ? views(name) : std::nullopt;
+        if (!view) return wire::to_reply<std::string>(Error::not_found());
+        return wire::to_reply<std::string>(std::move(*view));
+      },
       [self](wire::restart_atom, const std::string& name) {
         self->state.stats->handled(self->mailbox().size());
         spdlog::info("cluster: restart of {} asked by another member", name);
@@ -592,6 +605,20 @@ void Ownership::restart_on(const std::string& member_id, std::string name, Callb
   forward<bool>(
       impl_, member_id, no_deadline, impl_->runtime.with_deadline<bool>("restart", std::move(done)),
       [](Callback<bool> d) { d(Error::unavailable()); }, wire::restart_atom::value, name);
+}
+
+void Ownership::set_views(std::function<std::optional<std::string>(const std::string&)> views) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->views = std::move(views);
+}
+
+void Ownership::view_on(const std::string& member_id, std::string name,
+                        Callback<std::string> done) {
+  if (!enabled() || !impl_->peer(member_id)) return done(Error::not_found());
+  forward<std::string>(
+      impl_, member_id, no_deadline,
+      impl_->runtime.with_deadline<std::string>("member view", std::move(done)),
+      [](Callback<std::string> d) { d(Error::unavailable()); }, wire::view_atom::value, name);
 }
 
 }  // namespace marketlink::actors

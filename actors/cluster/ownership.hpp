@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -64,6 +65,12 @@ class Ownership final : public StockRemote, public OrderRemote {
   // Runtime::restart_child): true when it is restarting, false when that member has no
   // restartable actor by that name; not_found for a member that is not live with its link up.
   void restart_on(const std::string& member_id, std::string name, Callback<bool> done);
+  // What this process shows other members by name (its chart series, …; nullopt: no such view),
+  // called on the link's thread. Set once, before other members ask.
+  void set_views(std::function<std::optional<std::string>(const std::string& name)> views);
+  // Another member's view by name (JSON); not_found for a member that is not live with its link
+  // up, or that has no such view.
+  void view_on(const std::string& member_id, std::string name, Callback<std::string> done);
 
   // StockRemote and OrderRemote
   std::optional<std::string> owner(int64_t variant_id) const override;

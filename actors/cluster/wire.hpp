@@ -87,6 +87,7 @@ using OrderReply = Reply<persistence::OrderRow>;
 using IdsReply = Reply<std::vector<std::string>>;
 using CountReply = Reply<int>;
 using DoneReply = Reply<bool>;
+using TextReply = Reply<std::string>;
 
 // (place, customer, variant id, ms left of the request's deadline) → OrderReply: the whole
 // placement (reserve → gateway session → payment_url) on the owner's order_coordinator
@@ -99,6 +100,8 @@ using release_atom = caf::atom_constant<caf::atom("mlrelease")>;
 using resync_atom = caf::atom_constant<caf::atom("mlresync")>;
 // (restart, actor name) → DoneReply (false: no restartable actor by that name)
 using restart_atom = caf::atom_constant<caf::atom("mlrestart")>;
+// (view, name) → TextReply: one of the member's own views (its chart series), as JSON
+using view_atom = caf::atom_constant<caf::atom("mlview")>;
 
 inline void register_wire_types(caf::actor_system_config& config) {
   config.add_message_type<persistence::UserRow>("ml_user");
@@ -106,6 +109,7 @@ inline void register_wire_types(caf::actor_system_config& config) {
   config.add_message_type<IdsReply>("ml_ids_reply");
   config.add_message_type<CountReply>("ml_count_reply");
   config.add_message_type<DoneReply>("ml_done_reply");
+  config.add_message_type<TextReply>("ml_text_reply");
 }
 
 }  // namespace actors::wire

@@ -391,23 +391,44 @@ boost::json::object payments_board_json(const actors::PaymentsBoard& board) {
 }
 
 // This process's last 15 minutes, one sample a second (http/series), for the console's charts.
+// This member's chart series (JSON).
+std::string series_json(App& app) {
+  boost::json::array samples;
+  for (const auto& s : Series::instance().samples()) {
+    samples.push_back({{"t", s.t},
+                       {"requests", s.requests},
+                       {"orders", s.orders},
+                       {"errors", s.errors},
+                       {"p50_ms", rate(s.p50_ms)},
+                       {"p99_ms", rate(s.p99_ms)},
+                       {"outbox_pending", s.outbox_pending},
+                       {"mailbox_max", s.mailbox_max},
+                       {"mailbox_actor", s.mailbox_actor}});
+  }
+  return boost::json::serialize(boost::json::object{
+      {"member", app.membership.id()}, {"interval_seconds", 1}, {"samples", std::move(samples)}});
+}
+
+// This member's series, or with ?member= another's, asked over the cluster link (each member
+// keeps its own in memory).
 void get_series(App& app, RequestPtr req, Responder respond) {
-  with_admin(app, req, respond, [&app, respond](UserRow) {
-    boost::json::array samples;
-    for (const auto& s : Series::instance().samples()) {
-      samples.push_back({{"t", s.t},
-                         {"requests", s.requests},
-                         {"orders", s.orders},
-                         {"errors", s.errors},
-                         {"p50_ms", rate(s.p50_ms)},
-                         {"p99_ms", rate(s.p99_ms)},
-                         {"outbox_pending", s.outbox_pending},
-                         {"mailbox_max", s.mailbox_max},
-                         {"mailbox_actor", s.mailbox_actor}});
+  with_admin(app, req, respond, [&app, req, respond](UserRow) {
+    auto member = req->query_param("member");
+    if (!member || member->empty() || *member == app.membership.id()) {
+      return respond(json_response(200, boost::json::parse(series_json(app))));
     }
-    respond(json_response(200, {{"member", app.membership.id()},
-                                {"interval_seconds", 1},
-                                {"samples", std::move(samples)}}));
+    app.ownership.view_on(*member, "series", [req, respond](Result<std::string> r) {
+      if (!r && r.error().code == ErrorCode::not_found) {
+        return fail(respond, *req,
+                    Error::make(ErrorCode::not_found,
+                                "No live member by that name with its cluster link up."));
+      }
+      if (!r) return fail(respond, *req, r.error());
+      boost::system::error_code ec;
+      auto body = boost::json::parse(*r, ec);
+      if (ec || !body.is_object()) return fail(respond, *req, Error::unavailable());
+      respond(json_response(200, body));
+    });
   });
 }
 
@@ -655,6 +676,11 @@ void add_console_routes(Router& router, App& app) {
   });
   router.add("GET", "/api/v1/ops/actors/", route(app, get_actors));
   router.add("GET", "/api/v1/ops/series/", route(app, get_series));
+  // What other members may ask this one for over the cluster link.
+  app.ownership.set_views([&app](const std::string& name) -> std::optional<std::string> {
+    if (name == "series") return series_json(app);
+    return std::nullopt;
+  });
   router.add("GET", "/console/assets/{file}", [](RequestPtr req, Responder respond) {
     auto file = docs::console_asset(req->param("file"));
     if (!file) return fail(respond, *req, Error::not_found());

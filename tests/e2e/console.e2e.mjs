@@ -99,6 +99,11 @@ try {
     await page.locator(`figure[data-chart="${id}"] canvas`).waitFor();
   }
   await page.screenshot({ path: screenshot.replace(/\.png$/, "-overview.png"), fullPage: true });
+  // The second member's charts, asked over its cluster link.
+  await page.locator(`#charts-from option[value="${process.env.E2E_SECOND_MEMBER}"]`).waitFor({ state: "attached" });
+  await page.getByLabel("Charts of", { exact: true }).selectOption(process.env.E2E_SECOND_MEMBER);
+  await page.locator("#charts-member", { hasText: `(member ${process.env.E2E_SECOND_MEMBER})` }).waitFor();
+  await page.getByLabel("Charts of", { exact: true }).selectOption("");
 
   // The actors page shows the other member's actors too (its published snapshot), and restarts
   // them on that member (over the cluster link).

@@ -412,6 +412,15 @@ TEST(Ownership, TheConsoleRestartsAnActorOnTheMemberThatRunsIt) {
       first.post("/api/v1/ops/actors/janitor/restart/?member=nobody", "", admin.access);
   EXPECT_EQ(unknown_member.status, 404);
   EXPECT_NE(unknown_member.body.find("No live member"), std::string::npos);
+
+  // The other member's charts, asked over the link (each keeps its own series in memory).
+  auto series = first.get("/api/v1/ops/series/?member=" + cluster.ids[1], admin.access);
+  ASSERT_EQ(series.status, 200) << series.body;
+  EXPECT_EQ(series.json().at("member").as_string(), cluster.ids[1]);
+  EXPECT_TRUE(series.json().at("samples").is_array());
+  EXPECT_EQ(first.get("/api/v1/ops/series/", admin.access).json().at("member").as_string(),
+            cluster.ids[0]);
+  EXPECT_EQ(first.get("/api/v1/ops/series/?member=nobody", admin.access).status, 404);
 }
 
 // ---- Behind HAProxy: the balancer spreads requests round robin; each order's reservation is the
