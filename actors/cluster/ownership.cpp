@@ -1,10 +1,12 @@
 // Ownership across the cluster: the `cluster_link` actor (supervised) is published on
-// CLUSTER_LINK_PORT with CAF's middleman. It serves the stock calls other members forward to this
-// one (each runs on this process's stock actor, and its answer goes back as a wire::Reply), and it
-// forwards this process's calls for variants other members own: one connection per member
-// (connect_atom to the middleman, monitored), the calls waiting for it queued (bounded), a member
-// that cannot be reached taken out of this process's view for MEMBER_TTL_MS (its variants then
-// have another owner here) and its calls run here.
+// CLUSTER_LINK_PORT with CAF's middleman. It serves the calls other members forward to this one
+// (placements on this process's order_coordinator, releases and resyncs on its stock actors, a
+// restart, a named view; each answer goes back as a wire::Reply), and it forwards this process's
+// calls for variants other members own: one connection per member (connect_atom to the
+// middleman, monitored), the calls waiting for it queued (bounded). A member that cannot be
+// reached is taken out of this process's view for MEMBER_TTL_MS (its variants then have another
+// owner here) and the calls not yet sent to it run here; the calls already sent when its link
+// breaks are answered 503 at once.
 #include "actors/cluster/ownership.hpp"
 
 #include <spdlog/spdlog.h>
@@ -216,6 +218,15 @@ struct Ownership::Impl {
     if (it->second.empty()) in_flight.erase(it);
     return tracked;
   }
+  // A new link actor: the answers to the old one's calls will never come.
+  void forget_all_in_flight() {
+    std::vector<std::string> members;
+    {
+      std::lock_guard lock(mutex);
+      for (const auto& [m, calls] : in_flight) members.push_back(m);
+    }
+    for (const auto& m : members) link_broke(m);
+  }
   void link_broke(const std::string& member) {
     std::map<uint64_t, std::function<void()>> calls;
     {
@@ -384,6 +395,7 @@ caf::behavior cluster_link(LinkActor* self, Ownership::Impl* impl) {
                                             gauge_names(kGaugeList));
   impl->stats = st.stats;
   st.stats->set_state("starting");
+  impl->forget_all_in_flight();
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& conns = self->state.connections;
     for (auto it = conns.begin(); it != conns.end(); ++it) {

@@ -22,9 +22,10 @@ struct StockChange {
 };
 
 // Where the work for a variant that another member owns goes (actors/cluster/ownership, over
-// CAF's network layer). A forwarded call the owner cannot take (unreachable, gone) comes back to
-// this process's own stock actor: ownership is for throughput, never for correctness (the Redis
-// gate and the conditional UPDATE hold whoever writes).
+// CAF's network layer). A call that cannot be sent to the owner (unreachable) runs on this
+// process's own stock actor, and one in flight when the owner's link breaks is answered 503:
+// ownership is for throughput, never for correctness (the Redis gate and the conditional UPDATE
+// hold whoever writes).
 class StockRemote {
  public:
   virtual ~StockRemote() = default;
