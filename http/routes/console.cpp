@@ -391,8 +391,7 @@ boost::json::object payments_board_json(const actors::PaymentsBoard& board) {
 }
 
 // This process's last 15 minutes, one sample a second (http/series), for the console's charts.
-// This member's chart series (JSON).
-std::string series_json(App& app) {
+boost::json::object series_body(App& app) {
   boost::json::array samples;
   for (const auto& s : Series::instance().samples()) {
     samples.push_back({{"t", s.t},
@@ -405,8 +404,8 @@ std::string series_json(App& app) {
                        {"mailbox_max", s.mailbox_max},
                        {"mailbox_actor", s.mailbox_actor}});
   }
-  return boost::json::serialize(boost::json::object{
-      {"member", app.membership.id()}, {"interval_seconds", 1}, {"samples", std::move(samples)}});
+  return {
+      {"member", app.membership.id()}, {"interval_seconds", 1}, {"samples", std::move(samples)}};
 }
 
 // This member's series, or with ?member= another's, asked over the cluster link (each member
@@ -415,7 +414,7 @@ void get_series(App& app, RequestPtr req, Responder respond) {
   with_admin(app, req, respond, [&app, req, respond](UserRow) {
     auto member = req->query_param("member");
     if (!member || member->empty() || *member == app.membership.id()) {
-      return respond(json_response(200, boost::json::parse(series_json(app))));
+      return respond(json_response(200, series_body(app)));
     }
     app.ownership.view_on(*member, "series", [req, respond](Result<std::string> r) {
       if (!r && r.error().code == ErrorCode::not_found) {
@@ -678,7 +677,7 @@ void add_console_routes(Router& router, App& app) {
   router.add("GET", "/api/v1/ops/series/", route(app, get_series));
   // What other members may ask this one for over the cluster link.
   app.ownership.set_views([&app](const std::string& name) -> std::optional<std::string> {
-    if (name == "series") return series_json(app);
+    if (name == "series") return boost::json::serialize(series_body(app));
     return std::nullopt;
   });
   router.add("GET", "/console/assets/{file}", [](RequestPtr req, Responder respond) {
