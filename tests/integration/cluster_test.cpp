@@ -7,6 +7,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -216,6 +217,46 @@ int64_t stock_of(TestServer& server, const std::string& variant) {
   return r.status == 200 ? r.json().at("stock").as_int64() : -1;
 }
 
+// `n` customers ordering `variant` `each` times at once, customer k on port_of(k): every answer,
+// with the port it came from and the member HAProxy named (X-Served-By). A refusal must say the
+// variant is fully booked.
+struct Sale {
+  uint16_t port = 0;
+  int status = 0;
+  std::string served_by;
+};
+std::vector<Sale> order_at_once(TestServer& server, const std::string& variant, std::size_t n,
+                                int each, const std::function<uint16_t(std::size_t)>& port_of) {
+  std::vector<TestUser> customers;
+  customers.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) customers.push_back(server.register_user("customer"));
+  std::mutex mutex;
+  std::vector<Sale> sales;
+  std::vector<std::thread> threads;
+  threads.reserve(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    threads.emplace_back([&, port = port_of(k), customer = customers[k]] {
+      HttpClient c(port);
+      for (int i = 0; i < each; ++i) {
+        auto r = c.post("/api/v1/orders/", R"({"variant":)" + variant + "}", customer.access);
+        if (r.status == 400) {
+          EXPECT_NE(r.body.find("fully booked"), std::string::npos) << r.body;
+        }
+        std::lock_guard lock(mutex);
+        sales.push_back({port, r.status, r.header("x-served-by")});
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return sales;
+}
+
+std::map<int, int> statuses_of(const std::vector<Sale>& sales) {
+  std::map<int, int> out;
+  for (const auto& s : sales) ++out[s.status];
+  return out;
+}
+
 // ---- Three processes behind a real HAProxy (docker/haproxy/haproxy.cfg, as scripts/cluster.sh
 // uses it): orders spread over them never oversell; a SIGKILLed member leaves the pool and the
 // orders it took can still be paid through the others.
@@ -278,28 +319,9 @@ TEST(Ownership, AVariantsOrdersAreReservedByItsOwnersStockActorWhicheverMemberTa
   const int stock = 30;
   const auto variant = created_variant(server, stock);
   const auto owner = actors::rendezvous_owner(cluster.alive_ids(), std::stoll(variant));
-  std::vector<TestUser> customers;
-  customers.reserve(6);
-  for (int i = 0; i < 6; ++i) customers.push_back(server.register_user("customer"));
-
-  std::mutex mutex;
-  std::map<int, int> statuses;
-  std::vector<std::thread> threads;
-  threads.reserve(customers.size());
-  for (std::size_t k = 0; k < customers.size(); ++k) {
-    threads.emplace_back([&, k, customer = customers[k]] {
-      HttpClient c(cluster.ports[k % cluster.ports.size()]);
-      for (int i = 0; i < 10; ++i) {
-        auto r = c.post("/api/v1/orders/", R"({"variant":)" + variant + "}", customer.access);
-        std::lock_guard lock(mutex);
-        ++statuses[r.status];
-        if (r.status == 400) {
-          EXPECT_NE(r.body.find("fully booked"), std::string::npos) << r.body;
-        }
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
+  auto statuses = statuses_of(order_at_once(server, variant, 6, 10, [&](std::size_t k) {
+    return cluster.ports[k % cluster.ports.size()];
+  }));
 
   EXPECT_EQ(statuses[201], stock) << "exactly the stock is sold, over all three processes";
   EXPECT_EQ(statuses[201] + statuses[400], 60);
@@ -435,36 +457,22 @@ TEST(BehindHaproxy, OrdersOverThreeProcessesNeverOversell) {
   const int stock = 30;
   const auto variant = created_variant(server, stock);
   const auto owner = actors::rendezvous_owner(members.alive_ids(), std::stoll(variant));
-  std::vector<TestUser> customers;
-  customers.reserve(8);
-  for (int i = 0; i < 8; ++i) customers.push_back(server.register_user("customer"));
-
   // Half the clients go through the balancer, half straight to one member each: every member
   // takes orders for the same variant at once.
-  std::mutex mutex;
-  std::map<int, int> statuses;
+  const auto sales = order_at_once(server, variant, 8, 10, [&](std::size_t k) {
+    return k % 2 == 1 ? members.ports[k / 2 % members.ports.size()] : cluster.port;
+  });
+  auto statuses = statuses_of(sales);
   std::set<std::string> served_by;
   std::set<uint16_t> direct_sold;
-  std::vector<std::thread> threads;
-  threads.reserve(customers.size());
-  for (std::size_t k = 0; k < customers.size(); ++k) {
-    threads.emplace_back([&, k, customer = customers[k]] {
-      const bool direct = k % 2 == 1;
-      const uint16_t port = direct ? members.ports[k / 2 % members.ports.size()] : cluster.port;
-      HttpClient c(port);
-      for (int i = 0; i < 10; ++i) {
-        auto r = c.post("/api/v1/orders/", R"({"variant":)" + variant + "}", customer.access);
-        std::lock_guard lock(mutex);
-        ++statuses[r.status];
-        if (r.status == 201 && !direct) served_by.insert(r.header("x-served-by"));
-        if (r.status == 201 && direct) direct_sold.insert(port);
-        if (r.status == 400) {
-          EXPECT_NE(r.body.find("fully booked"), std::string::npos) << r.body;
-        }
-      }
-    });
+  for (const auto& sale : sales) {
+    if (sale.status != 201) continue;
+    if (sale.port == cluster.port) {
+      served_by.insert(sale.served_by);
+    } else {
+      direct_sold.insert(sale.port);
+    }
   }
-  for (auto& t : threads) t.join();
 
   EXPECT_EQ(statuses[201], stock) << "exactly the stock is sold, over all three processes";
   EXPECT_EQ(statuses[201] + statuses[400], 80);
